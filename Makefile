@@ -1,0 +1,61 @@
+# Two commands for a newcomer: `make run` (set up + run the main job on the demo) and
+# `make test` (set up + lint + dbt parse/compile/docs + pytest). Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+UV_VERSION := 0.13.8
+DBT := $(BIN)/dbt
+DBT_ARGS := --project-dir dbt_project --profiles-dir dbt_project
+
+.PHONY: setup run test ui lint dbt-prepare lock bench clean-data help
+
+help:
+	@echo "make run    set up, generate the demo deliveries if data/raw is empty, run the pipeline"
+	@echo "make test   set up, lint (ruff, sqlfluff), dbt parse/compile/docs, pytest"
+	@echo "make ui     the Dagster UI (webserver + daemon) on http://127.0.0.1:3000"
+	@echo "make bench  the benchmark (see docs/performance.md)"
+	@echo "make lock   re-pin requirements.lock after editing pyproject.toml"
+
+# The virtualenv is (re)built when requirements.lock or pyproject.toml change; otherwise no-op.
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: $(STAMP) dbt-prepare
+
+# dagster-dbt needs dbt's manifest; it is prepared here and by the tests, never at import time.
+dbt-prepare: $(STAMP)
+	@$(BIN)/nhcs dbt-prepare
+
+run: setup
+	$(BIN)/nhcs demo --if-empty
+	$(BIN)/nhcs run
+
+test: setup lint
+	$(DBT) compile $(DBT_ARGS) --quiet
+	$(DBT) docs generate $(DBT_ARGS) --quiet --empty-catalog
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff format --check pipelines tests
+	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2
+
+ui: setup
+	$(BIN)/nhcs ui
+
+bench: setup
+	$(BIN)/nhcs bench
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean-data:
+	rm -rf data/raw/2* data/raw/_truth.json data/warehouse/*.duckdb* data/reports/2* data/quarantine

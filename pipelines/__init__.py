@@ -1,0 +1,1 @@
+"""NHCSXH Hanoi policy-credit analytics pipeline."""

@@ -1,0 +1,249 @@
+"""The ``nhcs`` command: what the Makefile, the scheduler and people call.
+
+Each subcommand is a thin shell over a domain function (or the Dagster job for ``run``), so the
+CLI, Dagster and the tests exercise the same code. Imports are lazy: ``nhcs --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from .settings import DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_REJECTIONS = 3
+
+
+def _progress(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _has_deliveries(raw_dir: Path) -> bool:
+    return raw_dir.is_dir() and any(
+        p.is_dir() and not p.name.startswith(("_", ".")) for p in raw_dir.iterdir()
+    )
+
+
+# --- generate -----------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import generate
+
+    raw_dir = load_settings(raw_dir=args.raw).raw_dir
+    if args.if_empty and _has_deliveries(raw_dir):
+        _progress(f"{raw_dir} already holds deliveries: not generating (drop --if-empty to add)")
+        return EXIT_OK
+    summary = generate(
+        raw_dir,
+        Path(args.calibration) if args.calibration else None,
+        scale=args.scale,
+        seed=args.seed,
+        fmt=args.format,
+        inject=args.inject or (),
+        progress=_progress,
+    )
+    _progress(f"generated into {raw_dir}: {summary}")
+    return EXIT_OK
+
+
+# --- ingest -------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest
+
+    s = load_settings(raw_dir=args.raw, warehouse=args.warehouse)
+    dates = [date.fromisoformat(d) for d in args.date] if args.date else None
+    result = ingest(s.raw_dir, s.warehouse, dates=dates, progress=_progress)
+    for line in result.summary_lines():
+        print(line)
+    for r in result.rejections:
+        print(f"REJECTED {r.message}", file=sys.stderr)
+    return EXIT_OK if not result.rejections else EXIT_REJECTIONS
+
+
+# --- dbt ----------------------------------------------------------------------------------
+
+
+def prepare_dbt_manifest(quiet: bool = True) -> Path:
+    """Parse the dbt project so dagster-dbt can load its manifest (never done at import)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    cmd = [
+        str(dbt),
+        "parse",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
+    if quiet:
+        cmd.append("--quiet")
+    env = {**os.environ, "NHCS_WAREHOUSE": str(load_settings().warehouse)}
+    subprocess.run(cmd, check=True, env=env, cwd=DBT_PROJECT_DIR)
+    return DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def cmd_dbt_prepare(args: argparse.Namespace) -> int:
+    path = prepare_dbt_manifest(quiet=not args.verbose)
+    _progress(f"dbt manifest ready: {path.relative_to(PROJECT_ROOT)}")
+    return EXIT_OK
+
+
+# --- run ----------------------------------------------------------------------------------
+
+
+def dagster_home() -> Path:
+    """A persistent DAGSTER_HOME under the project unless one is set: runs from `nhcs run`
+    then show in the UI's history."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    s = load_settings(raw_dir=args.raw, warehouse=args.warehouse, reports_dir=args.reports)
+    if not _has_deliveries(s.raw_dir):
+        print(
+            f"No deliveries under {s.raw_dir}. Drop real deliveries there (see README) or run "
+            "`nhcs generate` for the demo.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    # The job's resources read these when the definitions are loaded.
+    os.environ.update(
+        NHCS_RAW_DIR=str(s.raw_dir),
+        NHCS_WAREHOUSE=str(s.warehouse),
+        NHCS_REPORTS_DIR=str(s.reports_dir),
+    )
+    s.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
+        prepare_dbt_manifest()
+    dagster_home()
+
+    from dagster import DagsterInstance
+
+    from .definitions import MAIN_JOB, defs
+
+    started = time.monotonic()
+    _progress(f"running {MAIN_JOB}: {s.raw_dir} -> {s.warehouse}")
+    with DagsterInstance.get() as instance:
+        result = defs.get_job_def(MAIN_JOB).execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+    elapsed = time.monotonic() - started
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure:
+                print(f"FAILED {event.step_key}: {event.message}", file=sys.stderr)
+        _progress(f"{MAIN_JOB} failed after {elapsed:.0f}s (run id {result.run_id})")
+        return EXIT_FAILED
+    _progress(f"{MAIN_JOB} succeeded in {elapsed:.0f}s (run id {result.run_id})")
+    return EXIT_OK
+
+
+# --- ui -----------------------------------------------------------------------------------
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    home = dagster_home()
+    if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
+        prepare_dbt_manifest()
+    s = load_settings()
+    env = {
+        **os.environ,
+        "NHCS_RAW_DIR": str(s.raw_dir),
+        "NHCS_WAREHOUSE": str(s.warehouse),
+        "NHCS_REPORTS_DIR": str(s.reports_dir),
+    }
+    dagster = Path(sys.executable).with_name("dagster")
+    # `dagster dev` runs the webserver and the daemon (schedules, sensors) together.
+    cmd = [
+        str(dagster),
+        "dev",
+        "-m",
+        "pipelines.definitions",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
+    _progress(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home})")
+    return subprocess.call(cmd, env=env, cwd=PROJECT_ROOT)
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nhcs",
+        description="NHCSXH Hanoi policy-credit pipeline: branch exports -> DuckDB -> briefing.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser("generate", help="write calibrated demo deliveries")
+    g.add_argument("--calibration", help="calibration YAML (default: the shipped Hanoi Q1 2022)")
+    g.add_argument("--raw", help="raw deliveries folder (default: $NHCS_RAW_DIR or data/raw)")
+    g.add_argument("--scale", type=float, help="fraction of customers (overrides the file)")
+    g.add_argument("--seed", type=int, help="random seed (overrides the file)")
+    g.add_argument("--format", choices=["xlsx", "csv", "parquet"], default="xlsx")
+    g.add_argument(
+        "--inject",
+        action="append",
+        metavar="FAULT",
+        help="add a named fault (repeatable); see docs/generator.md",
+    )
+    g.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing when the raw folder already holds deliveries",
+    )
+    g.set_defaults(func=cmd_generate)
+
+    i = sub.add_parser("ingest", help="load complete deliveries into raw.* tables")
+    i.add_argument("--raw", help="raw deliveries folder")
+    i.add_argument("--warehouse", help="DuckDB file (default: $NHCS_WAREHOUSE)")
+    grp = i.add_mutually_exclusive_group()
+    grp.add_argument(
+        "--date", action="append", metavar="YYYY-MM-DD", help="only this data date (repeatable)"
+    )
+    grp.add_argument("--all", action="store_true", help="every complete delivery (default)")
+    i.set_defaults(func=cmd_ingest)
+
+    r = sub.add_parser("run", help="run the whole pipeline (the Dagster main job, in process)")
+    r.add_argument("--raw")
+    r.add_argument("--warehouse")
+    r.add_argument("--reports")
+    r.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("dbt-prepare", help="parse the dbt project for Dagster (manifest)")
+    d.add_argument("--verbose", action="store_true")
+    d.set_defaults(func=cmd_dbt_prepare)
+
+    u = sub.add_parser("ui", help="the Dagster UI with its daemon")
+    u.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="bind address (default 127.0.0.1: not exposed to the network)",
+    )
+    u.add_argument("--port", type=int, default=3000)
+    u.set_defaults(func=cmd_ui)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

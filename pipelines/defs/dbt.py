@@ -1,0 +1,73 @@
+"""The dbt project as Dagster assets (dagster-dbt), with raw sources mapped to ingest assets."""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from ..settings import DBT_PROJECT_DIR
+from .resources import NhcsPaths
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+# Folders of dbt_project/models; each is a Dagster group and a warehouse schema.
+LAYERS = ("staging", "intermediate", "marts", "recon")
+
+
+class NhcsDbtTranslator(DagsterDbtTranslator):
+    """Asset keys ``<schema>/<name>``: sources ``raw/m31`` (the ingest assets' keys), models
+    ``marts/mart_briefing_kpis``; groups by layer folder."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return AssetKey([_layer(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return _layer(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]):
+        return ["team:data"]
+
+
+def _layer(props: Mapping[str, Any]) -> str:
+    if props["resource_type"] == "seed":
+        return "seeds"
+    fqn = props.get("fqn") or []
+    for part in fqn[1:-1]:
+        if part in LAYERS:
+            return part
+    return "marts"
+
+
+TRANSLATOR = NhcsDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def build_dbt_assets():
+    """The @dbt_assets definition; needs dbt's manifest (``nhcs dbt-prepare``)."""
+    if not DBT_PROJECT.manifest_path.exists():
+        raise FileNotFoundError(
+            f"dbt manifest {DBT_PROJECT.manifest_path} is missing: run `nhcs dbt-prepare` "
+            "(make does it) before loading the Dagster definitions"
+        )
+
+    @dbt_assets(
+        manifest=DBT_PROJECT.manifest_path,
+        project=DBT_PROJECT,
+        dagster_dbt_translator=TRANSLATOR,
+        name="nhcs_dbt_models",
+    )
+    def nhcs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: NhcsPaths):
+        # dbt runs as a subprocess and reads the warehouse path from the environment.
+        os.environ["NHCS_WAREHOUSE"] = paths.warehouse
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return nhcs_dbt_models

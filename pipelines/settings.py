@@ -1,0 +1,55 @@
+"""Paths of a run, from options or the environment, with the project's defaults.
+
+``NHCS_RAW_DIR`` (default ``data/raw``), ``NHCS_WAREHOUSE`` (default
+``data/warehouse/warehouse.duckdb``), ``NHCS_REPORTS_DIR`` (default ``data/reports``).
+Relative defaults are resolved against the project root (the folder holding ``pyproject.toml``),
+so the CLI, Dagster and dbt agree whatever the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def _path(env: str, default: str) -> Path:
+    value = os.environ.get(env)
+    p = Path(value) if value else PROJECT_ROOT / default
+    return p if p.is_absolute() else (Path.cwd() / p).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse: Path
+    reports_dir: Path
+
+    @property
+    def analytics_db(self) -> Path:
+        """The published read-only copy for analysts, beside the working warehouse."""
+        return self.warehouse.with_name("analytics.duckdb")
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.warehouse.parent.parent / "quarantine"
+
+
+def load_settings(
+    raw_dir: str | Path | None = None,
+    warehouse: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+) -> Settings:
+    """Settings from explicit values, else the environment, else the defaults."""
+    return Settings(
+        raw_dir=Path(raw_dir).resolve() if raw_dir else _path("NHCS_RAW_DIR", "data/raw"),
+        warehouse=Path(warehouse).resolve()
+        if warehouse
+        else _path("NHCS_WAREHOUSE", "data/warehouse/warehouse.duckdb"),
+        reports_dir=Path(reports_dir).resolve()
+        if reports_dir
+        else _path("NHCS_REPORTS_DIR", "data/reports"),
+    )
