@@ -100,13 +100,59 @@ def cmd_dbt_prepare(args: argparse.Namespace) -> int:
 # --- run ----------------------------------------------------------------------------------
 
 
+DAGSTER_YAML = """\
+# Written by `nhcs` when DAGSTER_HOME is first created. Runs that write the warehouse are
+# queued one at a time (DuckDB has a single writer); the rest may run beside them.
+run_queue:
+  max_concurrent_runs: 4
+  tag_concurrency_limits:
+    - key: "nhcs/writes-warehouse"
+      limit: 1
+telemetry:
+  enabled: false
+"""
+
+
 def dagster_home() -> Path:
     """A persistent DAGSTER_HOME under the project unless one is set: runs from `nhcs run`
     then show in the UI's history."""
     home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def run_main_job(settings, *, progress=_progress, instance=None):
+    """Run the main Dagster job in process over every delivered data date (one ranged run:
+    the same job definition the schedule and the sensor launch). Returns the run result."""
+    from dagster import DagsterInstance
+
+    from .definitions import MAIN_JOB, defs
+    from .defs.partitions import DAILY
+    from .deliveries import delivered_dates
+    from .warehouse_lock import warehouse_lock
+
+    valid = set(DAILY.get_partition_keys())
+    keys = [d.isoformat() for d in delivered_dates(settings.raw_dir) if d.isoformat() in valid]
+    if not keys:
+        raise SystemExit(f"no complete delivery folder under {settings.raw_dir}")
+    tags = {
+        "dagster/asset_partition_range_start": keys[0],
+        "dagster/asset_partition_range_end": keys[-1],
+        "nhcs/trigger": "cli",
+    }
+    progress(f"running {MAIN_JOB} for data dates {keys[0]} .. {keys[-1]}")
+    with warehouse_lock(settings.warehouse, progress=progress):
+        if instance is not None:
+            return defs.get_job_def(MAIN_JOB).execute_in_process(
+                instance=instance, tags=tags, raise_on_error=False
+            )
+        with DagsterInstance.get() as inst:
+            return defs.get_job_def(MAIN_JOB).execute_in_process(
+                instance=inst, tags=tags, raise_on_error=False
+            )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -128,25 +174,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
         prepare_dbt_manifest()
     dagster_home()
-
-    from dagster import DagsterInstance
-
-    from .definitions import MAIN_JOB, defs
-
     started = time.monotonic()
-    _progress(f"running {MAIN_JOB}: {s.raw_dir} -> {s.warehouse}")
-    with DagsterInstance.get() as instance:
-        result = defs.get_job_def(MAIN_JOB).execute_in_process(
-            instance=instance, raise_on_error=False
-        )
+    result = run_main_job(s)
     elapsed = time.monotonic() - started
     if not result.success:
         for event in result.all_events:
             if event.is_failure:
                 print(f"FAILED {event.step_key}: {event.message}", file=sys.stderr)
-        _progress(f"{MAIN_JOB} failed after {elapsed:.0f}s (run id {result.run_id})")
+        _progress(f"run failed after {elapsed:.0f}s (run id {result.run_id})")
         return EXIT_FAILED
-    _progress(f"{MAIN_JOB} succeeded in {elapsed:.0f}s (run id {result.run_id})")
+    _progress(f"run succeeded in {elapsed:.0f}s (run id {result.run_id})")
     return EXIT_OK
 
 

@@ -1,25 +1,21 @@
 """The Dagster code location: one Definitions object. Nothing heavy happens at import time (no
-DuckDB connection, no dbt invocation); dbt's manifest must have been prepared beforehand."""
+DuckDB connection, no dbt invocation); dbt's manifest must have been prepared beforehand
+(``nhcs dbt-prepare``; make and the tests do it)."""
 
-from __future__ import annotations
+from dagster import Definitions
 
-from dagster import AssetSelection, Definitions, define_asset_job
-
+from .defs.automation import delivery_sensor, nightly_schedule
 from .defs.dbt import build_dbt_assets
 from .defs.ingest import raw_deliveries
+from .defs.jobs import MAIN_JOB, main_job
 from .defs.resources import NhcsPaths, dbt_resource
 
-MAIN_JOB = "nhcs_main"
-
-main_job = define_asset_job(
-    MAIN_JOB,
-    selection=AssetSelection.all(),
-    description="Ingest complete deliveries, build the dbt project (with its tests), "
-    "and everything downstream.",
-)
+__all__ = ["MAIN_JOB", "defs"]
 
 defs = Definitions(
     assets=[raw_deliveries, build_dbt_assets()],
     jobs=[main_job],
+    schedules=[nightly_schedule],
+    sensors=[delivery_sensor],
     resources={"paths": NhcsPaths.from_settings(), "dbt": dbt_resource()},
 )

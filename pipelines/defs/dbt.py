@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
@@ -14,6 +15,7 @@ from dagster_dbt import (
 )
 
 from ..settings import DBT_PROJECT_DIR
+from ..warehouse_lock import warehouse_lock
 from .resources import NhcsPaths
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -68,6 +70,7 @@ def build_dbt_assets():
     def nhcs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: NhcsPaths):
         # dbt runs as a subprocess and reads the warehouse path from the environment.
         os.environ["NHCS_WAREHOUSE"] = paths.warehouse
-        yield from dbt.cli(["build"], context=context).stream()
+        with warehouse_lock(Path(paths.warehouse), progress=context.log.info):
+            yield from dbt.cli(["build"], context=context).stream()
 
     return nhcs_dbt_models

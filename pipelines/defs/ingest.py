@@ -1,10 +1,23 @@
-"""Ingest assets: complete branch deliveries -> raw.* tables."""
+"""Ingest assets: complete branch deliveries of a data date -> raw.* tables."""
 
+from datetime import date
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    BackfillPolicy,
+    Backoff,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    multi_asset,
+)
 
+from ..contract.naming import FileNameError, parse_file_name
 from ..contract.reports import REPORTS
+from ..warehouse_lock import warehouse_lock
+from .partitions import DAILY
 from .resources import NhcsPaths
 
 RAW_SPECS = [
@@ -18,14 +31,30 @@ RAW_SPECS = [
     for spec in REPORTS
 ]
 
+# Transient failures (a lock held by an analyst's stray writer, a slow disk) get retried.
+WAREHOUSE_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL)
 
-@multi_asset(specs=RAW_SPECS, name="raw_deliveries", can_subset=False)
+
+@multi_asset(
+    specs=RAW_SPECS,
+    name="raw_deliveries",
+    can_subset=False,
+    partitions_def=DAILY,
+    backfill_policy=BackfillPolicy.single_run(),
+    retry_policy=WAREHOUSE_RETRY,
+)
 def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
-    """Ingest every complete delivery folder under the raw directory (idempotent: unchanged
-    files are skipped; a re-delivery replaces its report, unit and date)."""
+    """Ingest the complete delivery folders of the partition's data dates (a backfill range is
+    one run). Idempotent: unchanged files are skipped; a re-delivery replaces its report, unit
+    and date."""
     from ..ingest import ingest
 
-    result = ingest(Path(paths.raw_dir), Path(paths.warehouse), progress=context.log.info)
+    dates = [date.fromisoformat(k) for k in context.partition_keys]
+    context.log.info(f"ingesting data dates {dates[0]} .. {dates[-1]} ({len(dates)} days)")
+    with warehouse_lock(Path(paths.warehouse), progress=context.log.info):
+        result = ingest(
+            Path(paths.raw_dir), Path(paths.warehouse), dates=dates, progress=context.log.info
+        )
     for line in result.summary_lines():
         context.log.info(line)
     for rejection in result.rejections:
@@ -45,8 +74,6 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
 
 
 def _report_of(file: str) -> str:
-    from ..contract.naming import FileNameError, parse_file_name
-
     try:
         return parse_file_name(Path(file).name).report.code
     except FileNameError:
