@@ -124,9 +124,9 @@ def dagster_home() -> Path:
     return home
 
 
-def run_main_job(settings, *, progress=_progress, instance=None):
-    """Run the main Dagster job in process over every delivered data date (one ranged run:
-    the same job definition the schedule and the sensor launch). Returns the run result."""
+def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
+    """Run the main Dagster job in process over every delivered data date, or over ``dates``
+    (one ranged run: the same job definition the schedule and the sensor launch)."""
     from dagster import DagsterInstance
 
     from .definitions import MAIN_JOB, defs
@@ -135,9 +135,10 @@ def run_main_job(settings, *, progress=_progress, instance=None):
     from .warehouse_lock import warehouse_lock
 
     valid = set(DAILY.get_partition_keys())
-    keys = [d.isoformat() for d in delivered_dates(settings.raw_dir) if d.isoformat() in valid]
+    wanted = dates if dates is not None else delivered_dates(settings.raw_dir)
+    keys = sorted(d.isoformat() for d in wanted if d.isoformat() in valid)
     if not keys:
-        raise SystemExit(f"no complete delivery folder under {settings.raw_dir}")
+        raise SystemExit(f"no complete delivery folder under {settings.raw_dir} for {wanted}")
     tags = {
         "dagster/asset_partition_range_start": keys[0],
         "dagster/asset_partition_range_end": keys[-1],
@@ -175,7 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         prepare_dbt_manifest()
     dagster_home()
     started = time.monotonic()
-    result = run_main_job(s)
+    dates = [date.fromisoformat(d) for d in args.date] if args.date else None
+    result = run_main_job(s, dates=dates)
     elapsed = time.monotonic() - started
     if not result.success:
         for event in result.all_events:
@@ -184,6 +186,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         _progress(f"run failed after {elapsed:.0f}s (run id {result.run_id})")
         return EXIT_FAILED
     _progress(f"run succeeded in {elapsed:.0f}s (run id {result.run_id})")
+    return EXIT_OK
+
+
+# --- bench --------------------------------------------------------------------------------
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    out = run_bench(
+        args.scenario or ["hanoi-0.1", "hanoi-1.0"],
+        Path(args.out),
+        keep=args.keep,
+        progress=_progress,
+    )
+    print((out / "results.md").read_text(encoding="utf-8"))
     return EXIT_OK
 
 
@@ -260,7 +278,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--raw")
     r.add_argument("--warehouse")
     r.add_argument("--reports")
+    r.add_argument(
+        "--date",
+        action="append",
+        metavar="YYYY-MM-DD",
+        help="only these data dates (a range from the first to the last); "
+        "default: every delivered date",
+    )
     r.set_defaults(func=cmd_run)
+
+    b = sub.add_parser("bench", help="measure every stage against its floor (docs/performance.md)")
+    b.add_argument(
+        "--scenario",
+        action="append",
+        choices=["hanoi-0.1", "hanoi-1.0", "national"],
+        help="repeatable; default hanoi-0.1 and hanoi-1.0",
+    )
+    b.add_argument("--out", default=str(PROJECT_ROOT / "data" / "bench"))
+    b.add_argument("--keep", action="store_true", help="keep the generated deliveries")
+    b.set_defaults(func=cmd_bench)
 
     d = sub.add_parser("dbt-prepare", help="parse the dbt project for Dagster (manifest)")
     d.add_argument("--verbose", action="store_true")

@@ -1,0 +1,273 @@
+"""`nhcs bench`: wall time, CPU time and peak memory of every stage, against measured floors.
+
+Every stage runs as its own child process (the same `nhcs` / `dbt` commands users run), so
+its peak RSS is the kernel's figure for that process tree (``wait4``), not a guess. Results go
+to ``data/bench/<stamp>/results.json`` and ``results.md`` and ``data/bench/latest.md``.
+
+Floors, measured in the same run on the same files (issue 10):
+- parse floor: the bare parse time of every delivered file with the fastest reader
+  (``pipelines.ingest.bench.parse_floor``), against which ingest is compared;
+- SQL floor: ``floor.sql``, the briefing KPIs computed by hand from ``raw.*`` in one script,
+  against which the dbt build is compared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+
+from ..settings import DBT_PROJECT_DIR, PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+FLOOR_SQL = Path(__file__).with_name("floor.sql")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    scale: float
+    fmt: str
+    calibration: str | None = None
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "hanoi-0.1": Scenario("hanoi-0.1", 0.1, "xlsx"),
+    "hanoi-1.0": Scenario("hanoi-1.0", 1.0, "xlsx"),
+    # One branch scaled to national size: ~6.8 M customers is ~26.8x Hanoi's ~254 k.
+    "national": Scenario("national", 26.8, "parquet"),
+}
+
+
+@dataclass
+class StageResult:
+    stage: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    ok: bool
+    detail: str = ""
+    floor: str | None = None
+    ratio_to_floor: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def measure(
+    stage: str,
+    cmd: list[str],
+    env: dict | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+) -> StageResult:
+    """Run ``cmd`` as a child process; wall, CPU (user+sys, children included), peak RSS."""
+    started = time.monotonic()
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(
+            cmd, env={**os.environ, **(env or {})}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
+        )
+        _, status, ru = os.wait4(proc.pid, 0)
+    finally:
+        if log:
+            out.close()
+    wall = time.monotonic() - started
+    code = os.waitstatus_to_exitcode(status)
+    # ru_maxrss is in KiB on Linux: the largest resident set of the child or its waited-for
+    # descendants.
+    return StageResult(
+        stage,
+        round(wall, 2),
+        round(ru.ru_utime + ru.ru_stime, 2),
+        round(ru.ru_maxrss / 1024, 1),
+        code == 0,
+        "" if code == 0 else f"exit {code}, see {log}",
+    )
+
+
+def _py(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def run_scenario(sc: Scenario, work: Path, progress) -> list[StageResult]:
+    raw, wh, reports = work / "raw", work / "warehouse.duckdb", work / "reports"
+    log = work / "bench.log"
+    env = {
+        "NHCS_RAW_DIR": str(raw),
+        "NHCS_WAREHOUSE": str(wh),
+        "NHCS_REPORTS_DIR": str(reports),
+        "DAGSTER_HOME": str(work / "dagster_home"),
+    }
+    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
+    nhcs = str(BIN / "nhcs")
+    results: list[StageResult] = []
+
+    def stage(name, cmd, **kw):
+        progress(f"[{sc.name}] {name} ...")
+        r = measure(name, cmd, env=env, log=log, **kw)
+        progress(
+            f"[{sc.name}] {name}: {r.wall_s:.1f}s wall, {r.cpu_s:.1f}s cpu, "
+            f"{r.peak_rss_mb:.0f} MB peak{'' if r.ok else ' FAILED ' + r.detail}"
+        )
+        results.append(r)
+        return r
+
+    gen = [nhcs, "generate", "--raw", str(raw), "--scale", str(sc.scale), "--format", sc.fmt]
+    if sc.calibration:
+        gen += ["--calibration", sc.calibration]
+    stage("generate", gen)
+
+    floor = stage(
+        "parse_floor",
+        _py(
+            "import json,sys; from pathlib import Path; from pipelines.ingest.bench import parse_floor;"
+            f"json.dump(parse_floor(Path({str(raw)!r})), open({str(work / 'parse_floor.json')!r},'w'),"
+            "default=str)"
+        ),
+    )
+    ingest = stage("ingest", [nhcs, "ingest", "--raw", str(raw), "--warehouse", str(wh)])
+    ingest.floor, ingest.ratio_to_floor = "parse_floor", _ratio(ingest, floor)
+    rows = _raw_rows(wh)
+    if rows and ingest.wall_s:
+        ingest.extra["rows"] = rows
+        ingest.extra["rows_per_s"] = round(rows / ingest.wall_s)
+
+    dbt = stage(
+        "dbt_build",
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ],
+        cwd=DBT_PROJECT_DIR,
+    )
+    sql_floor = stage(
+        "sql_floor",
+        _py(f"from pipelines.bench import run_sql_floor; run_sql_floor({str(wh)!r})"),
+    )
+    dbt.floor, dbt.ratio_to_floor = "sql_floor", _ratio(dbt, sql_floor)
+    for name in ("check", "report", "publish"):
+        if _has_subcommand(name):
+            stage(name, [nhcs, name])
+
+    # The main job on existing deliveries, from an empty warehouse (ingest -> reports).
+    for p in (wh, wh.with_name("analytics.duckdb")):
+        p.unlink(missing_ok=True)
+    stage("main_job", [nhcs, "run"])
+    # The nightly run: one data date again after the full build (the last one delivered).
+    last = max(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    stage("nightly_one_day", [nhcs, "run", "--date", last])
+    return results
+
+
+def run_sql_floor(warehouse: str) -> list[tuple]:
+    """Run floor.sql read-only against a warehouse; returns the KPI rows."""
+    import duckdb
+
+    statements = [x for x in FLOOR_SQL.read_text(encoding="utf-8").split(";") if x.strip()]
+    with duckdb.connect(warehouse, read_only=True) as con:
+        for statement in statements[:-1]:
+            con.execute(statement)
+        return con.execute(statements[-1]).fetchall()
+
+
+def _ratio(stage: StageResult, floor: StageResult) -> float | None:
+    if not (stage.ok and floor.ok and floor.wall_s > 0):
+        return None
+    return round(stage.wall_s / floor.wall_s, 2)
+
+
+def _raw_rows(wh: Path) -> int | None:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(wh), read_only=True) as c:
+            tables = c.execute(
+                "select table_name from information_schema.tables where table_schema='raw' "
+                "and table_name not like '\\_%' escape '\\'"
+            ).fetchall()
+            return sum(
+                c.execute(f'select count(*) from raw."{t}"').fetchone()[0] for (t,) in tables
+            )
+    except duckdb.Error:
+        return None
+
+
+def _has_subcommand(name: str) -> bool:
+    from ..cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    return name in sub
+
+
+def machine() -> dict:
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def run_bench(names: list[str], out_root: Path, keep: bool = False, progress=print) -> Path:
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    out = out_root / stamp
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"machine": machine(), "started": stamp, "scenarios": {}}
+    for name in names:
+        sc = SCENARIOS[name]
+        work = out / name
+        work.mkdir(parents=True, exist_ok=True)
+        results = run_scenario(sc, work, progress)
+        report["scenarios"][name] = {"scenario": asdict(sc), "stages": [asdict(r) for r in results]}
+        (out / "results.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        if not keep:
+            for sub in ("raw", "dagster_home"):
+                shutil.rmtree(work / sub, ignore_errors=True)
+    md = to_markdown(report)
+    (out / "results.md").write_text(md, encoding="utf-8")
+    (out_root / "latest.md").write_text(md, encoding="utf-8")
+    return out
+
+
+def to_markdown(report: dict) -> str:
+    m = report["machine"]
+    lines = [
+        f"# Benchmark {report['started']}",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}.",
+        "",
+    ]
+    for name, sc in report["scenarios"].items():
+        lines += [
+            f"## {name} (scale {sc['scenario']['scale']}, {sc['scenario']['fmt']})",
+            "",
+            "| stage | wall s | cpu s | peak MB | vs floor | notes |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for s in sc["stages"]:
+            ratio = f"{s['ratio_to_floor']}x {s['floor']}" if s["ratio_to_floor"] else ""
+            notes = ", ".join(f"{k}={v}" for k, v in s["extra"].items())
+            if not s["ok"]:
+                notes = f"FAILED {s['detail']} {notes}"
+            lines.append(
+                f"| {s['stage']} | {s['wall_s']} | {s['cpu_s']} | {s['peak_rss_mb']} "
+                f"| {ratio} | {notes} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+__all__ = ["SCENARIOS", "run_bench", "measure", "PROJECT_ROOT"]
