@@ -1,0 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='month_end_date',
+        on_schema_change='fail',
+    )
+}}
+
+{#- The journal (SKGD) summed per loan × month and transaction type, the journal side of the
+    roll-forward. Partitioned by month; a month is rebuilt when any of its days is (re)loaded. -#}
+with
+
+transactions as (
+    select * from {{ ref('stg_branch__transactions') }}
+    where {{ incremental_partitions('month_end_date', ref('stg_branch__transactions'), grain='month') }}
+),
+
+monthly as (
+    select
+        month_end_date,
+        loan_code,
+        min(pgd_code) as pgd_code,
+        min(customer_code) as customer_code,
+        min(program_code) as program_code,
+        {{ sum_bigint("case when txn_type = 'GN' then amount else 0 end") }} as disbursed,
+        {{ sum_bigint("case when txn_type = 'DK' then amount else 0 end") }} as disbursement_reversed,
+        {{ sum_bigint("case when txn_type = 'TNTH' then amount else 0 end") }} as repaid_in_term,
+        {{ sum_bigint("case when txn_type = 'TNQH' then amount else 0 end") }} as repaid_overdue,
+        {{ sum_bigint("case when txn_type = 'TNKH' then amount else 0 end") }} as repaid_frozen,
+        {{ sum_bigint("case when txn_type = 'TL' then amount else 0 end") }} as interest_collected,
+        {{ sum_bigint("case when txn_type = 'XN' then amount else 0 end") }} as written_off,
+        {{ sum_bigint("case when txn_type = 'CQH' then amount else 0 end") }} as transferred_to_overdue,
+        {{ sum_bigint("case when txn_type = 'KHN' then amount else 0 end") }} as transferred_to_frozen,
+        count(*) as journal_lines,
+        max(_loaded_at) as _loaded_at
+    from transactions
+    group by month_end_date, loan_code
+)
+
+select * from monthly

@@ -1,0 +1,10 @@
+{#- The combination of columns is unique (a compound key). dbt packages are not available
+    offline, so this replaces dbt_utils.unique_combination_of_columns. -#}
+{% test unique_combination(model, columns) %}
+    select
+        {{ columns | join(', ') }},
+        count(*) as n_rows
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
