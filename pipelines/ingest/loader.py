@@ -1,0 +1,304 @@
+"""The warehouse side of the ingestion: raw tables, the load log, rejections, quarantine.
+
+DuckDB has one writer: only the parent process of ``ingest()`` opens the warehouse, and it
+inserts whole Arrow tables. Loading a key (report, unit, data date) deletes what the key held
+and inserts the new rows inside one transaction, together with its ``raw._loads`` line, so a
+failure at any point leaves the previous state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.contract.codes import HOI_UNIT
+from pipelines.contract.reports import LINEAGE_COLUMNS, REPORT_BY_CODE, REPORTS, ReportSpec
+
+from .model import Rejection
+from .parse import ParsedFile
+
+SCHEMA = "raw"
+SQL_TYPES = {
+    "code": "VARCHAR",
+    "text": "VARCHAR",
+    "int": "BIGINT",
+    "decimal": "DOUBLE",
+    "million": "DECIMAL(24,6)",
+    "date": "DATE",
+}
+LOADS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}._loads (
+    report VARCHAR NOT NULL, unit VARCHAR NOT NULL, data_date DATE NOT NULL,
+    source_file VARCHAR NOT NULL, revision INTEGER NOT NULL, sha256 VARCHAR NOT NULL,
+    rows BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL
+)"""
+REJECTIONS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}._rejections (
+    file VARCHAR NOT NULL, "row" INTEGER, "column" VARCHAR, value VARCHAR,
+    expected VARCHAR, message VARCHAR NOT NULL, data_date DATE, unit VARCHAR,
+    sha256 VARCHAR, rejected_at TIMESTAMP NOT NULL
+)"""
+
+
+def table_ddl(spec: ReportSpec) -> str:
+    cols = [f"{c.key} {SQL_TYPES[c.type]}" for c in spec.columns]
+    cols += [f"{name} {typ}" for name, typ in spec.derived]
+    cols += [f"{name} {typ}" for name, typ in LINEAGE_COLUMNS]
+    return (
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{spec.table} (\n    " + ",\n    ".join(cols) + "\n)"
+    )
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    source_file: str
+    revision: int
+    sha256: str
+    rows: int
+    loaded_at: datetime
+
+
+class Warehouse:
+    """A short-lived writer connection to the warehouse file."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path))
+        self._loads: dict[tuple[str, str, date], LoadRecord] | None = None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------- schema
+    def ensure_schema(self) -> None:
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        for spec in REPORTS:
+            self.con.execute(table_ddl(spec))
+        self.con.execute(LOADS_DDL)
+        self.con.execute(REJECTIONS_DDL)
+
+    def loads(self) -> dict[tuple[str, str, date], LoadRecord]:
+        if self._loads is None:
+            rows = self.con.execute(
+                f"SELECT report, unit, data_date, source_file, revision, sha256, rows, loaded_at "
+                f"FROM {SCHEMA}._loads"
+            ).fetchall()
+            self._loads = {(r[0], r[1], r[2]): LoadRecord(*r[3:]) for r in rows}
+        return self._loads
+
+    # --------------------------------------------------------------------------- loads
+    def load(self, items: list[ParsedFile], loaded_at: datetime) -> None:
+        """Replace the keys of ``items`` with their rows, all in one transaction."""
+        if not items:
+            return
+        known = self.loads()
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            by_table: dict[str, list[ParsedFile]] = {}
+            for p in items:
+                by_table.setdefault(p.ctx.spec.table, []).append(p)
+            for table, group in by_table.items():
+                for p in group:
+                    key = (p.ctx.spec.code, p.ctx.unit, p.ctx.data_date)
+                    if key in known:
+                        self._delete_key(p)
+                self._insert(table, [p.table for p in group], loaded_at)
+            self._write_loads(items, loaded_at)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        for p in items:
+            known[(p.ctx.spec.code, p.ctx.unit, p.ctx.data_date)] = LoadRecord(
+                p.ctx.rel, p.ctx.revision, p.ctx.sha256, p.rows, loaded_at
+            )
+
+    def _delete_key(self, p: ParsedFile) -> None:
+        spec = p.ctx.spec
+        if spec.unit_is_org:
+            where, params = (
+                "_unit = ? AND _data_date = ? AND org_code = ?",
+                [
+                    HOI_UNIT,
+                    p.ctx.data_date,
+                    p.ctx.unit,
+                ],
+            )
+        else:
+            where, params = "_unit = ? AND _data_date = ?", [p.ctx.unit, p.ctx.data_date]
+        self.con.execute(f"DELETE FROM {SCHEMA}.{spec.table} WHERE {where}", params)
+
+    def _insert(self, table: str, tables: list[pa.Table], loaded_at: datetime) -> None:
+        data = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        if data.num_rows == 0:
+            return
+        self.con.register("__ingest_rows", data)
+        try:
+            self.con.execute(
+                f"INSERT INTO {SCHEMA}.{table} BY NAME "
+                f"SELECT *, ?::TIMESTAMP AS _loaded_at FROM __ingest_rows",
+                [loaded_at],
+            )
+        finally:
+            self.con.unregister("__ingest_rows")
+
+    def _write_loads(self, items: list[ParsedFile], loaded_at: datetime) -> None:
+        for p in items:
+            c = p.ctx
+            self.con.execute(
+                f"DELETE FROM {SCHEMA}._loads WHERE report = ? AND unit = ? AND data_date = ?",
+                [c.spec.code, c.unit, c.data_date],
+            )
+        self.con.executemany(
+            f"INSERT INTO {SCHEMA}._loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    p.ctx.spec.code,
+                    p.ctx.unit,
+                    p.ctx.data_date,
+                    p.ctx.rel,
+                    p.ctx.revision,
+                    p.ctx.sha256,
+                    p.rows,
+                    loaded_at,
+                ]
+                for p in items
+            ],
+        )
+
+    # ---------------------------------------------------------------------- communes
+    def commune_pairs(self, office: str, data_date: date) -> list[tuple[str, str]]:
+        """(commune_code, commune_name) of an office's M31: same date, else the nearest date."""
+        rows = self.con.execute(
+            f"""
+            WITH d AS (
+                SELECT _data_date FROM {SCHEMA}.m31 WHERE _unit = ?
+                GROUP BY _data_date
+                ORDER BY abs(date_diff('day', _data_date, ?::DATE)), _data_date DESC
+                LIMIT 1
+            )
+            SELECT DISTINCT commune_code, commune_name FROM {SCHEMA}.m31
+            WHERE _unit = ? AND _data_date = (SELECT _data_date FROM d)
+            ORDER BY 1, 2
+            """,
+            [office, data_date, office],
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    # --------------------------------------------------------------------- rejections
+    def record_rejections(self, file: str, rejections: list[Rejection], now: datetime) -> datetime:
+        """Store a file's rejections, unless the same ones are stored already.
+
+        Returns the time they were first recorded (unchanged across identical re-runs).
+        """
+        new = sorted(_rej_key(r) for r in rejections)
+        old = self.con.execute(
+            f'SELECT "row", "column", value, expected, message, sha256, '
+            f"min(rejected_at) OVER () FROM {SCHEMA}._rejections WHERE file = ?",
+            [file],
+        ).fetchall()
+        if old and sorted(tuple(r[:6]) for r in old) == new:
+            return old[0][6]
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f"DELETE FROM {SCHEMA}._rejections WHERE file = ?", [file])
+            self.con.executemany(
+                f"INSERT INTO {SCHEMA}._rejections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [
+                        r.file,
+                        r.row,
+                        r.column,
+                        r.value,
+                        r.expected,
+                        r.message,
+                        r.data_date,
+                        r.unit,
+                        r.sha256,
+                        now,
+                    ]
+                    for r in rejections
+                ],
+            )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return now
+
+    def clear_rejections(self, files: Iterable[str]) -> None:
+        files = list(files)
+        if files:
+            self.con.execute(
+                f"DELETE FROM {SCHEMA}._rejections WHERE list_contains(?, file)", [files]
+            )
+
+    def table_rows(self) -> dict[str, int]:
+        """Rows of every raw report table, keyed by table name (``m31``, ``skgd``, ...)."""
+        out = {}
+        for spec in REPORTS:
+            out[spec.table] = self.con.execute(
+                f"SELECT count(*) FROM {SCHEMA}.{spec.table}"
+            ).fetchone()[0]
+        return out
+
+
+def _rej_key(r: Rejection) -> tuple:
+    return (r.row, r.column, r.value, r.expected, r.message, r.sha256)
+
+
+def quarantine_path(quarantine_dir: Path, r: Rejection) -> Path:
+    """Where the readable report of a rejected file goes: <quarantine>/<data date>/<name>.txt."""
+    folder = r.data_date.isoformat() if r.data_date else "undated"
+    parts = r.file.split("/")
+    name = parts[-1]
+    if name.split("_")[0] not in {s.code.split("_")[0] for s in REPORT_BY_CODE.values()}:
+        name = "_".join(parts[1:]) if len(parts) > 1 else name  # manifests, folders
+    return quarantine_dir / folder / f"{name}.txt"
+
+
+def write_quarantine(
+    quarantine_dir: Path, file: str, rejections: list[Rejection], rejected_at: datetime
+) -> Path:
+    first = rejections[0]
+    path = quarantine_path(quarantine_dir, first)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"Rejected file: {file}",
+        f"Delivery: {first.data_date.isoformat() if first.data_date else '-'} / "
+        f"{first.unit or '-'}",
+        f"SHA-256: {first.sha256 or '-'}",
+        f"Rejected at: {rejected_at:%Y-%m-%d %H:%M:%S}",
+        "Nothing of this file was loaded; the raw file is left as delivered.",
+        "",
+        f"{len(rejections)} problem(s):",
+    ]
+    for r in rejections:
+        lines.append(f"- {r.message}")
+        detail = []
+        if r.row is not None:
+            detail.append(f"row {r.row}")
+        if r.column is not None:
+            detail.append(f"column '{r.column}'")
+        if r.value is not None:
+            detail.append(f"value '{r.value}'")
+        if r.expected:
+            detail.append(f"expected {r.expected}")
+        if detail:
+            lines.append("    " + "; ".join(detail))
+    text = "\n".join(lines) + "\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path

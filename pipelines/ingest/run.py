@@ -1,0 +1,239 @@
+"""``ingest()``: complete deliveries in, validated, idempotent, with lineage and quarantine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+from pipelines.contract.codes import BRANCH_OFFICE
+
+from .discovery import discover_all
+from .errors import Problem
+from .loader import Warehouse, write_quarantine
+from .model import Delivery, DeliveryResult, IngestResult, Rejection
+from .names import NameIndex
+from .parse import FileContext, ParsedFile, resolve_communes
+from .worker import chunk, parse_chunk, run_ordered
+
+Progress = Callable[[str], None]
+
+
+def display_root(raw_dir: Path) -> str:
+    """How the raw root is named in messages: relative to the project when inside it."""
+    from pipelines.settings import PROJECT_ROOT
+
+    try:
+        return raw_dir.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return raw_dir.resolve().as_posix()
+
+
+def quarantine_dir_for(warehouse: Path) -> Path:
+    return Path(warehouse).resolve().parent.parent / "quarantine"
+
+
+def _rejections_of(parsed: ParsedFile, root: str) -> list[Rejection]:
+    c = parsed.ctx
+    display = f"{root}/{c.rel}"
+    out = [
+        Rejection(
+            file=c.rel,
+            row=p.row,
+            column=p.column,
+            value=p.value,
+            expected=p.expected,
+            message=p.sentence(display),
+            data_date=c.data_date,
+            unit=c.folder_unit,
+            sha256=c.sha256,
+        )
+        for p in parsed.problems
+    ]
+    more = parsed.total_problems - len(parsed.problems)
+    if more > 0:
+        out.append(
+            Rejection(
+                file=c.rel,
+                row=None,
+                column=None,
+                value=None,
+                expected="",
+                message=f"{display}: … and {more} more problems not listed",
+                data_date=c.data_date,
+                unit=c.folder_unit,
+                sha256=c.sha256,
+            )
+        )
+    return out
+
+
+class _Run:
+    def __init__(self, raw_dir: Path, warehouse: Path, progress: Progress | None, workers: int):
+        self.raw_dir = raw_dir
+        self.root = display_root(raw_dir)
+        self.wh_path = warehouse
+        self.quarantine = quarantine_dir_for(warehouse)
+        self.progress = progress or (lambda msg: None)
+        self.workers = max(1, int(workers))
+        self.now = datetime.now().replace(microsecond=0)
+        self.result = IngestResult()
+        self.by_file: dict[str, list[Rejection]] = {}
+        self.loaded_files: list[str] = []
+        self.communes: dict[tuple[str, date], NameIndex] = {}
+
+    # ------------------------------------------------------------------------------
+    def reject(self, rejections: list[Rejection], dr: DeliveryResult | None) -> None:
+        if not rejections:
+            return
+        file = rejections[0].file
+        if file not in self.by_file and dr is not None:
+            dr.files_rejected += 1
+        self.by_file.setdefault(file, []).extend(rejections)
+
+    def run(self, dates: Sequence[date] | None) -> IngestResult:
+        t0 = time.perf_counter()
+        disc = discover_all(self.raw_dir, dates)
+        res = self.result
+        res.notes.extend(disc.notes)
+        res.incomplete.extend(disc.incomplete)
+        for r in disc.rejections:
+            self.reject([replace(r, message=f"{self.root}/{r.message}")], None)
+        with Warehouse(self.wh_path) as wh:
+            self.wh = wh
+            wh.ensure_schema()
+            known = wh.loads()
+            tasks: list[tuple[int, FileContext]] = []
+            results: list[DeliveryResult] = []
+            remaining: list[int] = []
+            for i, d in enumerate(disc.deliveries):
+                dr = DeliveryResult(d.data_date, d.unit, notes=list(d.notes))
+                results.append(dr)
+                res.notes.extend(d.notes)
+                for r in d.rejections:
+                    self.reject([replace(r, message=f"{self.root}/{r.message}")], dr)
+                n = 0
+                for f in d.files:
+                    prev = known.get(f.key)
+                    if prev and prev.sha256 == f.sha256 and prev.revision == f.revision:
+                        dr.files_skipped += 1
+                        continue
+                    tasks.append((i, self._context(d, f)))
+                    n += 1
+                remaining.append(n)
+            res.deliveries = results
+            self.progress(
+                f"ingest: {len(disc.deliveries)} complete deliveries, {len(tasks)} files to "
+                f"read, {sum(r.files_skipped for r in results)} unchanged"
+                + (f", {len(disc.incomplete)} incomplete" if disc.incomplete else "")
+            )
+            emitted = 0
+            chunks = chunk(tasks, lambda t: t[1].size)
+            for parsed_chunk, ids in zip(
+                run_ordered(parse_chunk, ([c for _, c in ch] for ch in chunks), self.workers),
+                ([i for i, _ in ch] for ch in chunks),
+                strict=True,
+            ):
+                self._handle(parsed_chunk, [results[i] for i in ids])
+                for i in ids:
+                    remaining[i] -= 1
+                while emitted < len(results) and remaining[emitted] == 0:
+                    self.progress(results[emitted].line())
+                    emitted += 1
+            while emitted < len(results):
+                self.progress(results[emitted].line())
+                emitted += 1
+            self._record_rejections()
+            res.table_rows = wh.table_rows()
+        res.seconds = time.perf_counter() - t0
+        return res
+
+    def _context(self, d: Delivery, f) -> FileContext:
+        return FileContext(
+            rel=f.rel,
+            display=f"{self.root}/{f.rel}",
+            spec=f.spec,
+            unit=f.unit,
+            folder_unit=d.unit,
+            data_date=d.data_date,
+            revision=f.revision,
+            sha256=f.sha256,
+            extension=f.extension,
+            size=f.size,
+            path=str(f.path),
+        )
+
+    # ------------------------------------------------------------------------------
+    def _commune_index(self, office: str, data_date: date) -> NameIndex:
+        idx = self.communes.get((office, data_date))
+        if idx is None:
+            idx = NameIndex(self.wh.commune_pairs(office, data_date), "commune")
+        return idx
+
+    def _handle(self, parsed: list[ParsedFile], drs: list[DeliveryResult]) -> None:
+        good: list[tuple[ParsedFile, DeliveryResult]] = []
+        for p, dr in zip(parsed, drs, strict=True):
+            if p.ok and p.needs_commune_codes:
+                # the office's M31 may be in this same batch: load what is ready first
+                self._load(good)
+                good = []
+                p = resolve_communes(p, self._commune_index(p.ctx.unit, p.ctx.data_date))
+            if p.ok:
+                good.append((p, dr))
+            else:
+                self.reject(_rejections_of(p, self.root), dr)
+        self._load(good)
+
+    def _load(self, good: list[tuple[ParsedFile, DeliveryResult]]) -> None:
+        if not good:
+            return
+        try:
+            self.wh.load([p for p, _ in good], self.now)
+        except Exception:
+            if len(good) > 1:  # find the culprit: load one by one
+                for item in good:
+                    self._load([item])
+                return
+            p, dr = good[0]
+            import traceback
+
+            detail = traceback.format_exc(limit=1).strip().splitlines()[-1]
+            prob = Problem(None, None, None, "a loadable file", f"could not be loaded: {detail}")
+            self.reject(_rejections_of(ParsedFile(p.ctx, None, [prob], 1), self.root), dr)
+            return
+        for p, dr in good:
+            dr.files_loaded += 1
+            dr.rows += p.rows
+            self.loaded_files.append(p.ctx.rel)
+            if p.communes is not None and p.ctx.unit != BRANCH_OFFICE:
+                self.communes[(p.ctx.unit, p.ctx.data_date)] = NameIndex(p.communes, "commune")
+
+    def _record_rejections(self) -> None:
+        self.wh.clear_rejections(self.loaded_files)
+        for f in self.loaded_files:
+            for path in self.quarantine.glob(f"*/{Path(f).name}.txt"):
+                path.unlink()
+        for file, rejs in self.by_file.items():
+            at = self.wh.record_rejections(file, rejs, self.now)
+            write_quarantine(self.quarantine, file, rejs, at)
+            self.result.rejections.extend(rejs)
+
+
+def ingest(
+    raw_dir: Path,
+    warehouse: Path,
+    *,
+    dates: Sequence[date] | None = None,
+    progress: Progress | None = None,
+    workers: int = 2,
+) -> IngestResult:
+    """Load the complete deliveries under ``raw_dir`` into ``warehouse`` (raw.* tables).
+
+    ``dates=None`` takes every complete delivery. Keys whose current file (revision and
+    SHA-256) is already loaded are skipped; others replace the key's rows in one transaction.
+    Rejected files load nothing; they are listed in ``raw._rejections`` and in a readable
+    report under ``<warehouse>/../../quarantine/<data date>/``.
+    """
+    return _Run(Path(raw_dir), Path(warehouse), progress, workers).run(dates)

@@ -1,0 +1,96 @@
+"""Parsing in a process pool: files are grouped into chunks, chunks parsed by workers.
+
+Small files (the daily journals) are bundled so that a task is worth its round trip; a big
+file is a chunk of its own. The parent consumes results in submission order with a bounded
+number of chunks in flight, so memory stays bounded by a few of the largest files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from .parse import FileContext, ParsedFile, parse_file
+
+CHUNK_BYTES = 4 * 1024 * 1024
+CHUNK_FILES = 64
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def chunk(items: Sequence[T], size_of: Callable[[T], int]) -> list[list[T]]:
+    chunks: list[list[T]] = []
+    current: list[T] = []
+    total = 0
+    for item in items:
+        size = size_of(item)
+        if current and (total + size > CHUNK_BYTES or len(current) >= CHUNK_FILES):
+            chunks.append(current)
+            current, total = [], 0
+        current.append(item)
+        total += size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def parse_chunk(contexts: list[FileContext]) -> list[ParsedFile]:
+    out = []
+    for ctx in contexts:
+        try:
+            data = Path(ctx.path).read_bytes()
+        except OSError as exc:
+            from .errors import Problem
+
+            p = ParsedFile(ctx)
+            p.problems = [Problem(None, None, None, "a readable file", f"cannot be read: {exc}")]
+            p.total_problems = 1
+            out.append(p)
+            continue
+        out.append(parse_file(ctx, data))
+    return out
+
+
+@contextmanager
+def _single_threaded_polars():
+    """Workers each use one polars thread: the pool is the parallelism."""
+    old = os.environ.get("POLARS_MAX_THREADS")
+    os.environ["POLARS_MAX_THREADS"] = old or "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+
+
+def run_ordered(
+    fn: Callable[[T], R], tasks: Iterable[T], workers: int, window: int | None = None
+) -> Iterator[R]:
+    """``map(fn, tasks)`` on a spawn process pool, in order, with a bounded window."""
+    tasks = iter(tasks)
+    if workers <= 1:
+        for t in tasks:
+            yield fn(t)
+        return
+    window = window or 2 * workers
+    with _single_threaded_polars():
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            pending: deque[Future] = deque()
+            for t in tasks:
+                pending.append(pool.submit(fn, t))
+                if len(pending) >= window:
+                    break
+            while pending:
+                fut = pending.popleft()
+                result = fut.result()
+                for t in tasks:
+                    pending.append(pool.submit(fn, t))
+                    break
+                yield result
