@@ -1,0 +1,278 @@
+"""The reconciliation identities of contract section 5, as checks on the ``recon.*`` models.
+
+Each recon model (dbt, ``dbt_project/models/recon``) holds one row per checked item: its keys,
+``check_item`` (what was compared), ``expected``, ``actual``, ``difference = actual - expected``
+and ``is_break`` (the model's own verdict). The suites here restate each identity's rule on
+those rows independently of ``is_break`` where the rule is simple (``expected = actual`` to the
+đồng, ``reconciled <= in scope``), and also require ``is_break`` to be false, so a wrong flag in
+the model cannot hide a break and a wrong comparison here cannot hide the model's verdict.
+
+One suite per identity; an identity may feed two checks: its blocking rules and its findings
+(identity 5: ``Chênh lệch`` rows are discrepancies the branch must explain, listed as findings,
+not breaks). Identity 6 (the organizations' own reports) is findings only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["critical", "warning"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of a suite, and the check whose result it feeds.
+
+    kind: ``no_flag`` (``column`` is false and not null), ``equal`` (``expected = actual``),
+    ``at_most`` (``actual <= expected``), ``null`` (``column`` is null).
+    ``where``: a pandas row condition (GX ``row_condition``) restricting the rule's rows.
+    """
+
+    check: str
+    kind: Literal["no_flag", "equal", "at_most", "null"]
+    text: str  # how a person reads the rule in a failure listing
+    column: str | None = None
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    key: str  # the check's name (Dagster check name, quality.check_results.check_name)
+    identity: int
+    title: str
+    blocking: bool
+    description: str
+    # rows this check counts as "items checked" (pandas query); None = every row
+    items: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentitySpec:
+    identity: int
+    model: str  # recon.<model>
+    title: str
+    checks: tuple[CheckSpec, ...]
+    rules: tuple[Rule, ...]
+    key_columns: tuple[str, ...]  # what locates an item (besides date and office)
+    column: Callable[[Mapping[str, Any]], str | None] = lambda row: row.get("check_item")
+    required_columns: tuple[str, ...] = field(default=())
+    # derived keys for the warehouse table (e.g. a 01.1 row code is a commune code)
+    derive: Callable[[Mapping[str, Any]], dict[str, Any]] = lambda row: {}
+
+    def all_columns(self) -> tuple[str, ...]:
+        cols = ["as_of_date", "check_item", "expected", "actual", "difference", "is_break"]
+        cols += [c for c in (*self.key_columns, *self.required_columns) if c not in cols]
+        return tuple(cols)
+
+
+def _equal_and_flag(check: str, *, where: str | None = None) -> tuple[Rule, ...]:
+    return (
+        Rule(check, "no_flag", "is_break is false", column="is_break", where=where),
+        Rule(check, "equal", "expected = actual (to the đồng)", where=where),
+    )
+
+
+def _form_column(row: Mapping[str, Any]) -> str | None:
+    marker, name = row.get("column_marker"), row.get("column_name")
+    if marker and name:
+        return f"{marker} {name}"
+    return name or marker
+
+
+def _form_keys(row: Mapping[str, Any]) -> dict[str, Any]:
+    # 01.1 rows are communes (districts, as office codes, for the branch office 0100);
+    # 01.2 rows are programs.
+    code = row.get("row_code")
+    if not code:
+        return {}
+    if row.get("form_code") == "01.2":
+        return {"program_code": code}
+    if row.get("pgd_code") == "0100":
+        return {"district_pgd_code": code}
+    return {"commune_code": code}
+
+
+IDENTITIES: tuple[IdentitySpec, ...] = (
+    IdentitySpec(
+        identity=1,
+        model="recon_control_totals",
+        title="official control totals (01.1, 01.2, TỔNG CỘNG) = Mẫu 31",
+        checks=(
+            CheckSpec(
+                "control_totals",
+                1,
+                "official control totals = loan-level file",
+                blocking=True,
+                description="Forms 01.1/BCTD (by commune) and 01.2/BCTD (by program) equal the "
+                "sums of Mẫu 31 of the same office and month-end, every column (3)-(17), to the "
+                "đồng; each TỔNG CỘNG row equals the sum of its form's rows.",
+            ),
+        ),
+        rules=_equal_and_flag("control_totals"),
+        key_columns=("pgd_code", "form_code", "row_code", "row_name", "missing_in"),
+        required_columns=("column_marker", "column_name"),
+        column=_form_column,
+        derive=_form_keys,
+    ),
+    IdentitySpec(
+        identity=2,
+        model="recon_loan_rollforward",
+        title="loan roll-forward through the journal",
+        checks=(
+            CheckSpec(
+                "loan_rollforward",
+                2,
+                "loan roll-forward (Mẫu 31 m-1 + SKGD m = Mẫu 31 m)",
+                blocking=True,
+                description="Every loan's outstanding at month-end m = outstanding at m-1 + "
+                "disbursed - reversed - principal repaid - written off (Mẫu 31 month columns), "
+                "and the month's journal lines per type = those month columns.",
+            ),
+        ),
+        rules=_equal_and_flag("loan_rollforward"),
+        key_columns=(
+            "pgd_code",
+            "loan_code",
+            "customer_code",
+            "program_code",
+            "org_code",
+            "missing_in",
+        ),
+    ),
+    IdentitySpec(
+        identity=3,
+        model="recon_group_register",
+        title="group register BC0437 = members' balances",
+        checks=(
+            CheckSpec(
+                "group_register",
+                3,
+                "group register = members' balances",
+                blocking=True,
+                description="Every group of BC0437: outstanding, overdue, frozen, savings and "
+                "members with outstanding equal the sums over its members' Mẫu 31 rows.",
+            ),
+        ),
+        rules=_equal_and_flag("group_register"),
+        key_columns=("pgd_code", "group_code", "commune_code", "org_code", "missing_in"),
+    ),
+    IdentitySpec(
+        identity=4,
+        model="recon_org_totals",
+        title="entrusted = Σ organizations 11-14; total = entrusted + direct",
+        checks=(
+            CheckSpec(
+                "org_totals",
+                4,
+                "organization totals = branch figures",
+                blocking=True,
+                description="Entrusted outstanding = Σ organizations 11-14, direct = "
+                "organization 99, total = entrusted + direct; overdue, frozen and groups with "
+                "outstanding of the organizations sum to the branch's.",
+            ),
+        ),
+        rules=_equal_and_flag("org_totals"),
+        key_columns=("expected_source",),
+    ),
+    IdentitySpec(
+        identity=5,
+        model="recon_reconciliation_campaign",
+        title="reconciliation campaign (DOICHIEU)",
+        checks=(
+            CheckSpec(
+                "reconciliation_campaign",
+                5,
+                "reconciliation campaign: scope, progress, Khớp rows",
+                blocking=True,
+                description="The register lists exactly the customers with outstanding on the "
+                "previous 31/12 Mẫu 31 with that balance; reconciled <= in scope per office; "
+                "every Khớp row has confirmed = bank (principal and interest).",
+                items="check_item != 'discrepancy'",
+            ),
+            CheckSpec(
+                "reconciliation_discrepancies",
+                5,
+                "reconciliation discrepancies (Chênh lệch rows)",
+                blocking=False,
+                description="Customers whose confirmed balance differs from the bank's "
+                "(Kết quả = Chênh lệch): discrepancies the branch must explain. Listed as "
+                "findings; they do not block the report.",
+                items="check_item in ('matched_principal', 'discrepancy')",
+            ),
+        ),
+        rules=(
+            Rule(
+                "reconciliation_campaign",
+                "no_flag",
+                "is_break is false",
+                column="is_break",
+                where="check_item != 'discrepancy'",
+            ),
+            Rule(
+                "reconciliation_campaign",
+                "equal",
+                "in scope = customers with outstanding at the previous 31/12, that balance",
+                where="check_item == 'scope_customer'",
+            ),
+            Rule(
+                "reconciliation_campaign",
+                "null",
+                "customer on both the register and the 31/12 Mẫu 31",
+                column="missing_in",
+                where="check_item == 'scope_customer'",
+            ),
+            Rule(
+                "reconciliation_campaign",
+                "at_most",
+                "reconciled <= in scope",
+                where="check_item == 'reconciled_within_scope'",
+            ),
+            Rule(
+                "reconciliation_campaign",
+                "equal",
+                "Khớp row: confirmed = bank",
+                where="check_item in ('matched_principal', 'matched_interest')",
+            ),
+            Rule(
+                "reconciliation_discrepancies",
+                "no_flag",
+                "no Chênh lệch row (confirmed = bank)",
+                column="is_finding",
+                where="check_item in ('matched_principal', 'discrepancy')",
+            ),
+        ),
+        key_columns=("pgd_code", "campaign_year", "customer_code", "missing_in"),
+        required_columns=("is_finding",),
+    ),
+    IdentitySpec(
+        identity=6,
+        model="recon_org_reports",
+        title="organizations' own reports (HOI) vs the bank's figures",
+        checks=(
+            CheckSpec(
+                "org_reports",
+                6,
+                "organizations' reports vs the bank",
+                blocking=False,
+                description="Each organization's quarter-end report (groups, households with "
+                "outstanding, outstanding, overdue) against the bank's figures, per "
+                "organization and district. Differences are findings the report lists.",
+            ),
+        ),
+        rules=(Rule("org_reports", "no_flag", "is_break is false", column="is_break"),),
+        key_columns=("pgd_code", "org_code", "district_name", "missing_in"),
+    ),
+)
+
+
+def all_checks() -> tuple[CheckSpec, ...]:
+    return tuple(c for ident in IDENTITIES for c in ident.checks)
+
+
+def identity_of(check_key: str) -> IdentitySpec:
+    for ident in IDENTITIES:
+        if any(c.key == check_key for c in ident.checks):
+            return ident
+    raise KeyError(check_key)
