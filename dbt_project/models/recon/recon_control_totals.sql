@@ -206,5 +206,5 @@ select
     cast(expected as {{ dbt.type_bigint() }}) as expected,
     cast(actual as {{ dbt.type_bigint() }}) as actual,
     cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
-    actual <> expected or (missing_in = 'total_row') as is_break
+    actual <> expected or coalesce(missing_in = 'total_row', false) as is_break
 from checks
