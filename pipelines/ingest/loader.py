@@ -8,6 +8,7 @@ failure at any point leaves the previous state.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -203,13 +204,13 @@ class Warehouse:
 
         Returns the time they were first recorded (unchanged across identical re-runs).
         """
-        new = sorted(_rej_key(r) for r in rejections)
+        new = Counter(_rej_key(r) for r in rejections)
         old = self.con.execute(
             f'SELECT "row", "column", value, expected, message, sha256, '
             f"min(rejected_at) OVER () FROM {SCHEMA}._rejections WHERE file = ?",
             [file],
         ).fetchall()
-        if old and sorted(tuple(r[:6]) for r in old) == new:
+        if old and Counter(tuple(r[:6]) for r in old) == new:
             return old[0][6]
         self.con.execute("BEGIN TRANSACTION")
         try:

@@ -516,9 +516,15 @@ def _run_checks(df: pl.DataFrame, checks: list[_Check], problems: list[Problem])
             problem = ch.problem if isinstance(ch.problem, pl.Expr) else pl.lit(ch.problem)
             value = ch.value.cast(pl.Utf8) if ch.value is not None else pl.lit(None, pl.Utf8)
             bad = (
-                df.filter(ch.mask.fill_null(False))
+                df.select(
+                    pl.col(ROW),
+                    value.alias("v"),
+                    problem.alias("p"),
+                    ch.mask.fill_null(False).alias("m"),
+                )
+                .filter(pl.col("m"))
                 .head(room)
-                .select(pl.col(ROW), value.alias("v"), problem.alias("p"))
+                .drop("m")
             )
             for r, v, p in bad.iter_rows():
                 problems.append(Problem(r, ch.column, v, ch.expected, p))

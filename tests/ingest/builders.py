@@ -347,43 +347,43 @@ def m31_name(unit=OFFICE, day=DAY, rev=1, ext="xlsx") -> str:
     return f"M31_{unit}_{day:%Y%m%d}{'' if rev == 1 else f'_r{rev}'}.{ext}"
 
 
-def standard_office_folder(raw: Path, day: date = DAY, unit: str = OFFICE) -> Folder:
-    """A complete, valid month-end folder of a district office: every report type once."""
-    f = Folder(raw, day, unit)
-    f.add(m31_name(unit, day), xlsx_bytes(report_sheet(M31, [m31_row(1), m31_row(2)])))
-    f.add(
-        f"SKGD_{unit}_{day:%Y%m%d}.csv",
-        spec_csv(SKGD, [skgd_row(1), skgd_row(2, txn_type="TL", amount="250.000")]),
-    )
-    f.add(
-        f"BCDHTD_01.1_{unit}_{day:%d%m%Y}.xlsx",
-        xlsx_bytes(
+def standard_files(day: date = DAY, unit: str = OFFICE) -> dict[str, bytes]:
+    """A valid month-end delivery of a district office: every report type once."""
+    total = form_row("TỔNG CỘNG", None, "90.000000", **{"(16)": "2", "(17)": "2"})
+    return {
+        m31_name(unit, day): xlsx_bytes(report_sheet(M31, [m31_row(1), m31_row(2)])),
+        f"SKGD_{unit}_{day:%Y%m%d}.csv": spec_csv(
+            SKGD, [skgd_row(1), skgd_row(2, txn_type="TL", amount="250.000")]
+        ),
+        f"BCDHTD_01.1_{unit}_{day:%d%m%Y}.xlsx": xlsx_bytes(
             form_sheet(
                 [
                     form_row("Phường Bạch Đằng", "1", "45.000000"),
                     form_row("Phường Minh Khai", "2", "45.000000"),
                 ],
-                form_row("TỔNG CỘNG", None, "90.000000", **{"(16)": "2", "(17)": "2"}),
+                total,
             )
         ),
-    )
-    f.add(
-        f"BCDHTD_01.2_{unit}_{day:%d%m%Y}.xlsx",
-        xlsx_bytes(
+        f"BCDHTD_01.2_{unit}_{day:%d%m%Y}.xlsx": xlsx_bytes(
             form_sheet(
                 [form_row("Cho vay hộ nghèo", "1", "90.000000", **{"(16)": "2", "(17)": "2"})],
-                form_row("TỔNG CỘNG", None, "90.000000", **{"(16)": "2", "(17)": "2"}),
+                total,
             )
         ),
-    )
-    f.add(
-        f"BC0437_{unit}_{day:%Y%m%d}.xlsx",
-        xlsx_bytes(report_sheet(BC0437, [bc0437_row(1), bc0437_row(2)])),
-    )
-    f.add(
-        f"DOICHIEU_{unit}_{day:%Y%m%d}.xlsx",
-        xlsx_bytes(report_sheet(DOICHIEU, [doichieu_row(1), doichieu_row(2)])),
-    )
+        f"BC0437_{unit}_{day:%Y%m%d}.xlsx": xlsx_bytes(
+            report_sheet(BC0437, [bc0437_row(1), bc0437_row(2)])
+        ),
+        f"DOICHIEU_{unit}_{day:%Y%m%d}.xlsx": xlsx_bytes(
+            report_sheet(DOICHIEU, [doichieu_row(1), doichieu_row(2)])
+        ),
+    }
+
+
+def standard_office_folder(raw: Path, day: date = DAY, unit: str = OFFICE) -> Folder:
+    """A complete, valid month-end folder of a district office (manifest written)."""
+    f = Folder(raw, day, unit)
+    for name, data in standard_files(day, unit).items():
+        f.add(name, data)
     f.manifest()
     return f
 
