@@ -94,6 +94,10 @@ def _form_keys(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"commune_code": code}
 
 
+def _org_report_keys(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"district_name": "TỔNG CỘNG"} if row.get("is_total_row") else {}
+
+
 IDENTITIES: tuple[IdentitySpec, ...] = (
     IdentitySpec(
         identity=1,
@@ -261,8 +265,21 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
                 "organization and district. Differences are findings the report lists.",
             ),
         ),
-        rules=(Rule("org_reports", "no_flag", "is_break is false", column="is_break"),),
-        key_columns=("pgd_code", "org_code", "district_name", "missing_in"),
+        # The model never flags a break here (is_break is always false); is_finding marks a
+        # difference beyond the reports' rounding (tolerance: 5,000 đồng on amounts reported in
+        # triệu đồng with 2 decimals, 0 on counts).
+        rules=(
+            Rule("org_reports", "no_flag", "is_break is false", column="is_break"),
+            Rule(
+                "org_reports",
+                "no_flag",
+                "organization = bank within the reports' rounding",
+                column="is_finding",
+            ),
+        ),
+        key_columns=("pgd_code", "org_code", "district_name", "is_total_row", "missing_in"),
+        required_columns=("is_finding", "tolerance"),
+        derive=_org_report_keys,
     ),
 )
 

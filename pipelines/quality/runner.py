@@ -246,7 +246,9 @@ def _clean(value: Any) -> Any:
 
 def _failing_row(spec: IdentitySpec, row: dict[str, Any], rules: list[str]) -> FailingRow:
     keys = {
-        k: str(row[k]) for k in spec.key_columns if k != "pgd_code" and row.get(k) not in (None, "")
+        k: str(row[k])
+        for k in spec.key_columns
+        if k != "pgd_code" and row.get(k) not in (None, "") and not isinstance(row[k], bool)
     }
     derived = {k: str(v) for k, v in spec.derive(row).items() if v not in (None, "")}
     # A derived key renames a generic one (a 01.1 row code is a commune code): show it once.

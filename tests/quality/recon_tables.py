@@ -165,8 +165,18 @@ def clean_recon() -> dict[str, pd.DataFrame]:
         "recon_group_register": _with_verdict(groups),
         "recon_org_totals": _with_verdict(orgs),
         "recon_reconciliation_campaign": camp,
-        "recon_org_reports": _with_verdict(hoi),
+        "recon_org_reports": _org_reports(hoi),
     }
+
+
+def _org_reports(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    df.insert(5, "is_total_row", False)
+    df["difference"] = df["actual"] - df["expected"]
+    df["tolerance"] = 5000
+    df["is_break"] = False
+    df["is_finding"] = df["difference"].abs() > df["tolerance"]
+    return df
 
 
 def write_recon(warehouse: Path, tables: dict[str, pd.DataFrame]) -> Path:
