@@ -22,6 +22,9 @@ PERSONAL_COLUMNS = ("customer_name", "national_id", "phone", "group_name", "lead
 
 RATING_ORDER = ("Tốt", "Khá", "Trung bình", "Yếu")
 
+# An Excel sheet holds 1,048,576 rows; a recon model gone wrong can break on every loan.
+EXCEPTION_ROW_LIMIT = 500_000
+
 
 class ReportDataError(RuntimeError):
     """The marts needed by the reports are missing or empty."""
@@ -152,8 +155,19 @@ ORG_COLUMNS = [
 ]
 
 
+DISTRICT_COLUMNS = [
+    "as_of_date",
+    "pgd_code",
+    "district_name",
+    "outstanding_vnd",
+    "overdue_vnd",
+    "frozen_vnd",
+]
+
+
 def load_report_data(warehouse: Path, as_of: date | None = None) -> ReportData:
     con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute("set enable_progress_bar = false")
     try:
         return _load(con, as_of)
     finally:
@@ -262,15 +276,10 @@ def _districts(con, as_of: date, notes: list[str]) -> list[Row]:
     if not have:
         notes.append("marts.mart_district_summary chưa có: các bảng theo quận/huyện bị bỏ qua.")
         return []
+    _require(con, "marts", "mart_district_summary", DISTRICT_COLUMNS)
     return _rows(
         con,
-        """
-        select s.*, u.district_name
-        from marts.mart_district_summary s
-        join marts.dim_unit u using (pgd_code)
-        where s.as_of_date = ?
-        order by s.pgd_code
-        """,
+        "select * from marts.mart_district_summary where as_of_date = ? order by pgd_code",
         [as_of],
     )
 
@@ -313,55 +322,82 @@ def _recon_by(con, as_of: date, kpi: Row, by: str) -> list[Row]:
 
 
 def _ratings(con, as_of: date, notes: list[str], by_org: bool) -> list[Row]:
-    """Savings-group ratings at ``as_of``: groups with outstanding, by rating (and organization),
-    with the groups' overdue + frozen balances."""
-    src = _rating_source(con, as_of)
-    if src is None:
+    """Savings-group ratings at ``as_of`` (marts.dim_savings_group, one row per group and
+    register month-end): groups with outstanding, by rating (and organization), with their
+    members' overdue + frozen balances (marts.fct_loan_balance)."""
+    need = {"group_code", "as_of_date", "org_code", "rating"}
+    if not need <= set(_columns(con, "marts", "dim_savings_group")):
         if not by_org:
-            notes.append(
-                "Không có dữ liệu xếp loại Tổ TK&VV theo ngày (marts.fct_savings_group_month)."
-            )
+            notes.append("Không có dữ liệu xếp loại Tổ TK&VV (marts.dim_savings_group).")
         return []
-    table, where = src
-    org = "g.org_code as org_code, o.org_short as org_label, " if by_org else ""
-    join = "join marts.dim_organization o using (org_code)" if by_org else ""
+    _require(
+        con,
+        "marts",
+        "fct_loan_balance",
+        ["as_of_date", "group_code", "outstanding_vnd", "overdue_vnd", "frozen_vnd"],
+    )
+    org = "g.org_code, o.org_short as org_label, " if by_org else ""
+    join = "join marts.dim_organization o on o.org_code = g.org_code" if by_org else ""
     rows = _rows(
         con,
         f"""
+        with balances as (
+            select group_code, sum(outstanding_vnd) as outstanding_vnd,
+                   sum(overdue_vnd) as overdue_vnd, sum(frozen_vnd) as frozen_vnd
+            from marts.fct_loan_balance
+            where as_of_date = ? and group_code is not null
+            group by group_code
+        )
         select {org} g.rating,
                count(*) as groups,
-               count(*) filter (where g.overdue_vnd + g.frozen_vnd > 0) as groups_with_overdue,
-               sum(g.outstanding_vnd) as outstanding_vnd,
-               sum(g.overdue_vnd + g.frozen_vnd) as overdue_frozen_vnd
-        from {table} g {join}
-        where {where} and g.outstanding_vnd > 0
+               count(*) filter (where b.overdue_vnd + b.frozen_vnd > 0) as groups_with_overdue,
+               sum(b.outstanding_vnd) as outstanding_vnd,
+               sum(b.overdue_vnd + b.frozen_vnd) as overdue_frozen_vnd
+        from marts.dim_savings_group g
+        join balances b on b.group_code = g.group_code
+        {join}
+        where g.as_of_date = ? and b.outstanding_vnd > 0
         group by all
         """,
-        [as_of],
+        [as_of, as_of],
     )
     rank = {r: i for i, r in enumerate(RATING_ORDER)}
     rows.sort(key=lambda r: (r.get("org_code") or "", rank.get(r["rating"], len(rank))))
     return rows
 
 
-def _rating_source(con, as_of: date) -> tuple[str, str] | None:
-    cols = _columns(con, "marts", "fct_savings_group_month")
-    need = {"as_of_date", "org_code", "rating", "outstanding_vnd", "overdue_vnd", "frozen_vnd"}
-    if need <= set(cols):
-        return "marts.fct_savings_group_month", "g.as_of_date = ?"
-    return None
+CHECK_COLUMNS = (
+    "identity_no",
+    "check_name",
+    "source_model",
+    "blocking",
+    "status",
+    "items_checked",
+    "items_failed",
+    "message",
+    "checked_at",
+)
 
 
 def _checks(con, notes: list[str]) -> list[Row] | None:
-    """quality.check_results as it is, or None when the checks have not run."""
+    """The latest quality run's check summaries (quality.check_results, summary rows), or None
+    when the checks have never run on this warehouse."""
     cols = _columns(con, "quality", "check_results")
     if not cols:
         return None
-    order = "order by " + ", ".join(c for c in ("checked_at", "check_name") if c in cols)
-    rows = _rows(
-        con, f"select * from quality.check_results {order if 'order by ' != order else ''}"
+    shown = [c for c in CHECK_COLUMNS if c in cols] or cols
+    where = "where row_type = 'summary'" if "row_type" in cols else ""
+    if "run_id" in cols and "checked_at" in cols:
+        latest = (
+            "run_id = (select run_id from quality.check_results order by checked_at desc limit 1)"
+        )
+        where = f"{where} and {latest}" if where else f"where {latest}"
+    order = "order by " + ", ".join(c for c in ("identity_no", "check_name") if c in cols)
+    return _rows(
+        con,
+        f"select {', '.join(shown)} from quality.check_results {where} "
+        f"{order if 'order by ' != order else ''}",
     )
-    return rows
 
 
 def check_passed(row: Row) -> bool | None:
@@ -375,22 +411,29 @@ def check_passed(row: Row) -> bool | None:
     return None
 
 
+def _break_condition(cols: list[str]) -> str:
+    """An item is an exception when its model flags it (is_break, is_finding), else when one
+    of its difference columns is not zero."""
+    flags = [c for c in ("is_break", "is_finding") if c in cols]
+    if flags:
+        return " or ".join(f"coalesce({c}, false)" for c in flags)
+    diff = [c for c in cols if c == "difference" or c.endswith(("_difference", "difference_vnd"))]
+    return " or ".join(f"coalesce({c}, 0) <> 0" for c in diff) or "false"
+
+
 def _recon_models(con) -> list[Row]:
-    """Per recon model: items checked and breaks (difference ≠ 0)."""
+    """Per recon model: items checked, breaks and findings."""
     out = []
     for table in _tables(con, "recon"):
         cols = _columns(con, "recon", table)
-        diff = _difference_columns(cols)
-        breaks = " or ".join(f"coalesce({c}, 0) <> 0" for c in diff) if diff else "false"
-        n, b = con.execute(
-            f'select count(*), count(*) filter (where {breaks}) from recon."{table}"'
+        brk = "coalesce(is_break, false)" if "is_break" in cols else _break_condition(cols)
+        fnd = "coalesce(is_finding, false)" if "is_finding" in cols else "false"
+        n, b, f = con.execute(
+            f"select count(*), count(*) filter (where {brk}), count(*) filter (where {fnd}) "
+            f'from recon."{table}"'
         ).fetchone()
-        out.append({"model": table, "checked": n, "breaks": b, "difference_columns": diff})
+        out.append({"model": table, "checked": n, "breaks": b, "findings": f})
     return out
-
-
-def _difference_columns(cols: list[str]) -> list[str]:
-    return [c for c in cols if c == "difference" or c.endswith(("_difference", "difference_vnd"))]
 
 
 def _exceptions(con, as_of: date) -> dict[str, list[Row]]:
@@ -398,13 +441,14 @@ def _exceptions(con, as_of: date) -> dict[str, list[Row]]:
     organizations' differences with the bank; codes only."""
     out: dict[str, list[Row]] = {}
     for m in _recon_models(con):
-        if not m["breaks"]:
+        if not (m["breaks"] or m["findings"]):
             continue
-        cols = [c for c in _columns(con, "recon", m["model"]) if c not in PERSONAL_COLUMNS]
-        breaks = " or ".join(f"coalesce({c}, 0) <> 0" for c in m["difference_columns"])
+        all_cols = _columns(con, "recon", m["model"])
+        cols = [c for c in all_cols if c not in PERSONAL_COLUMNS]
         out[f"recon.{m['model']}"] = _rows(
             con,
-            f'select {", ".join(cols)} from recon."{m["model"]}" where {breaks} order by all',
+            f'select {", ".join(cols)} from recon."{m["model"]}" '
+            f"where {_break_condition(all_cols)} order by all limit {EXCEPTION_ROW_LIMIT}",
         )
     if _columns(con, "marts", "fct_reconciliation"):
         out["doi_chieu_chenh_lech"] = _rows(

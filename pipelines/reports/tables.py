@@ -605,8 +605,9 @@ def recon_models_table(d: ReportData) -> Table:
             Col("model", "Phép đối soát"),
             Col("checked", "Số mục kiểm", INT),
             Col("breaks", "Số mục lệch", INT),
+            Col("findings", "Phát hiện cần giải trình", INT),
         ],
-        [{k: v for k, v in r.items() if k != "difference_columns"} for r in d.recon_models],
+        d.recon_models,
     )
 
 

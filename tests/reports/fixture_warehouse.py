@@ -16,6 +16,7 @@ import duckdb
 import yaml
 
 from pipelines.contract import codes
+from pipelines.quality.store import DDL
 
 CALIBRATION = (
     Path(__file__).resolve().parents[2] / "pipelines/generate/calibrations/hanoi-2022q1.yaml"
@@ -46,6 +47,7 @@ def build_fixture(path: Path, *, with_checks: bool = True) -> dict:
     lend = cal["period_lending"]
     rec = cal["reconciliation"]
     con = duckdb.connect(str(path))
+    con.execute("set enable_progress_bar = false")
     try:
         for s in ("marts", "recon", "quality", "raw", "staging"):
             con.execute(f"create schema if not exists {s}")
@@ -201,7 +203,7 @@ def build_fixture(path: Path, *, with_checks: bool = True) -> dict:
                         outstanding_vnd=k["total_outstanding_vnd"] // len(codes.PROGRAMS),
                     )
                 )
-            units = codes.UNITS
+            units = codes.DISTRICT_OFFICES
             weights = [3 if u.kind == "rural" else 2 if u.kind != "branch" else 1 for u in units]
             weights = [w * (7 + j % 5) for j, w in enumerate(weights)]
             outs = _split(k["total_outstanding_vnd"], weights)
@@ -212,6 +214,7 @@ def build_fixture(path: Path, *, with_checks: bool = True) -> dict:
                     dict(
                         as_of_date=d,
                         pgd_code=u.code,
+                        district_name=u.name,
                         outstanding_vnd=outs[j],
                         overdue_vnd=outs[j] * 2 // 10_000 if j % 4 == 0 else 0,
                         frozen_vnd=outs[j] // 10_000 if j % 6 == 0 else 0,
@@ -280,47 +283,64 @@ def build_fixture(path: Path, *, with_checks: bool = True) -> dict:
             )
         con.execute(
             """
-            create table marts.fct_savings_group_month as
-            select d.as_of_date, o.org_code, o.org_code || lpad(cast(i as varchar), 5, '0')
-                       as group_code,
+            create table marts.dim_savings_group as
+            select o.as_of_date, o.org_code || lpad(cast(i as varchar), 5, '0') as group_code,
                    '01' || lpad(cast(1 + i % 30 as varchar), 2, '0') as pgd_code,
+                   o.org_code,
                    case when i % 100 < 90 then 'Tốt' when i % 100 < 97 then 'Khá'
-                        when i % 100 < 99 then 'Trung bình' else 'Yếu' end as rating,
-                   o.outstanding_vnd // o.groups_with_outstanding as outstanding_vnd,
-                   case when i % 37 = 0 then 5000000 else 0 end as overdue_vnd,
-                   case when i % 101 = 0 then 3000000 else 0 end as frozen_vnd
+                        when i % 100 < 99 then 'Trung bình' else 'Yếu' end as rating
             from (select * from marts.mart_org_summary where org_code <> '99') o
             cross join range(o.groups_with_outstanding) t(i)
-            cross join (select o.as_of_date) d
+            """
+        )
+        # one loan per group, carrying the group's share of its organization's balances
+        con.execute(
+            """
+            create table marts.fct_loan_balance as
+            select g.as_of_date, 'L' || g.group_code as loan_code, g.group_code, g.org_code,
+                   o.outstanding_vnd // o.groups_with_outstanding as outstanding_vnd,
+                   case when hash(g.group_code) % 37 = 0 then 5000000 else 0 end as overdue_vnd,
+                   case when hash(g.group_code) % 101 = 0 then 3000000 else 0 end as frozen_vnd
+            from marts.dim_savings_group g
+            join marts.mart_org_summary o using (as_of_date, org_code)
             """
         )
         # --- recon, quality, raw -----------------------------------------------------------
         con.execute(
-            """create table recon.recon_m31_vs_form_011 as
+            """create table recon.recon_control_totals as
             select * from (values
-              (date '2022-03-31', '0107', 'Phường A', 'outstanding', 1000::bigint,
-               1000::bigint, 0::bigint),
-              (date '2022-03-31', '0108', 'Xã B', 'outstanding', 5000::bigint, 4000::bigint,
-               -1000::bigint))
-            t(as_of_date, pgd_code, row_name, column_name, expected, actual, difference)"""
+              (1, date '2022-03-31', '0107', '01.1', 'outstanding', 1000::bigint,
+               1000::bigint, 0::bigint, false),
+              (1, date '2022-03-31', '0108', '01.1', 'outstanding', 5000::bigint,
+               4000::bigint, -1000::bigint, true))
+            t(identity_no, as_of_date, pgd_code, form_code, check_item, expected, actual,
+              difference, is_break)"""
         )
         con.execute(
-            """create view recon.recon_totals as
-            select as_of_date, entrusted_outstanding_vnd + direct_outstanding_vnd as expected,
+            """create view recon.recon_org_totals as
+            select 4 as identity_no, as_of_date, 'total' as check_item,
+                   entrusted_outstanding_vnd + direct_outstanding_vnd as expected,
                    total_outstanding_vnd as actual,
                    total_outstanding_vnd - entrusted_outstanding_vnd - direct_outstanding_vnd
-                   as difference
+                   as difference,
+                   total_outstanding_vnd <> entrusted_outstanding_vnd + direct_outstanding_vnd
+                   as is_break
             from marts.mart_briefing_kpis"""
         )
         if with_checks:
-            con.execute(
-                """create table quality.check_results as select * from (values
-                ('recon_totals', 'recon.recon_totals', true, 4, 0,
-                 timestamp '2022-04-01 08:00:00'),
-                ('recon_m31_vs_form_011', 'recon.recon_m31_vs_form_011', false, 2, 1,
-                 timestamp '2022-04-01 08:00:00'))
-                t(check_name, target, passed, rows_checked, rows_failed, checked_at)"""
-            )
+            at2 = "2022-04-01 08:00:00"
+            con.execute(DDL)
+            for run, at, ok in (("r1", "2022-04-01 07:00:00", False), ("r2", at2, False)):
+                for no, name, model, failed in (
+                    (1, "control_totals", "recon.recon_control_totals", 1),
+                    (4, "org_totals", "recon.recon_org_totals", 0),
+                ):
+                    con.execute(
+                        "insert into quality.check_results (run_id, checked_at, identity_no, "
+                        "check_name, source_model, blocking, row_type, status, items_checked, "
+                        "items_failed) values (?, ?, ?, ?, ?, true, 'summary', ?, 2, ?)",
+                        [run, at, no, name, model, "failed" if failed or ok else "passed", failed],
+                    )
         con.execute(
             "create table raw.m31 (customer_code varchar, customer_name varchar, "
             "national_id varchar, phone varchar, group_name varchar)"
