@@ -209,8 +209,8 @@ def headline(d: ReportData) -> list[Figure]:
             "overdue_frozen_ratio",
             "Tỷ lệ nợ quá hạn và nợ khoanh / tổng dư nợ",
             fmt.fmt_pct(k["overdue_frozen_ratio"], 2),
-            f"{fmt.fmt_ty(k['overdue_vnd'] + k['frozen_vnd'], 2)} "
-            f"/ {fmt.fmt_ty(k['total_outstanding_vnd'])}",
+            f"{fmt.fmt_pct(k['overdue_frozen_ratio'], 4)} (quá hạn "
+            f"{fmt.fmt_trieu(k['overdue_vnd'])}, khoanh {fmt.fmt_trieu(k['frozen_vnd'])})",
         ),
     ]
 
