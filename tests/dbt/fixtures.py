@@ -505,11 +505,10 @@ OFFICES = ("0100", "0101", "0102")
 
 
 def _insert(con, spec: ReportSpec, rows: list[dict], unit: str, data_date: dt.date,
-            file_name: str, revision: int = 1) -> None:
+            file_name: str, loaded: dt.datetime, revision: int = 1) -> None:
     if not rows:
         return
     cols = [k for k, _ in raw_columns(spec)]
-    loaded = dt.datetime(2022, 4, 1, 8, 0, 0)
     values = []
     for i, r in enumerate(rows, start=1):
         lineage = {"_source_file": f"{data_date}/{unit}/{file_name}", "_revision": revision,
@@ -521,49 +520,51 @@ def _insert(con, spec: ReportSpec, rows: list[dict], unit: str, data_date: dt.da
         f"insert into raw.{spec.table} ({', '.join(cols)}) values ({placeholders})", values)
 
 
-def build_raw(warehouse: Path, month_ends=MONTH_ENDS) -> None:
-    """Create the raw schema in ``warehouse`` and load every delivery of the mini branch."""
+def build_raw(warehouse: Path, month_ends=MONTH_ENDS, *, create: bool = True,
+              loaded_at: dt.datetime = dt.datetime(2022, 4, 1, 8, 0, 0)) -> None:
+    """Load the mini branch's deliveries of ``month_ends`` (month-end files, and the journal
+    of those months) into ``warehouse``; ``create`` (re)creates the raw tables first.
+    Loading the month-ends in several calls simulates deliveries arriving over time."""
     by_code = {s.code: s for s in REPORTS}
     con = duckdb.connect(str(warehouse))
     try:
-        create_raw_tables(con)
+        if create:
+            create_raw_tables(con)
+            con.execute("create table if not exists raw._loads (x integer)")
+            con.execute("create table if not exists raw._rejections (x integer)")
         for at in month_ends:
             for office in OFFICES:
                 tag = f"{office}_{at:%Y%m%d}"
                 _insert(con, by_code["M31"], [r for r in m31_rows(at) if r["pgd_code"] == office],
-                        office, at, f"M31_{tag}.csv")
+                        office, at, f"M31_{tag}.csv", loaded_at)
                 for form, code in (("011", "BCDHTD_01.1"), ("012", "BCDHTD_01.2")):
                     _insert(con, by_code[code], form_rows(office, at, form), office, at,
-                            f"{code}_{office}_{at:%d%m%Y}.csv")
+                            f"{code}_{office}_{at:%d%m%Y}.csv", loaded_at)
                 _insert(con, by_code["BC0437"], bc0437_rows(office, at), office, at,
-                        f"BC0437_{tag}.csv")
+                        f"BC0437_{tag}.csv", loaded_at)
                 _insert(con, by_code["DOICHIEU"], doichieu_rows(office, at), office, at,
-                        f"DOICHIEU_{tag}.csv")
+                        f"DOICHIEU_{tag}.csv", loaded_at)
             if at.month % 3 == 0 and at != D0:
                 for org in codes.ENTRUSTED_ORGS:
                     _insert(con, by_code["HOI"], hoi_rows(org, at), "HOI", at,
-                            f"HOI_{org}_{at:%Y%m%d}.csv")
-        # the journal, one file per office and day
-        first = min(month_ends)
-        for r in skgd_rows(_month_start(first), max(month_ends)):
-            unit = r["pgd_code"]
-            _insert(con, by_code["SKGD"], [r], unit, r["txn_date"],
-                    f"SKGD_{unit}_{r['txn_date']:%Y%m%d}.csv")
-        # row numbers of the journal restart per file: renumber per (unit, day)
-        con.execute("""
-            update raw.skgd s set _row_number = n.rn
-            from (select txn_id, row_number() over (partition by _unit, _data_date
-                  order by txn_id) as rn from raw.skgd) n where s.txn_id = n.txn_id""")
-        # a superseded revision of one M31 file: staging must keep only the current one
-        stale = [dict(r, outstanding=r["outstanding"] + 999) for r in m31_rows(D3)
-                 if r["pgd_code"] == "0102"]
-        _insert(con, by_code["M31"], stale, "0102", D3, f"M31_0102_{D3:%Y%m%d}.csv", revision=1)
-        con.execute(
-            "update raw.m31 set _revision = 2, _source_file = replace(_source_file, '.csv', "
-            "'_r2.csv') where _unit = '0102' and _data_date = ? and outstanding_in_term "
-            "+ outstanding_overdue + outstanding_frozen = outstanding", [D3])
-        con.execute("create table if not exists raw._loads (x integer)")
-        con.execute("create table if not exists raw._rejections (x integer)")
+                            f"HOI_{org}_{at:%Y%m%d}.csv", loaded_at)
+            # the month's journal, one file per office and day
+            per_file: dict[tuple[str, dt.date], list[dict]] = defaultdict(list)
+            for r in skgd_rows(_month_start(at), at):
+                per_file[(r["pgd_code"], r["txn_date"])].append(r)
+            for (unit, day), rows in sorted(per_file.items()):
+                _insert(con, by_code["SKGD"], rows, unit, day,
+                        f"SKGD_{unit}_{day:%Y%m%d}.csv", loaded_at)
+            if at == D3:
+                # a superseded first revision of one M31 file, kept beside the current _r2:
+                # staging must keep only the current one
+                stale = [dict(r, outstanding=r["outstanding"] + 999) for r in m31_rows(D3)
+                         if r["pgd_code"] == "0102"]
+                con.execute("update raw.m31 set _revision = 2, _source_file = replace("
+                            "_source_file, '.csv', '_r2.csv') where _unit = '0102' and "
+                            "_data_date = ?", [D3])
+                _insert(con, by_code["M31"], stale, "0102", D3, f"M31_0102_{D3:%Y%m%d}.csv",
+                        loaded_at - dt.timedelta(hours=1), revision=1)
     finally:
         con.close()
 
