@@ -1,0 +1,103 @@
+"""The report and publish steps as Dagster assets (thin wrappers over pipelines.reports and
+pipelines.publish).
+
+- ``briefing_report``: the quarterly briefing (HTML, XLSX) and the exception lists for the
+  latest quarter-end month-end in the marts, in ``<reports_dir>/<as_of>/``.
+- ``analytics_db``: ``analytics.duckdb``, the analysts' copy of marts/recon/quality, swapped in
+  atomically after the report.
+
+Both sit downstream of the report marts, which carry the blocking reconciliation gate check
+(``pipelines.defs.checks``): when an identity does not tie out, Dagster skips them and the
+previous report and published file stay in place.
+"""
+
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from ..warehouse_lock import warehouse_lock
+from .resources import NhcsPaths
+
+# Everything the report reads (marts only; recon and quality come through the checks).
+REPORT_MARTS: tuple[str, ...] = (
+    "mart_briefing_kpis",
+    "mart_org_summary",
+    "mart_program_summary",
+    "mart_district_summary",
+    "fct_reconciliation",
+    "fct_loan_balance",
+    "dim_savings_group",
+    "dim_organization",
+    "dim_program",
+    "dim_unit",
+)
+REPORT_DEPS: list[AssetKey] = [AssetKey(["marts", m]) for m in REPORT_MARTS]
+GROUP = "reports"
+
+
+@asset(
+    name="briefing_report",
+    group_name=GROUP,
+    deps=REPORT_DEPS,
+    kinds={"html", "excel"},
+    owners=["team:data"],
+    description="The quarterly interagency briefing (briefing.html, briefing.xlsx) and the "
+    "exception lists (exceptions.xlsx) for the latest quarter-end month-end in the marts, "
+    "written to <reports_dir>/<as_of>/.",
+)
+def briefing_report(context: AssetExecutionContext, paths: NhcsPaths) -> MaterializeResult:
+    from ..reports import build_reports
+    from ..reports.data import load_report_data
+    from ..reports.tables import headline
+
+    warehouse = Path(paths.warehouse)
+    with warehouse_lock(warehouse, progress=context.log.info):
+        written = build_reports(warehouse, Path(paths.reports_dir))
+        data = load_report_data(warehouse, as_of=_as_of(written))
+    figures = {f"{f.id} {f.label}": f.text for f in headline(data)}
+    context.log.info(f"briefing for {data.as_of}: {written[0]}")
+    return MaterializeResult(
+        metadata={
+            "as_of_date": data.as_of.isoformat(),
+            "briefing_html": MetadataValue.path(str(written[0])),
+            "briefing_xlsx": MetadataValue.path(str(written[1])),
+            "exceptions_xlsx": MetadataValue.path(str(written[2])),
+            "headline": MetadataValue.json(figures),
+            "exception_rows": MetadataValue.json({k: len(v) for k, v in data.exceptions.items()}),
+            "quality_checks": "not run" if data.checks is None else len(data.checks),
+        }
+    )
+
+
+def _as_of(written: list[Path]):
+    from datetime import date
+
+    return date.fromisoformat(written[0].parent.name)
+
+
+@asset(
+    name="analytics_db",
+    group_name=GROUP,
+    deps=[briefing_report, *REPORT_DEPS],
+    kinds={"duckdb"},
+    owners=["team:data"],
+    description="data/warehouse/analytics.duckdb: the marts, recon and quality schemas "
+    "(no raw, no staging, no personal data) for analysts, built aside and swapped in "
+    "atomically; the replaced file is kept as analytics.previous.duckdb.",
+)
+def analytics_db(context: AssetExecutionContext, paths: NhcsPaths) -> MaterializeResult:
+    from ..publish import previous_path, publish
+
+    target = paths.settings().analytics_db
+    published = publish(Path(paths.warehouse), target)
+    context.log.info(f"published {published}")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(published)),
+            "previous": MetadataValue.path(str(previous_path(published))),
+            "size_mb": round(published.stat().st_size / 2**20, 1),
+        }
+    )
+
+
+REPORT_ASSETS = [briefing_report, analytics_db]
