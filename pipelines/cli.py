@@ -147,11 +147,11 @@ def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
     progress(f"running {MAIN_JOB} for data dates {keys[0]} .. {keys[-1]}")
     with warehouse_lock(settings.warehouse, progress=progress):
         if instance is not None:
-            return defs.get_job_def(MAIN_JOB).execute_in_process(
+            return defs.resolve_job_def(MAIN_JOB).execute_in_process(
                 instance=instance, tags=tags, raise_on_error=False
             )
         with DagsterInstance.get() as inst:
-            return defs.get_job_def(MAIN_JOB).execute_in_process(
+            return defs.resolve_job_def(MAIN_JOB).execute_in_process(
                 instance=inst, tags=tags, raise_on_error=False
             )
 
@@ -186,6 +186,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         _progress(f"run failed after {elapsed:.0f}s (run id {result.run_id})")
         return EXIT_FAILED
     _progress(f"run succeeded in {elapsed:.0f}s (run id {result.run_id})")
+    return EXIT_OK
+
+
+# --- check, report, publish ---------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .quality.command import check_command
+    from .warehouse_lock import warehouse_lock
+
+    s = load_settings(warehouse=args.warehouse)
+    as_of = date.fromisoformat(args.date) if args.date else None
+    with warehouse_lock(s.warehouse, progress=_progress):
+        return check_command(s.warehouse, as_of=as_of, max_rows=args.max_rows, progress=None)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .reports import build_reports
+
+    s = load_settings(warehouse=args.warehouse, reports_dir=args.reports)
+    as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    for path in build_reports(s.warehouse, s.reports_dir, as_of):
+        print(path)
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    s = load_settings(warehouse=args.warehouse)
+    print(publish(s.warehouse, s.analytics_db))
     return EXIT_OK
 
 
@@ -297,6 +328,26 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default=str(PROJECT_ROOT / "data" / "bench"))
     b.add_argument("--keep", action="store_true", help="keep the generated deliveries")
     b.set_defaults(func=cmd_bench)
+
+    c = sub.add_parser("check", help="run the reconciliation checks on the current warehouse")
+    c.add_argument("--warehouse")
+    c.add_argument("--date", metavar="YYYY-MM-DD", help="only this as-of date")
+    c.add_argument("--max-rows", type=int, default=10, help="failing rows shown per check")
+    c.set_defaults(func=cmd_check)
+
+    rp = sub.add_parser("report", help="write the briefing and exception lists from the marts")
+    rp.add_argument("--warehouse")
+    rp.add_argument("--reports", help="reports folder (default: $NHCS_REPORTS_DIR)")
+    rp.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="month-end (default: the latest quarter-end in the marts)",
+    )
+    rp.set_defaults(func=cmd_report)
+
+    pb = sub.add_parser("publish", help="publish analytics.duckdb for analysts (atomic swap)")
+    pb.add_argument("--warehouse")
+    pb.set_defaults(func=cmd_publish)
 
     d = sub.add_parser("dbt-prepare", help="parse the dbt project for Dagster (manifest)")
     d.add_argument("--verbose", action="store_true")

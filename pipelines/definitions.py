@@ -5,15 +5,18 @@ DuckDB connection, no dbt invocation); dbt's manifest must have been prepared be
 from dagster import Definitions
 
 from .defs.automation import delivery_sensor, nightly_schedule
+from .defs.checks import QUALITY_CHECKS
 from .defs.dbt import build_dbt_assets
 from .defs.ingest import raw_deliveries
 from .defs.jobs import MAIN_JOB, main_job
+from .defs.reports import REPORT_ASSETS
 from .defs.resources import NhcsPaths, dbt_resource
 
 __all__ = ["MAIN_JOB", "defs"]
 
 defs = Definitions(
-    assets=[raw_deliveries, build_dbt_assets()],
+    assets=[raw_deliveries, build_dbt_assets(), *REPORT_ASSETS],
+    asset_checks=QUALITY_CHECKS,
     jobs=[main_job],
     schedules=[nightly_schedule],
     sensors=[delivery_sensor],

@@ -40,7 +40,7 @@ def test_definitions_load_with_ingest_and_dbt_assets(dbt_manifest):
     keys = defs.resolve_asset_graph().get_all_asset_keys()
     for spec in REPORTS:
         assert AssetKey(["raw", spec.table]) in keys
-    assert defs.get_job_def(MAIN_JOB) is not None
+    assert defs.resolve_job_def(MAIN_JOB) is not None
 
 
 def test_translator_maps_dbt_sources_to_ingest_asset_keys(dbt_manifest):
