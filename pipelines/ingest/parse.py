@@ -1,24 +1,32 @@
-"""Turn one delivered file into a typed, validated Arrow table for ``raw.<report>``.
+"""Turn delivered files into typed, validated Arrow tables for ``raw.<report>``.
 
-``parse_file`` is what the worker processes run. It reads the grid (``readers``), locates the
-spec's columns by header, drops title rows, total rows (kept as control totals where the
-contract says so) and signature blocks, converts every column to its logical type, runs the
-per-file validations, and returns either the table or the problems that reject the file.
+``parse_files`` is what the worker processes run, on a chunk of files. Each file is read into a
+grid (``readers``), its columns located by header, and its data rows cut out: title rows are
+above the header, a signature block and anything after the first empty row go, total rows are
+dropped or kept as control totals (``keeps_total_row``). Then the bodies of the files of one
+report are converted and validated *together* (one vectorised pass for a whole chunk of small
+journals, instead of a fixed cost per file), and each file gets its own slice of the result or
+its own problems: a file with any problem is rejected whole.
 
-All conversions are vectorised polars expressions on text columns, except ``million`` amounts
-(only in the small 01.x and HOI_* files), which go through ``Decimal`` so no float drift can
-reach ``DECIMAL(24,6)``.
+Conversion is two-phase: a cheap pass (casts, one date format) for every column, then, only
+for the columns where the cheap pass left values unparsed or the text has combining marks, the
+full rules (``.`` thousands separators, numbers typed as ``107.0``, zero padding, Excel serial
+dates, NFC). ``million`` amounts (only in the small 01.x and HOI_* files) go through
+``Decimal`` so no float drift reaches ``DECIMAL(24,6)``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -28,10 +36,13 @@ from pipelines.contract.reports import FORM_HEADERS, Column, ReportSpec
 
 from .errors import MAX_ERRORS_PER_FILE, FileProblems, Problem, file_problem
 from .names import DISTRICT_NAMES, PROGRAM_NAMES
-from .readers import Grid, read_grid
+from .readers import Grid, cached_fold, read_grid
 
 ROW = "_row_number"
 TOTAL = "_is_total"
+FILE = "__file"
+WANT_DATE = "__want_date"
+WANT_UNIT = "__want_unit"
 TOTAL_LABEL = "TỔNG CỘNG"
 
 # int columns that are counts, not amounts in đồng (for the wording of messages)
@@ -53,7 +64,7 @@ COUNT_KEYS = frozenset(
 )
 # The date column that must equal the delivery's data date.
 DATA_DATE_COLUMN = {"M31": "as_of_date", "SKGD": "txn_date"}
-# Keys that must be unique within a file (M31 has its own rule, see _duplicate_checks).
+# Keys that must be unique within a file (M31 has its own rule, see duplicate_checks).
 UNIQUE_KEYS = {
     "SKGD": ("txn_id",),
     "BC0437": ("group_code",),
@@ -62,10 +73,12 @@ UNIQUE_KEYS = {
     "BCDHTD_01.2": ("row_code",),
     "HOI": ("pgd_code",),
 }
-_SIGNATURE = (
+_SIGNATURE_RE = re.compile(
     r"^(nguoi lap bieu|lap bieu|kiem soat|ke toan|truong phong|pho giam doc|giam doc|"
     r"thu truong)|ngay .{0,16}thang .{0,16}nam"
 )
+# A first cell that is only digits, dates or punctuation is data, never a label.
+_NOT_A_LABEL = r"^[\d\s/.,:\-]*$"
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,11 @@ class ParsedFile:
     def rows(self) -> int:
         return 0 if self.table is None else self.table.num_rows
 
+    def reject(self, problems: list[Problem], total: int | None = None) -> None:
+        self.table = None
+        self.problems = problems[:MAX_ERRORS_PER_FILE]
+        self.total_problems = max(total or 0, len(problems))
+
 
 def display_header(spec: ReportSpec, col: Column) -> str:
     """The column as named in messages: its header, or marker + header on the 01.x forms."""
@@ -112,60 +130,114 @@ def display_header(spec: ReportSpec, col: Column) -> str:
     return col.header
 
 
-# ------------------------------------------------------------------------------- entry point
+# ------------------------------------------------------------------------------ entry points
 def parse_file(ctx: FileContext, data: bytes | None = None) -> ParsedFile:
-    t0 = time.perf_counter()
-    out = ParsedFile(ctx)
-    try:
-        if data is None:
+    return parse_files([ctx], [data])[0]
+
+
+def parse_files(
+    contexts: list[FileContext], datas: list[bytes | None] | None = None
+) -> list[ParsedFile]:
+    """Parse and validate files; the files of one report are converted in one pass."""
+    outs = [ParsedFile(ctx) for ctx in contexts]
+    datas = datas or [None] * len(contexts)
+    groups: dict[str, list[tuple[int, pl.DataFrame]]] = defaultdict(list)
+    started = [0.0] * len(contexts)
+    for i, (ctx, data) in enumerate(zip(contexts, datas, strict=True)):
+        started[i] = time.perf_counter()
+        try:
+            body = _read_body(ctx, data)
+        except FileProblems as exc:
+            outs[i].reject(exc.problems, exc.total)
+            outs[i].seconds = time.perf_counter() - started[i]
+            continue
+        groups[ctx.spec.code].append((i, body))
+        outs[i].seconds = time.perf_counter() - started[i]
+    for items in groups.values():
+        spec = contexts[items[0][0]].spec
+        batches = [[it] for it in items] if spec.derived else [items]
+        for batch in batches:
+            t0 = time.perf_counter()
+            _process(spec, batch, contexts, outs)
+            share = (time.perf_counter() - t0) / len(batch)
+            for i, _ in batch:
+                outs[i].seconds += share
+    return outs
+
+
+def _read_body(ctx: FileContext, data: bytes | None) -> pl.DataFrame:
+    if data is None:
+        try:
             data = Path(ctx.path).read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != ctx.sha256:
-            raise file_problem(
-                f"SHA-256 {ctx.sha256} (manifest)",
-                f"corrupt: its SHA-256 {digest} differs from the manifest's {ctx.sha256}",
+        except OSError as exc:
+            raise file_problem("a readable file", f"cannot be read: {exc}") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != ctx.sha256:
+        raise file_problem(
+            f"SHA-256 {ctx.sha256} (manifest)",
+            f"corrupt: its SHA-256 {digest} differs from the manifest's {ctx.sha256}",
+        )
+    grid = read_grid(data, ctx.extension, ctx.spec)
+    return _body(grid, ctx.spec)
+
+
+def _process(
+    spec: ReportSpec,
+    items: list[tuple[int, pl.DataFrame]],
+    contexts: list[FileContext],
+    outs: list[ParsedFile],
+) -> None:
+    bodies = [b.hstack([pl.Series(FILE, np.full(b.height, i, dtype=np.int32))]) for i, b in items]
+    body = bodies[0] if len(bodies) == 1 else pl.concat(bodies, how="vertical", rechunk=True)
+    ids = [i for i, _ in items]
+    problems: dict[int, list[Problem]] = defaultdict(list)
+    totals: dict[int, int] = defaultdict(int)
+    typed, first = _convert(body, spec, {i: contexts[i] for i in ids})
+    for p in first:
+        problems[ids[0]].append(p)
+        totals[ids[0]] += 1
+    if spec.derived:  # single-file batches (forms, HOI)
+        typed, more = _derive(typed, contexts[ids[0]])
+        problems[ids[0]].extend(more)
+        totals[ids[0]] += len(more)
+    _collect(typed, _checks(spec), problems, totals)
+    table = _finalize(typed, spec, {i: contexts[i] for i in ids})
+    offset = 0
+    communes = _communes_by_file(typed) if spec.code == "M31" else {}
+    for (i, b), _ in zip(items, bodies, strict=True):
+        n = b.height
+        if problems.get(i):
+            probs = sorted(problems[i], key=lambda p: p.row or 0)
+            outs[i].reject(probs, totals[i])
+        else:
+            outs[i].table = table.slice(offset, n)
+            outs[i].communes = communes.get(i) if spec.code == "M31" else None
+            outs[i].needs_commune_codes = (
+                spec.code == "BCDHTD_01.1" and contexts[i].unit != BRANCH_OFFICE
             )
-        grid = read_grid(data, ctx.extension, ctx.spec)
-        df = _extract(grid, ctx.spec)
-        typed = _convert(df, ctx.spec)
-        typed = _derive(typed, ctx)
-        _validate(typed, ctx)
-        out.table = _finalize(typed, ctx)
-        if ctx.spec.code == "M31":
-            out.communes = (
-                typed.select("commune_code", "commune_name").unique().sort("commune_code").rows()
-            )
-        out.needs_commune_codes = ctx.spec.code == "BCDHTD_01.1" and ctx.unit != BRANCH_OFFICE
-    except FileProblems as exc:
-        out.problems = exc.problems
-        out.total_problems = exc.total
-    out.seconds = time.perf_counter() - t0
+        offset += n
+
+
+def _communes_by_file(typed: pl.DataFrame) -> dict[int, list[tuple[str, str]]]:
+    pairs = typed.select(FILE, "commune_code", "commune_name").unique().sort(pl.all())
+    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for f, code, name in pairs.iter_rows():
+        out[f].append((code, name))
     return out
 
 
-# ---------------------------------------------------------------------------------- columns
-def _fold_expr(e: pl.Expr) -> pl.Expr:
-    return (
-        e.str.normalize("NFD")
-        .str.replace_all(r"\p{Mn}", "")
-        .str.replace_all("Đ", "D", literal=True)
-        .str.replace_all("đ", "d", literal=True)
-        .str.to_lowercase()
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
-
-
-def _extract(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
-    """Select the spec's columns (renamed to keys), row numbers and the total-row flag."""
+# ------------------------------------------------------------------------------- the body
+def _locate(grid: Grid, spec: ReportSpec) -> dict[str, str]:
+    """grid column -> spec key of every spec column found in the header (else rejected)."""
     by_fold: dict[str, list[int]] = {}
     for i, h in enumerate(grid.headers):
         if h is not None and str(h).strip():
-            by_fold.setdefault(fold(h), []).append(i)
+            by_fold.setdefault(cached_fold(h), []).append(i)
     problems: list[Problem] = []
     chosen: dict[str, str] = {}
+    at = f" (row {grid.header_row})" if grid.header_row else ""
     for col in spec.columns:
-        hits = by_fold.get(fold(col.header), [])
+        hits = by_fold.get(cached_fold(col.header), [])
         name = display_header(spec, col)
         if not hits:
             if col.required:
@@ -175,8 +247,7 @@ def _extract(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
                         name,
                         None,
                         f"a column '{name}'",
-                        f"missing required column '{name}' in the header"
-                        + (f" (row {grid.header_row})" if grid.header_row else ""),
+                        f"missing required column '{name}' in the header{at}",
                     )
                 )
             continue
@@ -187,82 +258,73 @@ def _extract(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
                     name,
                     None,
                     f"one column '{name}'",
-                    f"the header names column '{name}' {len(hits)} times",
+                    f"the header names column '{name}' {len(hits)} times{at}",
                 )
             )
             continue
-        chosen[col.key] = grid.columns[hits[0]]
+        chosen[grid.columns[hits[0]]] = col.key
     if problems:
         raise FileProblems(problems)
+    return chosen
 
-    # Cells: trimmed, blank -> null.
-    body = grid.df.with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c in grid.df.columns
-    ).with_columns(grid.row_numbers.alias(ROW))
-    cells = [c for c in grid.df.columns]
-    first = pl.coalesce(cells) if cells else pl.lit(None, pl.Utf8)
-    body = body.with_columns(
-        first.is_null().alias("__empty"),
-        _fold_expr(first).alias("__first"),
-    )
-    body = body.with_columns(
-        (pl.col("__first") == "tong cong").fill_null(False).alias(TOTAL),
-        pl.col("__first").str.contains(_SIGNATURE).fill_null(False).alias("__sig"),
-    )
-    stops = (body.get_column("__empty") | body.get_column("__sig")).arg_true()
-    if len(stops):
-        end = int(stops[0])
-        data = body.slice(0, end)
-        trailer = body.slice(end).filter(~pl.col("__empty"))
-        sig = trailer.get_column("__sig").arg_true()
-        before = trailer.slice(0, int(sig[0])) if len(sig) else trailer
-        stray = before.filter(~pl.col(TOTAL))
-        if stray.height:
-            after_row = int(body.get_column(ROW)[end])
+
+def _body(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
+    """The data rows: the spec's columns as text under their keys, the row number and the
+    total-row flag. Rows end at the first empty row or signature line; after that only a total
+    row and the signature block may follow."""
+    chosen = _locate(grid, spec)
+    names = [chosen.get(c, c) for c in grid.columns]
+    norm = grid.df.rename(dict(zip(grid.columns, names, strict=True)))
+    height = norm.height
+    empty_idx: list[int] = []
+    labels: dict[int, str] = {}
+    if height:
+        # the first non-null cell of each row (readers give null for empty cells)
+        first = norm.select(pl.coalesce(names).alias("f")).to_series()
+        empty_idx = first.is_null().arg_true().to_list()
+        cand = (first.is_not_null() & ~first.str.contains(_NOT_A_LABEL)).arg_true().to_list()
+        labels = {}
+        for i in cand:
+            label = first[i]
+            if not label.strip():  # whitespace-only first cell: look further along the row
+                label = next((v for v in norm.row(i) if v is not None and v.strip()), None)
+                if label is None:
+                    empty_idx.append(i)
+                    continue
+            labels[i] = cached_fold(label)
+        empty_idx.sort()
+    totals = {i for i, f in labels.items() if f == "tong cong"}
+    sigs = sorted(i for i, f in labels.items() if _SIGNATURE_RE.search(f))
+    stops = sorted(set(empty_idx[:1]) | set(sigs[:1]))
+    rows = grid.row_numbers
+    if stops:
+        end = stops[0]
+        empty = set(empty_idx)
+        trailer = [i for i in range(end, height) if i not in empty]
+        sig_at = next((i for i in sigs if i >= end), height)
+        stray = [i for i in trailer if i < sig_at and i not in totals]
+        if stray:
             raise file_problem(
                 "data rows without gaps, then at most a total row and a signature block",
-                f"has data after the empty row {after_row} that is not a signature block "
+                f"has data after the empty row {int(rows[end])} that is not a signature block "
                 "(Người lập biểu / Kiểm soát / Giám đốc)",
-                row=int(stray.get_column(ROW)[0]),
+                row=int(rows[stray[0]]),
             )
-        data = pl.concat([data, before.filter(pl.col(TOTAL))], how="vertical")
+        keep = list(range(end)) + [i for i in trailer if i < sig_at and i in totals]
     else:
-        data = body
-
-    totals = data.filter(pl.col(TOTAL))
-    if spec.keeps_total_row:
-        if totals.height > 1:
-            raise file_problem(
-                f"one {TOTAL_LABEL} row",
-                f"has {totals.height} {TOTAL_LABEL} rows (rows "
-                + ", ".join(str(r) for r in totals.get_column(ROW).to_list()[:5])
-                + ")",
-                row=int(totals.get_column(ROW)[1]),
-            )
-    elif totals.height:
-        data = data.filter(~pl.col(TOTAL))
-    out = data.select(
-        *[pl.col(src).alias(key) for key, src in chosen.items()],
-        *[pl.lit(None, pl.Utf8).alias(c.key) for c in spec.columns if c.key not in chosen],
-        pl.col(ROW),
-        pl.col(TOTAL),
-    )
-    if spec.marker_row and "row_name" in out.columns:
-        # the total row's label may sit in column (1) with (2) empty
-        out = out.with_columns(
-            pl.when(pl.col(TOTAL) & pl.col("row_name").is_null())
-            .then(pl.lit(TOTAL_LABEL))
-            .otherwise(pl.col("row_name"))
-            .alias("row_name")
+        keep = list(range(height))
+    total_rows = [i for i in keep if i in totals]
+    if spec.keeps_total_row and len(total_rows) > 1:
+        raise file_problem(
+            f"one {TOTAL_LABEL} row",
+            f"has {len(total_rows)} {TOTAL_LABEL} rows (rows "
+            + ", ".join(str(int(rows[i])) for i in total_rows[:5])
+            + ")",
+            row=int(rows[total_rows[1]]),
         )
-    if spec.code == "HOI" and "district_name" in out.columns:
-        out = out.with_columns(
-            pl.when(pl.col(TOTAL) & pl.col("district_name").is_null())
-            .then(pl.lit(TOTAL_LABEL))
-            .otherwise(pl.col("district_name"))
-            .alias("district_name")
-        )
-    data_rows = out.filter(~pl.col(TOTAL)).height
+    if not spec.keeps_total_row:
+        keep = [i for i in keep if i not in totals]
+    data_rows = len(keep) - (len(total_rows) if spec.keeps_total_row else 0)
     if data_rows == 0 and spec.code != "SKGD":
         raise file_problem(
             "at least one data row",
@@ -270,7 +332,26 @@ def _extract(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
             if grid.header_row
             else "is empty: no data rows",
         )
-    return out
+    body = norm.select(
+        pl.col(k) if k in norm.columns else pl.lit(None, pl.Utf8).alias(k) for k in spec.keys
+    )
+    if keep == list(range(len(keep))):
+        body, row_numbers = body.head(len(keep)), rows.head(len(keep))
+    else:
+        idx = pl.Series(keep, dtype=pl.UInt32)
+        body, row_numbers = body[idx], rows.gather(idx)
+    is_total = pl.Series(TOTAL, [i in totals for i in keep], dtype=pl.Boolean)
+    body = body.hstack([row_numbers.alias(ROW), is_total])
+    label_key = {"HOI": "district_name"}.get(spec.code, "row_name" if spec.marker_row else None)
+    if label_key and total_rows and spec.keeps_total_row:
+        # the total row's label may sit in column (1) with (2) empty
+        body = body.with_columns(
+            pl.when(pl.col(TOTAL) & pl.col(label_key).is_null())
+            .then(pl.lit(TOTAL_LABEL))
+            .otherwise(pl.col(label_key))
+            .alias(label_key)
+        )
+    return body
 
 
 # ---------------------------------------------------------------------------------- types
@@ -291,6 +372,7 @@ _DMY = r"^\d{1,2}/\d{1,2}/\d{4}$"
 _ISO = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 _SERIAL = r"^\d{5}(\.0+)?$"
 _EXCEL_EPOCH = date(1899, 12, 30)
+_DMY_RE, _ISO_RE = re.compile(_DMY), re.compile(_ISO)
 
 
 def _raw(key: str) -> str:
@@ -303,10 +385,29 @@ def _allowed_text(allowed: tuple[str, ...]) -> str:
     return "one of " + ", ".join(allowed)
 
 
-def _value_expr(col: Column) -> pl.Expr | None:
-    """The typed value of a column from its raw text (None: done in Python, see _millions)."""
-    s = pl.col(col.key)
-    if col.type == "code":
+def _fast_expr(col: Column, s: pl.Expr, sample: str | None) -> pl.Expr | None:
+    """The cheap conversion: right for well-formed values; None where a value needs more."""
+    t = col.type
+    if t == "code":
+        return s
+    if t == "text":
+        return s.str.strip_chars().replace("", None)
+    if t == "int":
+        return s.cast(pl.Int64, strict=False)
+    if t == "decimal":
+        return s.cast(pl.Float64, strict=False)
+    if t == "date":
+        if sample is not None and _ISO_RE.match(sample):
+            return s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        return s.str.to_date("%d/%m/%Y", strict=False)
+    return None  # million: Decimal, in Python
+
+
+def _full_expr(col: Column, s: pl.Expr) -> pl.Expr:
+    """Every rule of contract section 3 for one column (used where the cheap pass failed)."""
+    s = s.str.strip_chars().replace("", None)
+    t = col.type
+    if t == "code":
         v = s
         if col.width:
             v = pl.when(v.str.contains(r"^\d+\.0+$")).then(v.str.replace(r"\.0+$", "")).otherwise(v)
@@ -316,13 +417,9 @@ def _value_expr(col: Column) -> pl.Expr | None:
                 .otherwise(v)
             )
         return v.str.normalize("NFC")
-    if col.type == "text":
-        v = s.str.normalize("NFC")
-        if col.allowed:
-            mapping = {fold(a): a for a in col.allowed}
-            v = _fold_expr(s).replace_strict(mapping, default=None, return_dtype=pl.Utf8)
-        return v
-    if col.type == "int":
+    if t == "text":
+        return s.str.normalize("NFC")
+    if t == "int":
         clean = (
             pl.when(s.str.contains(_INT_PLAIN))
             .then(s)
@@ -333,14 +430,14 @@ def _value_expr(col: Column) -> pl.Expr | None:
             .otherwise(None)
         )
         return clean.cast(pl.Int64, strict=False)
-    if col.type == "decimal":
+    if t == "decimal":
         return (
             pl.when(s.str.contains(_DEC))
             .then(s.str.replace(",", ".", literal=True))
             .otherwise(None)
             .cast(pl.Float64, strict=False)
         )
-    if col.type == "date":
+    if t == "date":
         dmy = pl.when(s.str.contains(_DMY)).then(s.str.strptime(pl.Date, "%d/%m/%Y", strict=False))
         iso = pl.when(s.str.contains(_ISO)).then(
             s.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
@@ -349,26 +446,114 @@ def _value_expr(col: Column) -> pl.Expr | None:
             pl.lit(_EXCEL_EPOCH)
             + pl.duration(days=s.str.extract(r"^(\d{5})", 1).cast(pl.Int64, strict=False))
         )
-        v = pl.coalesce(dmy, iso, serial)
-        return pl.when(v.dt.year().is_between(1900, 2100)).then(v).otherwise(None)
-    if col.type == "million":
-        return None
-    raise ValueError(f"unknown column type {col.type!r} of {col.key}")  # pragma: no cover
+        return pl.coalesce(dmy, iso, serial)
+    raise ValueError(f"no full conversion for {t!r} ({col.key})")  # pragma: no cover
 
 
-def _type_checks(spec: ReportSpec, col: Column) -> list[_Check]:
+def _needs_full(col: Column) -> pl.Expr | None:
+    """Aggregate: True when the cheap pass is not enough for this column."""
+    raw, fast = pl.col(_raw(col.key)), pl.col(col.key)
+    t = col.type
+    if t in ("int", "decimal", "date"):
+        return (raw.is_not_null() & fast.is_null()).any()
+    if t == "code":
+        odd = raw.str.len_bytes() != raw.str.len_chars()  # non-ASCII: normalise
+        if col.width:
+            odd = odd | (raw.str.len_chars() != col.width)
+        else:
+            odd = odd | raw.str.contains(r"^\s|\s$")
+        return odd.any()
+    if t == "text" and not col.allowed:
+        return fast.str.contains(r"\p{M}").any()  # combining marks: NFD text
+    return None
+
+
+def _convert(
+    body: pl.DataFrame, spec: ReportSpec, contexts: dict[int, FileContext]
+) -> tuple[pl.DataFrame, list[Problem]]:
+    """Typed columns beside their raw text (``__raw_<key>``), plus the expected data date and
+    unit of each row's file."""
+    fast = []
+    for c in spec.columns:
+        if c.type == "text" and c.allowed:
+            canon = {fold(a): a for a in c.allowed}
+            values = body.get_column(c.key).drop_nulls().unique().to_list()
+            mapping = {v: canon.get(cached_fold(v)) for v in values}
+            fast.append(
+                pl.col(c.key)
+                .replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+                .alias(c.key)
+            )
+            continue
+        sample = None
+        if c.type == "date":
+            nn = body.get_column(c.key).drop_nulls()
+            sample = nn[0] if len(nn) else None
+        e = _fast_expr(c, pl.col(c.key), sample)
+        if e is not None:
+            fast.append(e.alias(c.key))
+    dates = {i: ctx.data_date for i, ctx in contexts.items()}
+    units = {i: ctx.folder_unit for i, ctx in contexts.items()}
+    typed = body.select(
+        pl.col(ROW),
+        pl.col(TOTAL),
+        pl.col(FILE),
+        pl.col(FILE).replace_strict(dates, return_dtype=pl.Date).alias(WANT_DATE),
+        pl.col(FILE).replace_strict(units, return_dtype=pl.Utf8).alias(WANT_UNIT),
+        *[pl.col(c.key).alias(_raw(c.key)) for c in spec.columns],
+        *fast,
+    )
+    probes = {c.key: e for c in spec.columns if (e := _needs_full(c)) is not None}
+    if probes and typed.height:
+        flags = typed.select(e.alias(k) for k, e in probes.items()).row(0, named=True)
+        redo = [c for c in spec.columns if flags.get(c.key)]
+        if redo:
+            # the full rules work on the trimmed text (blank = null), which is also what
+            # the checks then see as the raw value
+            typed = typed.with_columns(
+                pl.col(_raw(c.key)).str.strip_chars().replace("", None).alias(_raw(c.key))
+                for c in redo
+                if c.type != "text"
+            )
+            typed = typed.with_columns(
+                _full_expr(c, pl.col(_raw(c.key))).alias(c.key) for c in redo
+            )
+    dated = [c.key for c in spec.columns if c.type == "date"]
+    if dated:
+        typed = typed.with_columns(
+            pl.when(pl.col(k).dt.year().is_between(1900, 2100)).then(pl.col(k)).alias(k)
+            for k in dated
+        )
+    millions, problems = _millions(body, spec)
+    if millions:
+        typed = typed.hstack(list(millions.values()))
+    return typed, problems
+
+
+_TYPE_CHECKS: dict[str, list[_Check]] = {}
+
+
+def _checks(spec: ReportSpec) -> list[_Check]:
+    """Type checks of every column, then the row rules (built once per report)."""
+    if spec.code not in _TYPE_CHECKS:
+        checks = [ch for c in spec.columns for ch in _column_checks(spec, c)]
+        checks += _validation_checks(spec)
+        _TYPE_CHECKS[spec.code] = checks
+    return _TYPE_CHECKS[spec.code]
+
+
+def _column_checks(spec: ReportSpec, col: Column) -> list[_Check]:
     name = display_header(spec, col)
     raw, typed = pl.col(_raw(col.key)), pl.col(col.key)
     checks: list[_Check] = []
     if not col.nullable:
-        empty_ok = pl.lit(False)
-        if spec.keeps_total_row and col.key == "stt":
-            empty_ok = pl.col(TOTAL)
-        checks.append(
-            _Check(
-                name, raw.is_null() & ~empty_ok, None, "a value", "is empty; a value is required"
-            )
-        )
+        if col.type == "text" and col.allowed:
+            empty = typed.is_null() & (raw.is_null() | (raw.str.strip_chars() == ""))
+        elif col.type == "text":
+            empty = typed.is_null()
+        else:
+            empty = typed.is_null() & raw.is_null()
+        checks.append(_Check(name, empty, None, "a value", "is empty; a value is required"))
     t = col.type
     if t == "code":
         if col.width:
@@ -395,7 +580,7 @@ def _type_checks(spec: ReportSpec, col: Column) -> list[_Check]:
         checks.append(
             _Check(
                 name,
-                raw.is_not_null() & typed.is_null(),
+                raw.is_not_null() & typed.is_null() & (raw.str.strip_chars() != ""),
                 raw,
                 _allowed_text(col.allowed),
                 f"is not one of the contract's values ({', '.join(col.allowed)})",
@@ -470,7 +655,7 @@ def _millions(df: pl.DataFrame, spec: ReportSpec) -> tuple[dict[str, pl.Series],
         name = display_header(spec, col)
         values: list[Decimal | None] = []
         for r, text in zip(rows, df.get_column(col.key).to_list(), strict=True):
-            if text is None:
+            if text is None or not text.strip():
                 values.append(None)
                 continue
             v, why = _parse_million(text, col.scale)
@@ -483,54 +668,38 @@ def _millions(df: pl.DataFrame, spec: ReportSpec) -> tuple[dict[str, pl.Series],
     return out, problems
 
 
-def _convert(df: pl.DataFrame, spec: ReportSpec) -> pl.DataFrame:
-    exprs = {c.key: _value_expr(c) for c in spec.columns}
-    typed = df.select(
-        pl.col(ROW),
-        pl.col(TOTAL),
-        *[pl.col(c.key).alias(_raw(c.key)) for c in spec.columns],
-        *[e.alias(k) for k, e in exprs.items() if e is not None],
-    )
-    millions, problems = _millions(df, spec)
-    if millions:
-        typed = typed.with_columns(list(millions.values()))
-    checks = [ch for c in spec.columns for ch in _type_checks(spec, c)]
-    _run_checks(typed, checks, problems)
-    return typed
-
-
-def _run_checks(df: pl.DataFrame, checks: list[_Check], problems: list[Problem]) -> None:
-    """Evaluate checks; raise FileProblems with the first MAX_ERRORS_PER_FILE problems."""
-    total = len(problems)
-    if checks:
-        counts = df.select(
-            [ch.mask.fill_null(False).sum().alias(f"m{i}") for i, ch in enumerate(checks)]
-        ).row(0)
-        for ch, n in zip(checks, counts, strict=True):
-            if not n:
-                continue
-            total += n
-            room = MAX_ERRORS_PER_FILE - len(problems)
-            if room <= 0:
-                continue
-            problem = ch.problem if isinstance(ch.problem, pl.Expr) else pl.lit(ch.problem)
-            value = ch.value.cast(pl.Utf8) if ch.value is not None else pl.lit(None, pl.Utf8)
-            bad = (
-                df.select(
-                    pl.col(ROW),
-                    value.alias("v"),
-                    problem.alias("p"),
-                    ch.mask.fill_null(False).alias("m"),
-                )
-                .filter(pl.col("m"))
-                .head(room)
-                .drop("m")
+def _collect(
+    df: pl.DataFrame,
+    checks: list[_Check],
+    problems: dict[int, list[Problem]],
+    totals: dict[int, int],
+) -> None:
+    """Evaluate checks; add the failing rows to ``problems`` per file (capped per file)."""
+    if not checks or df.height == 0:
+        return
+    counts = df.select(
+        [ch.mask.fill_null(False).sum().alias(f"m{i}") for i, ch in enumerate(checks)]
+    ).row(0)
+    for ch, n in zip(checks, counts, strict=True):
+        if not n:
+            continue
+        problem = ch.problem if isinstance(ch.problem, pl.Expr) else pl.lit(ch.problem)
+        value = ch.value.cast(pl.Utf8) if ch.value is not None else pl.lit(None, pl.Utf8)
+        bad = (
+            df.select(
+                pl.col(FILE),
+                pl.col(ROW),
+                value.alias("v"),
+                problem.alias("p"),
+                ch.mask.fill_null(False).alias("m"),
             )
-            for r, v, p in bad.iter_rows():
-                problems.append(Problem(r, ch.column, v, ch.expected, p))
-    if problems:
-        problems.sort(key=lambda p: p.row or 0)
-        raise FileProblems(problems[:MAX_ERRORS_PER_FILE], total)
+            .filter(pl.col("m"))
+            .drop("m")
+        )
+        for f, r, v, p in bad.iter_rows():
+            totals[f] += 1
+            if len(problems[f]) < MAX_ERRORS_PER_FILE:
+                problems[f].append(Problem(r, ch.column, v, ch.expected, p))
 
 
 # ------------------------------------------------------------------------- derived columns
@@ -551,36 +720,38 @@ def _map_names(
     return codes, problems
 
 
-def _derive(df: pl.DataFrame, ctx: FileContext) -> pl.DataFrame:
+def _derive(df: pl.DataFrame, ctx: FileContext) -> tuple[pl.DataFrame, list[Problem]]:
+    """The reader's derived columns (01.x: row_kind, row_code; HOI: org, pgd, is_total)."""
     spec = ctx.spec
     if spec.code in ("BCDHTD_01.1", "BCDHTD_01.2"):
         if spec.code == "BCDHTD_01.2":
-            kind, codes, problems = "program", *_map_names(df, spec, "row_name", PROGRAM_NAMES)
+            kind, (codes, problems) = "program", _map_names(df, spec, "row_name", PROGRAM_NAMES)
         elif ctx.unit == BRANCH_OFFICE:
-            kind, codes, problems = "district", *_map_names(df, spec, "row_name", DISTRICT_NAMES)
+            kind, (codes, problems) = "district", _map_names(df, spec, "row_name", DISTRICT_NAMES)
         else:  # commune names: mapped by the loader with the office's M31 (resolve_communes)
             kind, codes, problems = "commune", [None] * df.height, []
-        if problems:
-            raise FileProblems(problems[:MAX_ERRORS_PER_FILE], len(problems))
-        return df.with_columns(
-            pl.when(pl.col(TOTAL)).then(pl.lit("total")).otherwise(pl.lit(kind)).alias("row_kind"),
-            pl.Series("row_code", codes, dtype=pl.Utf8),
-        )
+        kinds = ["total" if t else kind for t in df.get_column(TOTAL).to_list()]
+        return df.hstack(
+            [
+                pl.Series("row_kind", kinds, dtype=pl.Utf8),
+                pl.Series("row_code", codes, dtype=pl.Utf8),
+            ]
+        ), problems
     if spec.code == "HOI":
         codes, problems = _map_names(df, spec, "district_name", DISTRICT_NAMES)
-        if problems:
-            raise FileProblems(problems[:MAX_ERRORS_PER_FILE], len(problems))
-        return df.with_columns(
-            pl.lit(ctx.unit).alias("org_code"),
-            pl.Series("pgd_code", codes, dtype=pl.Utf8),
-            pl.col(TOTAL).alias("is_total"),
-        )
-    return df
+        return df.hstack(
+            [
+                pl.Series("org_code", [ctx.unit] * df.height, dtype=pl.Utf8),
+                pl.Series("pgd_code", codes, dtype=pl.Utf8),
+                df.get_column(TOTAL).alias("is_total"),
+            ]
+        ), problems
+    return df, []
 
 
 # ------------------------------------------------------------------------------ validation
-def _validate(df: pl.DataFrame, ctx: FileContext) -> None:
-    spec = ctx.spec
+def _validation_checks(spec: ReportSpec) -> list[_Check]:
+    """Row rules beyond types: data date, unit, balance identity, unique keys."""
     checks: list[_Check] = []
     keys = set(spec.keys)
     date_key = DATA_DATE_COLUMN.get(spec.code)
@@ -588,26 +759,27 @@ def _validate(df: pl.DataFrame, ctx: FileContext) -> None:
         checks.append(
             _Check(
                 display_header(spec, spec.column(date_key)),
-                pl.col(date_key) != pl.lit(ctx.data_date),
+                pl.col(date_key) != pl.col(WANT_DATE),
                 pl.col(_raw(date_key)),
-                f"the delivery's data date {ctx.data_date:%d/%m/%Y}",
-                f"is not the delivery's data date {ctx.data_date:%d/%m/%Y}",
+                "the delivery's data date",
+                pl.format(
+                    "is not the delivery's data date {}", pl.col(WANT_DATE).dt.strftime("%d/%m/%Y")
+                ),
             )
         )
     if "pgd_code" in keys and not spec.unit_is_org:
         checks.append(
             _Check(
                 display_header(spec, spec.column("pgd_code")),
-                pl.col("pgd_code") != pl.lit(ctx.folder_unit),
+                pl.col("pgd_code") != pl.col(WANT_UNIT),
                 pl.col(_raw("pgd_code")),
-                f"the delivery's unit {ctx.folder_unit}",
-                f"is not the delivery's unit {ctx.folder_unit}",
+                "the delivery's unit",
+                pl.format("is not the delivery's unit {}", pl.col(WANT_UNIT)),
             )
         )
     checks.extend(_balance_checks(spec))
     checks.extend(duplicate_checks(spec))
-    problems: list[Problem] = []
-    _run_checks(df, checks, problems)
+    return checks
 
 
 def _balance_checks(spec: ReportSpec) -> list[_Check]:
@@ -650,6 +822,7 @@ def _balance_checks(spec: ReportSpec) -> list[_Check]:
 
 
 def duplicate_checks(spec: ReportSpec) -> list[_Check]:
+    """A repeated key within one file (the savings-book rows of M31 are not repeats)."""
     if spec.code == "M31":
         loan, book, cust = pl.col("loan_code"), pl.col("savings_book_no"), pl.col("customer_code")
         key = (
@@ -674,6 +847,7 @@ def duplicate_checks(spec: ReportSpec) -> list[_Check]:
             key = pl.when(pl.col(TOTAL)).then(pl.lit(None)).otherwise(key)
     else:
         return []
+    key = pl.concat_str(pl.col(FILE).cast(pl.Utf8), pl.lit("#"), key)
     first_row = pl.col(ROW).first().over(key)
     dup = key.is_not_null() & ~key.is_first_distinct()
     return [
@@ -688,52 +862,60 @@ def duplicate_checks(spec: ReportSpec) -> list[_Check]:
 
 
 # ------------------------------------------------------------------------------- output
-def _finalize(df: pl.DataFrame, ctx: FileContext) -> pa.Table:
-    spec = ctx.spec
+def _finalize(df: pl.DataFrame, spec: ReportSpec, contexts: dict[int, FileContext]) -> pa.Table:
     derived = [name for name, _ in spec.derived]
+    f = pl.col(FILE)
+
+    def per_file(attr: str, dtype) -> pl.Expr:
+        values = {i: getattr(c, attr) for i, c in contexts.items()}
+        if len(values) == 1:
+            return pl.lit(next(iter(values.values())), dtype)
+        return f.replace_strict(values, return_dtype=dtype)
+
     out = df.select(
         *[pl.col(k) for k in spec.keys],
         *[pl.col(k) for k in derived],
-        pl.lit(ctx.rel).alias("_source_file"),
-        pl.lit(ctx.revision, pl.Int32).alias("_revision"),
-        pl.lit(ctx.sha256).alias("_sha256"),
+        per_file("rel", pl.Utf8).alias("_source_file"),
+        per_file("revision", pl.Int32).alias("_revision"),
+        per_file("sha256", pl.Utf8).alias("_sha256"),
         pl.col(ROW).cast(pl.Int32).alias("_row_number"),
-        pl.lit(ctx.folder_unit).alias("_unit"),
-        pl.lit(ctx.data_date, pl.Date).alias("_data_date"),
+        per_file("folder_unit", pl.Utf8).alias("_unit"),
+        per_file("data_date", pl.Date).alias("_data_date"),
     )
     return out.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
 def resolve_communes(parsed: ParsedFile, index) -> ParsedFile:
     """Fill row_code of a district office's 01.1 form from commune names (loader side)."""
-    df = pl.from_arrow(parsed.table)
     spec = parsed.ctx.spec
-    df = df.with_columns((pl.col("row_kind") == "total").alias(TOTAL))
+    out = ParsedFile(parsed.ctx, seconds=parsed.seconds)
     if index is None or len(index) == 0:
-        problems = [
-            Problem(
-                None,
-                display_header(spec, spec.column("row_name")),
-                None,
-                "commune names known from an M31 of the same office",
-                f"cannot map commune names: no M31 of office {parsed.ctx.unit} has been loaded",
-            )
-        ]
-        return ParsedFile(parsed.ctx, None, problems, 1, seconds=parsed.seconds)
+        out.reject(
+            [
+                Problem(
+                    None,
+                    display_header(spec, spec.column("row_name")),
+                    None,
+                    "commune names known from an M31 of the same office",
+                    f"cannot map commune names: no M31 of office {parsed.ctx.unit} is loaded",
+                )
+            ]
+        )
+        return out
+    df = pl.from_arrow(parsed.table)
+    df = df.with_columns(
+        (pl.col("row_kind") == "total").alias(TOTAL), pl.lit(0, pl.Int32).alias(FILE)
+    )
     codes, problems = _map_names(df, spec, "row_name", index)
     df = df.with_columns(pl.Series("row_code", codes, dtype=pl.Utf8))
-    if not problems:
-        try:
-            _run_checks(df, duplicate_checks(spec), problems)
-        except FileProblems as exc:
-            return ParsedFile(parsed.ctx, None, exc.problems, exc.total, seconds=parsed.seconds)
     if problems:
-        return ParsedFile(
-            parsed.ctx,
-            None,
-            problems[:MAX_ERRORS_PER_FILE],
-            len(problems),
-            seconds=parsed.seconds,
-        )
-    table = df.drop(TOTAL).to_arrow(compat_level=pl.CompatLevel.oldest())
-    return ParsedFile(parsed.ctx, table, [], 0, seconds=parsed.seconds)
+        out.reject(problems, len(problems))
+        return out
+    found: dict[int, list[Problem]] = defaultdict(list)
+    totals: dict[int, int] = defaultdict(int)
+    _collect(df, duplicate_checks(spec), found, totals)
+    if found.get(0):
+        out.reject(found[0], totals[0])
+        return out
+    out.table = df.drop(TOTAL, FILE).to_arrow(compat_level=pl.CompatLevel.oldest())
+    return out

@@ -17,6 +17,7 @@ typed parsing and validation in ``parse.py`` only ever sees that shape.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass
 
@@ -49,13 +50,16 @@ class Grid:
         return self.df.columns
 
 
+cached_fold = functools.lru_cache(maxsize=8192)(fold)
+
+
 def expected_headers(spec: ReportSpec) -> dict[str, str]:
     """fold(header) -> key, for header matching."""
     return {fold(c.header): c.key for c in spec.columns}
 
 
 def header_score(cells, wanted: dict[str, str]) -> int:
-    keys = {fold(c) for c in cells if c is not None and str(c).strip()}
+    keys = {cached_fold(str(c)) for c in cells if c is not None and len(str(c)) < 80}
     return len(keys & wanted.keys())
 
 
@@ -91,7 +95,9 @@ def xlsx_cells(data: bytes) -> tuple[pl.DataFrame, list[int]]:
                 f"a sheet named {SHEET_NAME}",
                 f"has no sheet named {SHEET_NAME} (sheets: {', '.join(names)})",
             )
-        sheet = reader.load_sheet(sheet_name, header_row=None, dtypes="string", skip_rows=0)
+        sheet = reader.load_sheet(
+            sheet_name, header_row=None, dtypes="string", skip_rows=0, whitespace_as_null=True
+        )
         batch = sheet.to_arrow()
         columns = [c.absolute_index for c in sheet.selected_columns]
     except FileProblems:
@@ -125,6 +131,8 @@ def _grid_from_rows(df: pl.DataFrame, spec: ReportSpec, first_row_number: int) -
         score = header_score(row, wanted)
         if score > best:
             best, best_i = score, i
+            if score == len(wanted):
+                break
     if best < min(MIN_HEADER_MATCHES, len(wanted)):
         sample = ", ".join(f"'{c.header}'" for c in spec.columns[:4])
         raise file_problem(
@@ -185,6 +193,8 @@ def _read_csv(data: bytes, spec: ReportSpec) -> Grid:
             score = header_score(cells, wanted)
             if score > best[0]:
                 best = (score, i, sep)
+        if best[0] == len(wanted):
+            break
     score, header_line, sep = best
     expected_sep = csv_separator(spec)
     if score < min(MIN_HEADER_MATCHES, len(wanted)):
@@ -258,7 +268,7 @@ def _read_parquet(data: bytes, spec: ReportSpec) -> Grid:
         df = df.to_frame()
     df = df.rename({old: f"c{i}" for i, old in enumerate(df.columns)})
     try:
-        df = df.with_columns(pl.all().cast(pl.Utf8))
+        df = df.with_columns(pl.all().cast(pl.Utf8).replace("", None))
     except Exception as exc:
         raise file_problem(
             "columns of text, numbers or dates",

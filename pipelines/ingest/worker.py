@@ -13,10 +13,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TypeVar
 
-from .parse import FileContext, ParsedFile, parse_file
+from .parse import FileContext, ParsedFile, parse_files
 
 CHUNK_BYTES = 4 * 1024 * 1024
 CHUNK_FILES = 64
@@ -41,20 +40,8 @@ def chunk(items: Sequence[T], size_of: Callable[[T], int]) -> list[list[T]]:
 
 
 def parse_chunk(contexts: list[FileContext]) -> list[ParsedFile]:
-    out = []
-    for ctx in contexts:
-        try:
-            data = Path(ctx.path).read_bytes()
-        except OSError as exc:
-            from .errors import Problem
-
-            p = ParsedFile(ctx)
-            p.problems = [Problem(None, None, None, "a readable file", f"cannot be read: {exc}")]
-            p.total_problems = 1
-            out.append(p)
-            continue
-        out.append(parse_file(ctx, data))
-    return out
+    """Worker task: read, parse and validate a chunk of files."""
+    return parse_files(contexts)
 
 
 @contextmanager
