@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from . import fmt
 from .data import RATING_ORDER, ReportData, check_passed
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Column kinds: how a value is shown. Amounts are always stored in đồng.
 TEXT, INT, SIGNED_INT, TY, SIGNED_TY, TRIEU, PCT1, PCT2, DATE = (
@@ -66,7 +69,11 @@ def display(value: Any, kind: str) -> str:
         return fmt.fmt_pct(value, 2)
     if kind == DATE:
         return fmt.fmt_date(value)
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
     if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(HANOI)
         return f"{value:%d/%m/%Y %H:%M}"
     if isinstance(value, date):
         return fmt.fmt_date(value)
@@ -567,32 +574,38 @@ def trend_table(d: ReportData) -> Table:
     )
 
 
+CHECK_HEADERS = {
+    "identity_no": ("Đẳng thức", INT),
+    "check_name": ("Kiểm tra", TEXT),
+    "source_model": ("Nguồn", TEXT),
+    "blocking": ("Chặn báo cáo", TEXT),
+    "status": ("Trạng thái", TEXT),
+    "items_checked": ("Số mục kiểm", INT),
+    "items_failed": ("Số mục lỗi", INT),
+    "message": ("Ghi chú", TEXT),
+    "checked_at": ("Thời điểm", TEXT),
+}
+
+
 def checks_table(d: ReportData) -> Table | None:
     if d.checks is None:
         return None
-    cols = list(d.checks[0]) if d.checks else ["check_name"]
+    keys = list(d.checks[0]) if d.checks else ["check_name"]
     rows = []
     for r in d.checks:
         ok = check_passed(r)
         rows.append({**r, "_result": "Đạt" if ok else "Không đạt" if ok is False else "?"})
-    shown = [Col("_result", "Kết quả")] + [
-        Col(
-            c,
-            c,
-            INT
-            if isinstance((d.checks or [{}])[0].get(c), int)
-            and not isinstance((d.checks or [{}])[0].get(c), bool)
-            else TEXT,
-        )
-        for c in cols
-        if c not in ("passed", "success")
+    columns = [Col("_result", "Kết quả")] + [
+        Col(k, *CHECK_HEADERS.get(k, (k, TEXT))) for k in keys if k not in ("passed", "success")
     ]
     return Table(
         "checks",
-        "Kiểm tra chất lượng dữ liệu (quality.check_results)",
+        "Kiểm tra chất lượng dữ liệu (quality.check_results, lần chạy gần nhất)",
         "Kiểm tra dữ liệu",
-        shown,
+        columns,
         rows,
+        note="Đẳng thức: các phép đối soát của mục 5 quy định trao đổi dữ liệu; "
+        "kiểm tra chặn báo cáo không đạt thì báo cáo không được lập trong lượt chạy.",
     )
 
 
