@@ -60,11 +60,24 @@ class IdentitySpec:
     required_columns: tuple[str, ...] = field(default=())
     # derived keys for the warehouse table (e.g. a 01.1 row code is a commune code)
     derive: Callable[[Mapping[str, Any]], dict[str, Any]] = lambda row: {}
+    # Coverage: SQL listing the (as_of_date, pgd_code[, form_code]) the model must have rows
+    # for. A recon model checks what was delivered and loaded; a report that never arrived, or
+    # was rejected by ingestion, leaves no rows and would pass silently. Each uncovered key
+    # becomes a failing item (check_item 'coverage', expected 1 delivery, actual 0).
+    coverage: str | None = None
 
     def all_columns(self) -> tuple[str, ...]:
         cols = ["as_of_date", "check_item", "expected", "actual", "difference", "is_break"]
         cols += [c for c in (*self.key_columns, *self.required_columns) if c not in cols]
         return tuple(cols)
+
+
+# Every office that delivered a Mẫu 31 at some month-end, at every month-end of the warehouse.
+_OFFICE_MONTHS = """
+    select d.as_of_date, o.pgd_code
+    from (select distinct as_of_date from intermediate.int_loan_month_balances) as d
+    cross join (select distinct pgd_code from intermediate.int_loan_month_balances) as o
+"""
 
 
 def _equal_and_flag(check: str, *, where: str | None = None) -> tuple[Rule, ...]:
@@ -119,6 +132,10 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
         required_columns=("column_marker", "column_name"),
         column=_form_column,
         derive=_form_keys,
+        coverage=f"""
+            select m.as_of_date, m.pgd_code, f.form_code
+            from ({_OFFICE_MONTHS}) as m cross join (values ('01.1'), ('01.2')) as f(form_code)
+        """,
     ),
     IdentitySpec(
         identity=2,
@@ -144,6 +161,11 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
             "org_code",
             "missing_in",
         ),
+        # every office's every month-end after the first (the first has no opening balance)
+        coverage=f"""
+            select as_of_date, pgd_code from ({_OFFICE_MONTHS})
+            where as_of_date > (select min(as_of_date) from intermediate.int_loan_month_balances)
+        """,
     ),
     IdentitySpec(
         identity=3,
@@ -161,6 +183,12 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
         ),
         rules=_equal_and_flag("group_register"),
         key_columns=("pgd_code", "group_code", "commune_code", "org_code", "missing_in"),
+        # offices with savings and loan groups (the branch office lends directly: none)
+        coverage="""
+            select d.as_of_date, o.pgd_code
+            from (select distinct as_of_date from intermediate.int_loan_month_balances) as d
+            cross join (select distinct pgd_code from intermediate.int_group_month_facts) as o
+        """,
     ),
     IdentitySpec(
         identity=4,
@@ -249,6 +277,7 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
         ),
         key_columns=("pgd_code", "campaign_year", "customer_code", "missing_in"),
         required_columns=("is_finding",),
+        coverage=_OFFICE_MONTHS,
     ),
     IdentitySpec(
         identity=6,

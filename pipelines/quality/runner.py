@@ -131,7 +131,48 @@ def _load_frame(con, spec: IdentitySpec, as_of: date | None):
         ).df()
         if df.empty:
             raise _Unavailable(f"{table} has no rows dated on or before {as_of.isoformat()}")
+    if spec.coverage:
+        df = _with_coverage(con, spec, df, as_of)
     return df.reset_index(drop=True)
+
+
+NOT_LOADED = "report_not_loaded"
+
+
+def _with_coverage(con, spec: IdentitySpec, df, as_of: date | None):
+    """Append a failing item for every key the model should have rows for and has none."""
+    import duckdb
+    import pandas as pd
+
+    try:
+        expected = con.execute(f"select distinct * from ({spec.coverage}) as c").df()
+    except duckdb.Error as exc:
+        raise _Unavailable(
+            f"cannot list what recon.{spec.model} must cover: {str(exc).splitlines()[0]}"
+        ) from exc
+    if as_of is not None and not expected.empty:
+        dates = pd.to_datetime(expected["as_of_date"]).dt.date
+        known = dates[dates <= as_of]
+        expected = expected[dates == known.max()] if not known.empty else expected.iloc[0:0]
+    if expected.empty:
+        return df
+    keys = list(expected.columns)
+    present = df[keys].drop_duplicates().astype(str)
+    marker = expected.astype(str).merge(present, on=keys, how="left", indicator=True)["_merge"]
+    missing = expected[(marker == "left_only").to_numpy()]
+    if missing.empty:
+        return df
+    rows = missing.copy()
+    rows["check_item"] = NOT_LOADED
+    rows["expected"], rows["actual"], rows["difference"] = 1, 0, -1
+    rows["is_break"] = True
+    if "missing_in" in df.columns:
+        rows["missing_in"] = "recon"
+    if "column_name" in df.columns:
+        rows["column_name"] = NOT_LOADED
+    if "is_finding" in df.columns:
+        rows["is_finding"] = False
+    return pd.concat([df, rows], ignore_index=True)
 
 
 # Key columns a model may legitimately lack (e.g. identity 4 is branch-wide: no office).

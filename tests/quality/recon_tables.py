@@ -179,8 +179,17 @@ def _org_reports(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def write_recon(warehouse: Path, tables: dict[str, pd.DataFrame]) -> Path:
+def write_recon(warehouse: Path, tables: dict[str, pd.DataFrame], *, coverage: bool = True) -> Path:
+    """Write the recon tables, and (``coverage``) the two intermediate tables the coverage
+    rules read: office 0101 delivered Mẫu 31 at D1 and D2 and has groups."""
     with duckdb.connect(str(warehouse)) as con:
+        if coverage:
+            con.execute("create schema if not exists intermediate")
+            for name in ("int_loan_month_balances", "int_group_month_facts"):
+                con.execute(
+                    f"create or replace table intermediate.{name} as select * from (values "
+                    f"(date '{D1}', '0101'), (date '{D2}', '0101')) as t(as_of_date, pgd_code)"
+                )
         con.execute("create schema if not exists recon")
         for name, df in tables.items():
             con.register("_df", df)

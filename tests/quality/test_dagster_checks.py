@@ -90,7 +90,9 @@ def test_blocking_failure_stops_report_and_publish(tmp_path):
         gate = evaluations[(key, GATE_CHECK)]
         assert not gate.passed and "group_register" in gate.description
     # every other identity still reported, and passed
-    others = [e for (k, name), e in evaluations.items() if name not in (GATE_CHECK, "group_register")]
+    others = [
+        e for (k, name), e in evaluations.items() if name not in (GATE_CHECK, "group_register")
+    ]
     assert others and all(e.passed for e in others)
     step_failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert [e.step_key for e in step_failures] == ["reconciliation_checks"]

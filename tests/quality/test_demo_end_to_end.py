@@ -1,0 +1,205 @@
+"""The checks on the real chain at small scale: generate -> ingest -> dbt build -> run_checks,
+compared with the generator's ``_truth.json``.
+
+Two scenarios: the clean demo, and one with every fault the generator can inject into the
+reconciled figures. The faults land in different offices, so each failing row must be
+attributable to exactly one injected fault: a check that broke anywhere else, or a blocking
+check that failed without a fault of its own, fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines.quality import Status, run_checks
+from pipelines.settings import DBT_PROJECT_DIR
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("quality")]
+
+BLOCKING_FAULTS = {
+    "control-total-mismatch": "control_totals",
+    "rollforward-break": "loan_rollforward",
+    "group-register-mismatch": "group_register",
+}
+ALL_FAULTS = [*BLOCKING_FAULTS, "reconciliation-discrepancy"]
+
+
+def _month_end(d: date) -> date:
+    nxt = d.replace(day=28).toordinal() + 4
+    first_next = date.fromordinal(nxt).replace(day=1)
+    return date.fromordinal(first_next.toordinal() - 1)
+
+
+def _build(root: Path, inject: list[str]):
+    from pipelines.generate import generate
+    from pipelines.ingest import ingest
+
+    raw, warehouse = root / "raw", root / "wh.duckdb"
+    generate(raw, scale=0.01, inject=inject, workers=1)
+    ingest(raw, warehouse)
+    env = {**os.environ, "NHCS_WAREHOUSE": str(warehouse)}
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run(
+        [
+            str(dbt),
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(root / "dbt_target"),
+            "--log-path",
+            str(root / "dbt_logs"),
+            "--quiet",
+        ],
+        env=env,
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))
+    return warehouse, truth
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    warehouse, truth = _build(tmp_path_factory.mktemp("clean"), [])
+    return run_checks(warehouse, run_id="clean"), truth, warehouse
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    warehouse, truth = _build(tmp_path_factory.mktemp("faulty"), ALL_FAULTS)
+    faults = {f["fault"]: f for f in truth["faults"]}
+    assert set(faults) == set(ALL_FAULTS), truth["faults"]
+    return run_checks(warehouse, run_id="faulty"), faults, warehouse
+
+
+def _where(fault: dict) -> tuple[date, str]:
+    """Data date and office of a fault, from its file's delivery folder."""
+    day, office = fault["file"].split("/")[:2]
+    return date.fromisoformat(day), office
+
+
+def test_clean_demo_passes_with_items_counted(clean):
+    report, truth, _ = clean
+    for r in report.results:
+        assert r.items_checked > 0, r.headline()
+        if r.key == "org_reports":
+            continue  # the organizations' books differ from the bank's by design (below)
+        assert r.status is Status.PASSED, r.headline()
+    assert not report.blocking_failed
+
+
+def test_clean_demo_lists_the_organizations_differences(clean):
+    report, truth, _ = clean
+    r = report.result("org_reports")
+    assert not r.blocking
+    found = {(row.keys["org_code"], row.pgd_code) for row in r.failing_rows if row.pgd_code}
+    loaded = {row.keys["org_code"] for row in r.failing_rows}
+    expected = {
+        (d["org_code"], d["pgd_code"])
+        for d in truth["hoi_differences"]
+        if d["org_code"] in loaded
+        and (
+            d["households_with_outstanding"]["bank"] != d["households_with_outstanding"]["org"]
+            or d["groups"]["bank"] != d["groups"]["org"]
+            or abs(d["outstanding_mil"]["bank"] - d["outstanding_mil"]["org"]) > 0.005
+        )
+    }
+    assert expected and found == expected
+
+
+def test_control_total_mismatch(faulty):
+    report, faults, warehouse = faulty
+    fault = faults["control-total-mismatch"]
+    day, office = _where(fault)
+    r = report.result("control_totals")
+    assert r.status is Status.FAILED and r.items_failed == 1, r.failing_rows
+    (row,) = r.failing_rows
+    assert (row.as_of_date, row.pgd_code, row.keys["form_code"]) == (day, office, "01.1")
+    if row.column == "report_not_loaded":
+        # Ingestion rejected the faulted form ((9) != (10) + (11) + (12) on that row), so the
+        # amount never reached the warehouse: identity 1 fails on the missing form instead.
+        import duckdb
+
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rejected = {f for (f,) in con.execute("select file from raw._rejections").fetchall()}
+        assert fault["file"] in rejected
+        pytest.xfail(
+            "ingestion rejects the faulted 01.1 form, so identity 1 sees a missing form, "
+            "not the amount (contract 4.3: form differences are reported, never corrected)"
+        )
+    assert row.keys.get("row_name") == fault["row_name"]
+    assert row.column.startswith(fault["column"])
+    assert row.difference == fault["delta_vnd"] == row.actual - row.expected
+
+
+def test_rollforward_break(faulty):
+    report, faults, _ = faulty
+    fault = faults["rollforward-break"]
+    day, office = _where(fault)
+    r = report.result("loan_rollforward")
+    assert r.status is Status.FAILED and r.items_failed == 1, r.failing_rows
+    (row,) = r.failing_rows
+    assert (row.as_of_date, row.pgd_code) == (_month_end(day), office)
+    assert row.keys["loan_code"] == fault["loan_code"]
+    assert row.column == fault["txn_type"]
+    # expected = the journal (one line short), actual = Mẫu 31's month column
+    assert row.difference == fault["amount"]
+
+
+def test_group_register_mismatch(faulty):
+    report, faults, _ = faulty
+    fault = faults["group-register-mismatch"]
+    day, office = _where(fault)
+    r = report.result("group_register")
+    assert r.status is Status.FAILED and r.items_failed == 1, r.failing_rows
+    (row,) = r.failing_rows
+    assert (row.as_of_date, row.pgd_code, row.keys["group_code"]) == (
+        day,
+        office,
+        fault["group_code"],
+    )
+    assert row.column == "outstanding" and row.difference == fault["delta_vnd"]
+
+
+def test_reconciliation_discrepancy_is_a_finding(faulty):
+    report, faults, _ = faulty
+    fault = faults["reconciliation-discrepancy"]
+    day, office = _where(fault)
+    assert report.result("reconciliation_campaign").passed
+    r = report.result("reconciliation_discrepancies")
+    assert not r.blocking and r.status is Status.FAILED and r.items_failed == 1
+    (row,) = r.failing_rows
+    assert (row.as_of_date, row.pgd_code, row.keys["customer_code"]) == (
+        day,
+        office,
+        fault["customer_code"],
+    )
+    assert row.expected == fault["bank_outstanding"] and row.difference == fault["delta_vnd"]
+
+
+def test_only_the_faulted_blocking_checks_fail(faulty):
+    report, _, warehouse = faulty
+    failed_blocking = {r.key for r in report.results if r.blocking and not r.passed}
+    assert failed_blocking == set(BLOCKING_FAULTS.values())
+    assert report.blocking_failed
+
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (n,) = con.execute(
+            "select count(*) from quality.check_results "
+            "where run_id = 'faulty' and row_type = 'failure' and blocking"
+        ).fetchone()
+    assert n == 3
