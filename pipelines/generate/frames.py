@@ -1,0 +1,475 @@
+"""Report contents as polars frames, computed from the scenario (before any format quirk).
+
+Column names are the contract keys (``pipelines.contract.reports``); the writers map them to
+the Vietnamese headers. Amounts are integer đồng here, also for the 01.x forms (the writers
+convert to triệu đồng), so every identity can be checked exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from pipelines.contract.codes import (
+    BRANCH_OFFICE,
+    DIRECT_ORG,
+    ENTRUSTED_ORGS,
+    LOAN_CODE_PREFIX_DIRECT,
+    LOAN_CODE_PREFIX_ENTRUSTED,
+    PROGRAM_BY_CODE,
+    PROGRAMS,
+    RECON_MATCH,
+    UNIT_BY_CODE,
+    rating_for_score,
+    term_class,
+)
+from pipelines.contract.reports import M31
+
+from .model import C_SAVINGS, Scenario
+
+ORG_CODES = (*ENTRUSTED_ORGS, DIRECT_ORG)
+MONTH_FLOW_COLS = {
+    "disb": "disbursed_month",
+    "rev": "disbursement_reversed_month",
+    "th": "repaid_in_term_month",
+    "qh": "repaid_overdue_month",
+    "kh": "repaid_frozen_month",
+    "tl": "interest_collected_month",
+    "wo": "written_off_month",
+}
+OFFICERS = ("Nguyễn Thị Thu Hà", "Trần Văn Minh", "Lê Thị Hồng", "Phạm Đức Anh", "Vũ Thị Lan")
+
+
+class Frames:
+    """Lazily built, cached frames of one scenario."""
+
+    def __init__(self, sc: Scenario):
+        self.sc = sc
+        self._static: pl.DataFrame | None = None
+        self._cust: pl.DataFrame | None = None
+        self._loan_level: dict[int, pl.DataFrame] = {}
+        self._m31: dict[int, dict[str, pl.DataFrame]] = {}
+
+    # ----- static attributes ---------------------------------------------------------------
+    def customers(self) -> pl.DataFrame:
+        if self._cust is None:
+            sc = self.sc
+            c, com, g = sc.customers, sc.communes, sc.groups
+            grp = c["group"]
+            has_g = grp >= 0
+            gi = np.maximum(grp, 0)
+            leader_name = c["name"][np.maximum(g["leader"], 0)]
+            self._cust = pl.DataFrame(
+                {
+                    "cust_idx": np.arange(len(grp)),
+                    "cust_kind": c["kind"],
+                    "pgd_code": c["office"],
+                    "commune_code": com["code"][c["commune"]],
+                    "commune_name": com["name"][c["commune"]].tolist(),
+                    "district_name": com["district"][c["commune"]].tolist(),
+                    "hamlet_code": np.char.add(
+                        com["code"][c["commune"]], np.char.zfill(c["hamlet_no"].astype(str), 2)
+                    ),
+                    "group_code": pl.Series(np.where(has_g, g["code"][gi], "")).replace("", None),
+                    "group_name": pl.Series(
+                        np.where(has_g, leader_name[gi], None).tolist(), dtype=pl.String
+                    ),
+                    "org_code": np.asarray(ORG_CODES)[c["org"]],
+                    "customer_code": c["code"],
+                    "customer_name": c["name"].tolist(),
+                    "national_id": c["national_id"],
+                    "phone": pl.Series(c["phone"].tolist(), dtype=pl.String),
+                    "gender": np.where(c["female"], "Nữ", "Nam"),
+                    "birth_year": c["birth"],
+                    "ethnicity": c["ethnicity"].tolist(),
+                    "household_category": c["category"].tolist(),
+                    "cust_day": np.zeros(len(grp), np.int64),
+                }
+            )
+        return self._cust
+
+    def loans_static(self) -> pl.DataFrame:
+        if self._static is None:
+            sc = self.sc
+            L = sc.loans
+            n = len(L["customer"])
+            num = (100_000_000_000 + np.arange(n, dtype=np.int64) * 37).astype(str)
+            prefix = np.where(L["direct"], LOAN_CODE_PREFIX_DIRECT, LOAN_CODE_PREFIX_ENTRUSTED)
+            classes = {m: term_class(int(m)) for m in np.unique(L["term"])}
+            self._static = pl.DataFrame(
+                {
+                    "loan_idx": np.arange(n),
+                    "cust_idx": L["customer"],
+                    "loan_code": np.char.add(prefix, num),
+                    "program_code": L["program"].astype(str),
+                    "channel": np.where(L["direct"], "1", "2"),
+                    "funding_source": L["funding"],
+                    "disbursement_date": pl.Series(L["disb_date"].tolist(), dtype=pl.Date),
+                    "maturity_date": pl.Series(L["mat_date"].tolist(), dtype=pl.Date),
+                    "term_class": [classes[m] for m in L["term"]],
+                    "interest_rate_pct_month": L["rate"],
+                    "loan_amount": L["amount"],
+                    "workers_attracted": L["workers"],
+                    "water_works": L["water"],
+                    "sanitation_works": L["sanit"],
+                    "tday": L["tday"],
+                }
+            )
+        return self._static
+
+    # ----- loan level, one row per loan (no savings duplicates) ------------------------------
+    def loan_level(self, k: int) -> pl.DataFrame:
+        """Loans present in snapshot ``k`` with balances and month/ytd columns (đồng)."""
+        if k in self._loan_level:
+            return self._loan_level[k]
+        sc = self.sc
+        d = sc.dates[k]
+        pres = sc.present[:, k]
+        idx = np.flatnonzero(pres)
+        f = sc.flows
+        tot = sc.it + sc.ov + sc.fz
+        cols: dict[str, np.ndarray] = {
+            "loan_idx": idx,
+            "outstanding": tot[idx, k],
+            "outstanding_in_term": sc.it[idx, k],
+            "outstanding_overdue": sc.ov[idx, k],
+            "outstanding_frozen": sc.fz[idx, k],
+        }
+        for t, col in MONTH_FLOW_COLS.items():
+            cols[col] = f[t][idx, k]
+        if k == 0:
+            # The opening snapshot's year-to-date columns describe the previous year.
+            L = sc.loans
+            in_year = np.array([x.year == d.year for x in L["disb_date"][idx]])
+            amt = L["amount"][idx]
+            opened = tot[idx, 0]
+            est = np.minimum(
+                amt - opened, (amt * 12 // np.maximum(L["term"][idx], 1)) // 1000 * 1000
+            )
+            cols["disbursed_ytd"] = np.where(in_year, amt, 0)
+            cols["disbursement_reversed_ytd"] = np.zeros(len(idx), np.int64)
+            cols["repaid_ytd"] = np.maximum(0, np.where(in_year, amt - opened, est))
+            cols["interest_collected_ytd"] = f["tl"][idx, 0] * np.minimum(
+                12, np.maximum(L["age"][idx], 1)
+            )
+            cols["written_off_ytd"] = np.zeros(len(idx), np.int64)
+        else:
+            s = slice(1, k + 1)
+            cols["disbursed_ytd"] = f["disb"][idx, s].sum(1)
+            cols["disbursement_reversed_ytd"] = f["rev"][idx, s].sum(1)
+            cols["repaid_ytd"] = (f["th"][idx, s] + f["qh"][idx, s] + f["kh"][idx, s]).sum(1)
+            cols["interest_collected_ytd"] = f["tl"][idx, s].sum(1)
+            cols["written_off_ytd"] = f["wo"][idx, s].sum(1)
+        rate = sc.loans["rate"][idx]
+        day = sc.loans["tday"][idx]
+        dim = d.day
+        cols["accrued_interest_in_term"] = np.rint(
+            sc.it[idx, k] * rate / 100 * np.maximum(dim - day, 0) / dim
+        ).astype(np.int64)
+        cols["accrued_interest_overdue"] = np.rint(
+            (sc.ov[idx, k] + sc.fz[idx, k]) * rate / 100 * 3
+        ).astype(np.int64)
+        df = pl.DataFrame(cols).with_columns(
+            pl.lit(d).alias("as_of_date"),
+            pl.when(pl.col("outstanding") > 0)
+            .then(pl.lit("OPEN"))
+            .otherwise(pl.lit("CLOSE"))
+            .alias("loan_status"),
+        )
+        df = df.join(self.loans_static(), on="loan_idx", how="left").join(
+            self.customers(), on="cust_idx", how="left"
+        )
+        self._loan_level[k] = df
+        return df
+
+    # ----- M31 rows (with savings books) ----------------------------------------------------
+    def m31(self, k: int) -> pl.DataFrame:
+        """All M31 rows of snapshot ``k`` (every office), in delivery order."""
+        sc = self.sc
+        ll = self.loan_level(k)
+        sv = sc.savings
+        books = pl.DataFrame(
+            {
+                "cust_idx": sv["customer"],
+                "book_no": sv["no"],
+                "savings_book_no": sv["code"],
+                "savings_balance": sv["balance"][:, k],
+            }
+        )
+        first = ll.filter(pl.col("loan_idx") == pl.col("loan_idx").min().over("cust_idx"))
+        with_book = first.join(books, on="cust_idx", how="inner")
+        plain = ll.join(with_book.select("loan_idx", "book_no"), on="loan_idx", how="anti")
+        cust = self.customers()
+        sav_only = books.join(
+            cust.filter(pl.col("cust_kind") == C_SAVINGS), on="cust_idx", how="inner"
+        ).with_columns(pl.lit(sc.dates[k]).alias("as_of_date"))
+        out = pl.concat(
+            [
+                plain.with_columns(
+                    pl.lit(None, pl.Int64).alias("book_no"),
+                    pl.lit(None, pl.String).alias("savings_book_no"),
+                    pl.lit(None, pl.Int64).alias("savings_balance"),
+                ),
+                with_book,
+                sav_only,
+            ],
+            how="diagonal_relaxed",
+        )
+        zero_cols = [
+            c.key
+            for c in M31.columns
+            if c.type == "int" and c.key not in ("savings_balance", "birth_year")
+        ]
+        out = out.with_columns([pl.col(c).fill_null(0) for c in zero_cols]).with_columns(
+            pl.col("loan_idx").fill_null(-1), pl.col("book_no").fill_null(0)
+        )
+        return out.sort(
+            ["pgd_code", "commune_code", "group_code", "customer_code", "loan_idx", "book_no"],
+            nulls_last=False,
+        )
+
+    # ----- 01.1 / 01.2 (đồng, with the total row) -------------------------------------------
+    def form(self, k: int, office: str, which: str) -> pl.DataFrame:
+        ll = self.loan_level(k).filter(pl.col("pgd_code") == office)
+        if which == "01.1":
+            key = "district_name" if office == BRANCH_OFFICE else "commune_name"
+            order_key = "pgd_code_of_row" if office == BRANCH_OFFICE else "commune_code"
+            ll = ll.with_columns(
+                pl.col("district_name")
+                .replace_strict({u.name: u.code for u in UNIT_BY_CODE.values()}, default=None)
+                .alias("pgd_code_of_row")
+            )
+        else:
+            key = "program_name"
+            order_key = "program_code"
+            ll = ll.with_columns(
+                pl.col("program_code")
+                .replace_strict({p.code: p.name for p in PROGRAMS})
+                .alias("program_name")
+            )
+        agg = (
+            ll.group_by(key)
+            .agg(
+                pl.col(order_key).min().alias("_order"),
+                (pl.col("disbursed_month") - pl.col("disbursement_reversed_month"))
+                .sum()
+                .alias("c3"),
+                (pl.col("disbursed_ytd") - pl.col("disbursement_reversed_ytd")).sum().alias("c4"),
+                (
+                    pl.col("repaid_in_term_month")
+                    + pl.col("repaid_overdue_month")
+                    + pl.col("repaid_frozen_month")
+                )
+                .sum()
+                .alias("c5"),
+                pl.col("repaid_ytd").sum().alias("c6"),
+                pl.col("written_off_month").sum().alias("c7"),
+                pl.col("written_off_ytd").sum().alias("c8"),
+                pl.col("outstanding").sum().alias("c9"),
+                pl.col("outstanding_in_term").sum().alias("c10"),
+                pl.col("outstanding_overdue").sum().alias("c11"),
+                pl.col("outstanding_frozen").sum().alias("c12"),
+                pl.col("outstanding").filter(pl.col("term_class") == "Ngắn hạn").sum().alias("c13"),
+                pl.col("outstanding")
+                .filter(pl.col("term_class") == "Trung hạn")
+                .sum()
+                .alias("c14"),
+                pl.col("outstanding").filter(pl.col("term_class") == "Dài hạn").sum().alias("c15"),
+                pl.col("cust_idx").filter(pl.col("outstanding") > 0).n_unique().alias("c16"),
+                ((pl.col("disbursed_ytd") - pl.col("disbursement_reversed_ytd")) > 0)
+                .sum()
+                .cast(pl.Int64)
+                .alias("c17"),
+            )
+            .sort("_order")
+            .rename({key: "row_name"})
+            .drop("_order")
+        )
+        agg = agg.with_columns([pl.col(f"c{i}").cast(pl.Int64) for i in range(3, 18)])
+        agg = agg.with_row_index("stt", offset=1).with_columns(pl.col("stt").cast(pl.String))
+        total = agg.select(
+            pl.lit(None, pl.String).alias("stt"),
+            pl.lit("TỔNG CỘNG").alias("row_name"),
+            *[pl.col(f"c{i}").sum() for i in range(3, 18)],
+        )
+        return pl.concat([agg, total])
+
+    # ----- BC0437 ---------------------------------------------------------------------------
+    def m31_by_office(self, k: int) -> dict[str, pl.DataFrame]:
+        if k not in self._m31:
+            parts = self.m31(k).partition_by("pgd_code", as_dict=True)
+            self._m31[k] = {key[0]: v for key, v in parts.items()}
+        return self._m31[k]
+
+    def bc0437(self, k: int, office: str) -> pl.DataFrame:
+        sc = self.sc
+        m = self.m31_by_office(k).get(office)
+        if m is None:
+            m = self.m31(k).clear()
+        m = m.filter(pl.col("group_code").is_not_null())
+        loans = m.filter(pl.col("loan_idx") >= 0).unique("loan_idx", keep="first")
+        per_c = loans.group_by("cust_idx").agg(pl.col("outstanding").sum().alias("c_out"))
+        books = m.filter(pl.col("savings_book_no").is_not_null()).unique("savings_book_no")
+        g = sc.groups
+        gdf = pl.DataFrame(
+            {
+                "group_code": g["code"],
+                "leader_name": sc.customers["name"][np.maximum(g["leader"], 0)].tolist(),
+                "established_date": pl.Series(g["established"].tolist(), dtype=pl.Date),
+                "score": g["score"],
+            }
+        )
+        members = (
+            m.select(
+                "group_code", "cust_idx", "pgd_code", "commune_code", "hamlet_code", "org_code"
+            )
+            .unique("cust_idx")
+            .join(per_c, on="cust_idx", how="left")
+        )
+        agg = members.group_by("group_code").agg(
+            pl.col("pgd_code").first(),
+            pl.col("commune_code").first(),
+            pl.col("hamlet_code").first(),
+            pl.col("org_code").first(),
+            pl.len().cast(pl.Int64).alias("members"),
+            (pl.col("c_out").fill_null(0) > 0)
+            .sum()
+            .cast(pl.Int64)
+            .alias("members_with_outstanding"),
+        )
+        bal = loans.group_by("group_code").agg(
+            pl.col("outstanding").sum(),
+            pl.col("outstanding_overdue").sum(),
+            pl.col("outstanding_frozen").sum(),
+        )
+        sav = books.group_by("group_code").agg(pl.col("savings_balance").sum())
+        out = (
+            agg.join(bal, on="group_code", how="left")
+            .join(sav, on="group_code", how="left")
+            .join(gdf, on="group_code", how="left")
+            .with_columns(
+                [
+                    pl.col(c).fill_null(0).cast(pl.Int64)
+                    for c in (
+                        "outstanding",
+                        "outstanding_overdue",
+                        "outstanding_frozen",
+                        "savings_balance",
+                    )
+                ]
+            )
+            .filter((pl.col("outstanding") > 0) | (pl.col("savings_balance") > 0))
+            .with_columns(pl.col("score").map_elements(rating_for_score, pl.String).alias("rating"))
+            .sort("commune_code", "group_code")
+        )
+        return out.select(
+            "pgd_code",
+            "commune_code",
+            "hamlet_code",
+            "org_code",
+            "group_code",
+            "leader_name",
+            "established_date",
+            "members",
+            "members_with_outstanding",
+            "outstanding",
+            "outstanding_overdue",
+            "outstanding_frozen",
+            "savings_balance",
+            "score",
+            "rating",
+        )
+
+    # ----- DOICHIEU -------------------------------------------------------------------------
+    def doichieu_all(self, k: int) -> pl.DataFrame:
+        sc = self.sc
+        rc = sc.recon
+        tot = sc.it + sc.ov + sc.fz
+        n_c = len(sc.customers["kind"])
+        L = sc.loans
+        c_bal = np.zeros((n_c, sc.n_snap), np.int64)
+        np.add.at(c_bal, L["customer"], tot)
+        acc = np.zeros((n_c, sc.n_snap), np.int64)
+        for j in range(sc.n_snap):
+            ll = self.loan_level(j)
+            a = (ll["accrued_interest_in_term"] + ll["accrued_interest_overdue"]).to_numpy()
+            np.add.at(acc[:, j], ll["cust_idx"].to_numpy(), a)
+        cust = rc["customer"]
+        month = rc["month"]
+        done = (month > 0) & (month <= k)
+        mm = np.where(done, month, 0)
+        year = sc.cal.period_start.year
+        on = [
+            dt.date(year, int(m_), int(d_)) if ok else None
+            for m_, d_, ok in zip(month, rc["day"], done, strict=True)
+        ]
+        bank = np.where(done, c_bal[cust, mm], 0)
+        bank_i = np.where(done, acc[cust, mm], 0)
+        cdf = self.customers()
+        office = sc.customers["office"][cust]
+        off_n = np.array([int(o) for o in office])
+        df = (
+            pl.DataFrame(
+                {
+                    "cust_idx": cust,
+                    "campaign_year": np.full(len(cust), sc.cal.reconciliation.campaign_year),
+                    "scope_outstanding": c_bal[cust, 0],
+                    "reconciled_on": pl.Series(on, dtype=pl.Date),
+                    "bank_outstanding": pl.Series(np.where(done, bank, -1)).replace(-1, None),
+                    "bank_interest": pl.Series(np.where(done, bank_i, -1)).replace(-1, None),
+                    "result": pl.Series(np.where(done, RECON_MATCH, "")).replace("", None),
+                    "officer": pl.Series(
+                        np.where(
+                            done,
+                            np.asarray(OFFICERS, dtype=object)[(cust + off_n) % len(OFFICERS)],
+                            None,
+                        ).tolist(),
+                        dtype=pl.String,
+                    ),
+                }
+            )
+            .with_columns(
+                pl.col("bank_outstanding").alias("confirmed_outstanding"),
+                pl.col("bank_interest").alias("confirmed_interest"),
+            )
+            .join(
+                cdf.select(
+                    "cust_idx",
+                    "pgd_code",
+                    "commune_code",
+                    "group_code",
+                    "org_code",
+                    "customer_code",
+                ),
+                on="cust_idx",
+                how="left",
+            )
+        )
+        return df.sort("pgd_code", "commune_code", "group_code", "customer_code")
+
+    # ----- HOI (bank's own figures; deviations are applied by the caller) --------------------
+    def hoi_bank(self) -> pl.DataFrame:
+        k = self.sc.n_snap - 1
+        ll = self.loan_level(k).filter(pl.col("org_code") != DIRECT_ORG)
+        per_c = ll.group_by("cust_idx", "org_code", "pgd_code", "group_code").agg(
+            pl.col("outstanding").sum(), pl.col("outstanding_overdue").sum()
+        )
+        return (
+            per_c.group_by("org_code", "pgd_code")
+            .agg(
+                pl.col("group_code").filter(pl.col("outstanding") > 0).n_unique().alias("groups"),
+                (pl.col("outstanding") > 0)
+                .sum()
+                .cast(pl.Int64)
+                .alias("households_with_outstanding"),
+                pl.col("outstanding").sum().alias("outstanding_vnd"),
+                pl.col("outstanding_overdue").sum().alias("overdue_vnd"),
+            )
+            .sort("org_code", "pgd_code")
+        )
+
+
+def program_name(code: str) -> str:
+    return PROGRAM_BY_CODE[code].name
