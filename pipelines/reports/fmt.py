@@ -65,6 +65,31 @@ def fmt_ty(vnd: Number | None, decimals: int = 0, *, signed: bool = False) -> st
     return f"{text} tỷ đồng"
 
 
+def fmt_amount(vnd: Number | None, *, signed: bool = False) -> str:
+    """An amount as a briefing tells it: whole tỷ from 10 tỷ up (``11.637 tỷ đồng``,
+    ``+22 tỷ đồng``), one decimal from 1 tỷ (``3,2 tỷ đồng``), triệu below
+    (``+220 triệu đồng``), so that small demo scales do not round to ``0 tỷ``."""
+    if vnd is None:
+        return DASH
+    size = abs(_dec(vnd))
+    if size >= 10 * BILLION:
+        return fmt_ty(vnd, 0, signed=signed)
+    if size >= BILLION:
+        return fmt_ty(vnd, 1, signed=signed)
+    value = _dec(vnd) / MILLION
+    text = fmt_signed(value, 0) if signed else fmt_number(value, 0)
+    return f"{text} triệu đồng"
+
+
+def ty_decimals(values) -> int:
+    """Decimals to tell amounts in tỷ apart: 0 when they span 5 tỷ or more, else 1 or 2."""
+    vals = [abs(v) for v in values if v is not None]
+    if not vals:
+        return 0
+    span = (max(vals) - min(vals)) / BILLION if len(vals) > 1 else max(vals) / BILLION
+    return 0 if span >= 5 else 1 if span >= 0.5 else 2
+
+
 def fmt_trieu(vnd: Number | None, decimals: int = 0, *, suffix: str = "") -> str:
     """An amount in đồng told in triệu đồng: ``46829000`` → ``47 triệu đồng`` (+ suffix)."""
     if vnd is None:

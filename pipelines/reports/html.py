@@ -43,13 +43,13 @@ def narrative(d: ReportData) -> str:
     k = d.kpi
     parts = [
         f"Đến {fmt.fmt_date(d.as_of)}, tổng dư nợ ủy thác qua các TCCTXH là "
-        f"{fmt.fmt_ty(k['entrusted_outstanding_vnd'])}, chiếm {fmt.fmt_pct(k['entrusted_share'])} "
+        f"{fmt.fmt_amount(k['entrusted_outstanding_vnd'])}, chiếm {fmt.fmt_pct(k['entrusted_share'])} "
         "tổng dư nợ"
     ]
     if k["entrusted_change_ytd_vnd"] is not None:
         verb = "tăng" if k["entrusted_change_ytd_vnd"] >= 0 else "giảm"
         parts.append(
-            f"; dư nợ ủy thác {verb} {fmt.fmt_ty(abs(k['entrusted_change_ytd_vnd']))} so với "
+            f"; dư nợ ủy thác {verb} {fmt.fmt_amount(abs(k['entrusted_change_ytd_vnd']))} so với "
             "đầu năm"
         )
     parts.append(
@@ -85,13 +85,18 @@ def deliveries_text(d: ReportData) -> str:
 
 
 def build_charts(d: ReportData) -> dict[str, Markup | None]:
-    ty = lambda v: fmt.fmt_number(v / fmt.BILLION, 0)  # noqa: E731
+    def ty(values):
+        n = fmt.ty_decimals(values)
+        return lambda v: fmt.fmt_number(v / fmt.BILLION, n)
+
+    org_values = [r["outstanding_vnd"] for r in d.orgs]
+    trend_values = [r["entrusted_outstanding_vnd"] for r in d.trend]
     orgs = charts.hbar_chart(
         [
             (r["org_label"] if r["org_is_entrusted"] else "Trực tiếp", r["outstanding_vnd"])
             for r in d.orgs
         ],
-        ty,
+        ty([0, *org_values]),
         "Dư nợ theo tổ chức",
         width=520,
         label_width=90,
@@ -106,7 +111,7 @@ def build_charts(d: ReportData) -> dict[str, Markup | None]:
                 charts.PRIMARY,
             )
         ],
-        ty,
+        ty(trend_values),
         "Dư nợ ủy thác cuối tháng",
         width=520,
         height=200,
@@ -115,7 +120,7 @@ def build_charts(d: ReportData) -> dict[str, Markup | None]:
     if d.districts:
         districts = charts.hbar_chart(
             [(r["district_name"], r["outstanding_vnd"]) for r in d.districts],
-            ty,
+            ty([0, *(r["outstanding_vnd"] for r in d.districts)]),
             "Dư nợ theo quận, huyện",
             highlight=lambda name: any(
                 r["district_name"] == name and (r["overdue_vnd"] or r["frozen_vnd"])

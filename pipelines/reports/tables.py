@@ -110,7 +110,7 @@ def headline(d: ReportData) -> list[Figure]:
             "F1",
             "entrusted_outstanding_vnd",
             "Tổng dư nợ ủy thác qua các TCCTXH",
-            fmt.fmt_ty(k["entrusted_outstanding_vnd"]),
+            fmt.fmt_amount(k["entrusted_outstanding_vnd"]),
             f"{fmt.fmt_int(k['entrusted_outstanding_vnd'])} đồng",
         ),
         fig(
@@ -124,7 +124,7 @@ def headline(d: ReportData) -> list[Figure]:
             "F3",
             "entrusted_change_ytd_vnd",
             f"Dư nợ ủy thác tăng/giảm {since}",
-            fmt.fmt_ty(k["entrusted_change_ytd_vnd"], signed=True),
+            fmt.fmt_amount(k["entrusted_change_ytd_vnd"], signed=True),
             f"{fmt.fmt_signed(k['entrusted_change_ytd_vnd'])} đồng",
         ),
         fig(
@@ -208,7 +208,7 @@ def headline(d: ReportData) -> list[Figure]:
             "X1",
             "direct_outstanding_vnd",
             "Dư nợ cho vay trực tiếp",
-            fmt.fmt_ty(k["direct_outstanding_vnd"]),
+            fmt.fmt_amount(k["direct_outstanding_vnd"]),
             f"{fmt.fmt_int(k['direct_outstanding_vnd'])} đồng",
         ),
         fig(

@@ -37,6 +37,17 @@ def test_amounts_in_the_briefings_units():
     assert fmt.fmt_ty(None) == fmt.DASH
 
 
+def test_amounts_keep_meaning_at_small_scales():
+    assert fmt.fmt_amount(11637000000000) == "11.637 tỷ đồng"
+    assert fmt.fmt_amount(22000000000, signed=True) == "+22 tỷ đồng"
+    assert fmt.fmt_amount(3_238_526_000) == "3,2 tỷ đồng"
+    assert fmt.fmt_amount(220_000_000, signed=True) == "+220 triệu đồng"
+    assert fmt.fmt_amount(-220_000_000, signed=True) == "-220 triệu đồng"
+    assert fmt.ty_decimals([116_150_000_000, 116_726_620_000]) == 1
+    assert fmt.ty_decimals([0, 63_000_000_000]) == 0
+    assert fmt.ty_decimals([116_150_000_000, 116_370_000_000]) == 2
+
+
 def test_percentages():
     assert fmt.fmt_pct(0.973) == "97,3%"
     assert fmt.fmt_pct(0.97299331) == "97,3%"
