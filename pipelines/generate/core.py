@@ -461,7 +461,7 @@ def _file_frame(spec: ReportSpec, df: pl.DataFrame, q: w.Quirks, fmt: str) -> pl
             e = e.cast(pl.Int64, strict=False)
         cols.append(e.alias(c.header))
     out = df.select(cols)
-    if q.swap_columns:
+    if q.swap_columns and not spec.keeps_total_row:
         names = out.columns
         i = 8 if len(names) > 10 else 1
         names[i], names[i + 1] = names[i + 1], names[i]
@@ -525,7 +525,10 @@ def _write_small(
         s.row(hr + 1 + i, row)
     end = hr + 1 + len(rows)
     if total is not None:
-        s.row(end, total, [s.bold] * len(total))
+        # The total row follows the file's column order (a swapped-columns quirk included).
+        by_header = dict(zip([c.header for c in spec.columns], total, strict=True))
+        trow = [by_header.get(h) for h in ff.columns]
+        s.row(end, trow, [s.bold] * len(trow))
         end += 1
     if q.signature or total is not None:
         s.signature(end + 1, f"Hà Nội, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}", ff.width)

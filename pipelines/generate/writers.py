@@ -194,7 +194,8 @@ def write_big_xlsx(
 class SmallSheet:
     def __init__(self, path: Path):
         self.wb = xlsxwriter.Workbook(
-            str(path), {"strings_to_numbers": False, "strings_to_formulas": False}
+            str(path),
+            {"strings_to_numbers": False, "strings_to_formulas": False, "in_memory": True},
         )
         self.wb.set_properties({"created": FIXED_CREATED, "author": "NHCSXH"})
         self.ws = self.wb.add_worksheet("BCQUERY")
