@@ -1,0 +1,111 @@
+"""The whole small pipeline by hand on the calibrated demo (scale 0.01): generate → ingest →
+dbt build → checks → reports → publish. The briefing's figures (HTML and XLSX) are compared
+with the generator's ``_truth.json`` and the page is rendered in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from readback import parse_briefing, read_sheet
+
+from pipelines.settings import DBT_PROJECT_DIR
+
+generate_module = pytest.importorskip(
+    "pipelines.generate", reason="the demo generator (pipelines.generate) is not in this tree"
+)
+
+pytestmark = [pytest.mark.xdist_group("reports"), pytest.mark.slow]
+
+AS_OF = date(2022, 3, 31)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> dict:
+    from pipelines.ingest import ingest
+    from pipelines.publish import publish
+    from pipelines.quality import run_checks
+    from pipelines.reports import build_reports
+
+    work = tmp_path_factory.mktemp("reports-demo")
+    raw, warehouse = work / "raw", work / "warehouse.duckdb"
+    generate_module.generate(raw, scale=0.01, fmt="parquet")
+    ingest(raw, warehouse)
+    env = {**os.environ, "NHCS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    run_checks(warehouse)
+    files = {p.name: p for p in build_reports(warehouse, work / "reports", as_of=AS_OF)}
+    truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))["as_of"][str(AS_OF)]
+    return {
+        "truth": truth,
+        "analytics": publish(warehouse, work / "analytics.duckdb"),
+        **files,
+    }
+
+
+def test_briefing_reports_the_generators_truth(demo):
+    t = demo["truth"]
+    page = parse_briefing(demo["briefing.html"])
+    v = {f["field"]: Decimal(f["value"]) for f in page.figures.values() if f["value"]}
+    assert v["entrusted_outstanding_vnd"] == t["entrusted_outstanding_vnd"]
+    assert v["direct_outstanding_vnd"] == t["direct_outstanding_vnd"]
+    assert v["households_with_entrusted_outstanding"] == t["households_entrusted"]
+    assert v["groups_with_outstanding"] == t["groups_with_outstanding"]
+    assert round(v["entrusted_share"], 6) == Decimal(str(t["entrusted_share"]))
+    for key, value in t["period_lending"]["qtd"].items():
+        assert v[f"{key}_qtd"] == value, key
+    assert v["reconciliation_in_scope"] == t["reconciliation"]["in_scope"]
+    assert v["reconciled_customers"] == t["reconciliation"]["reconciled"]
+    head = read_sheet(demo["briefing.xlsx"], "Chỉ tiêu")
+    xl = dict(
+        zip(
+            head["Cột trong marts.mart_briefing_kpis"],
+            head["Giá trị (đồng, khách hàng, tỷ lệ)"],
+            strict=True,
+        )
+    )
+    assert xl["entrusted_outstanding_vnd"] == t["entrusted_outstanding_vnd"]
+    assert xl["reconciled_customers"] == t["reconciliation"]["reconciled"]
+
+
+def test_org_rows_match_the_truth(demo):
+    t = demo["truth"]
+    rows = {
+        r["org_code"]: r for r in parse_briefing(demo["briefing.html"]).tables["by-org"]["tbody"]
+    }
+    for code, org in t["orgs"].items():
+        assert rows[code]["households"].replace(".", "") == str(org["households"]), code
+        assert rows[code]["groups"].replace(".", "") == str(org["groups"]), code
+
+
+def test_demo_page_renders_cleanly(demo, tmp_path):
+    from browser import chromium_path, load_page
+
+    if chromium_path() is None:
+        pytest.skip("no Chromium binary (/usr/bin/chromium): apt-get install -y chromium")
+    result = load_page(demo["briefing.html"].as_uri(), tmp_path / "demo.png")
+    assert result.errors == []
+    assert (tmp_path / "demo.png").stat().st_size > 50_000
