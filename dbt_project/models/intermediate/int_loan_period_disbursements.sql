@@ -1,57 +1,79 @@
 {#- Disbursement of every loan over the reporting periods of each month-end (the loan-turn
-    rule). For each month-end as_of_date and period (qtd: from the first day of its quarter;
-    ytd: from 1 January), the loan's net disbursement is the sum over the period's month-ends
-    of the Mẫu 31 month columns (disbursed_month - disbursement_reversed_month). A loan turn
-    (lượt vay) is a loan, of any channel, with net disbursement > 0 in the period; its output
-    (workers, works) counts only when the loan was first disbursed in the period. Only loans
-    with disbursement activity in some month of the period appear. -#}
+    rule). A loan turn (lượt vay) is a loan, of any channel, with net disbursement (disbursed -
+    reversed) > 0 in the period; its output (workers, works) counts only when the loan was first
+    disbursed in the period.
+    - ytd (from 1 January): the as-of Mẫu 31's year-to-date columns (disbursed_ytd -
+      disbursement_reversed_ytd), as form 01.x column (17) counts them. They equal the month
+      columns summed from January when every month-end is delivered, and stay right when the
+      earlier month-ends of the year are not (e.g. the opening 31 December).
+    - qtd (from the first day of the quarter): the month columns (disbursed_month -
+      disbursement_reversed_month) summed over the quarter's delivered month-ends; in the first
+      quarter this is the ytd figure.
+    Only loans with disbursement activity in the period appear (one row per as-of date × period
+    × loan). -#}
 with
 
-activity as (
+balances as (
+    select * from {{ ref('int_loan_month_balances') }}
+),
+
+ytd as (
     select
-        as_of_date as month_end_date,
+        as_of_date,
+        'ytd' as period,
+        {{ year_start('as_of_date') }} as period_start,
         loan_code,
         pgd_code,
         commune_code,
         org_code,
-        is_entrusted,
         customer_code,
         program_code,
         disbursement_date,
-        disbursed_month,
-        disbursement_reversed_month,
-        net_disbursed_month,
+        disbursed_ytd as disbursed,
+        disbursement_reversed_ytd as disbursement_reversed,
+        net_disbursed_ytd as net_disbursed,
         workers_attracted,
         water_works,
         sanitation_works
-    from {{ ref('int_loan_month_balances') }}
-    where disbursed_month <> 0 or disbursement_reversed_month <> 0
+    from balances
+    where disbursed_ytd <> 0 or disbursement_reversed_ytd <> 0
 ),
 
-report_dates as (
-    select distinct as_of_date
-    from {{ ref('int_loan_month_balances') }}
-),
-
-periods as (
+first_quarter as (
     select
         as_of_date,
         'qtd' as period,
-        {{ quarter_start('as_of_date') }} as period_start
-    from report_dates
-    union all
-    select
-        as_of_date,
-        'ytd' as period,
-        {{ year_start('as_of_date') }} as period_start
-    from report_dates
+        period_start,
+        loan_code,
+        pgd_code,
+        commune_code,
+        org_code,
+        customer_code,
+        program_code,
+        disbursement_date,
+        disbursed,
+        disbursement_reversed,
+        net_disbursed,
+        workers_attracted,
+        water_works,
+        sanitation_works
+    from ytd
+    where extract(month from as_of_date) <= 3
 ),
 
-period_activity as (
+later_quarter_dates as (
+    select distinct
+        as_of_date,
+        {{ quarter_start('as_of_date') }} as period_start
+    from balances
+    where extract(month from as_of_date) > 3
+),
+
+later_quarters as (
     select
-        p.as_of_date,
-        p.period,
-        p.period_start,
+        q.as_of_date,
+        'qtd' as period,
+        q.period_start,
         a.loan_code,
         max(a.pgd_code) as pgd_code,
         max(a.commune_code) as commune_code,
@@ -65,12 +87,21 @@ period_activity as (
         max(a.workers_attracted) as workers_attracted,
         max(a.water_works) as water_works,
         max(a.sanitation_works) as sanitation_works
-    from periods as p
-    inner join activity as a
+    from later_quarter_dates as q
+    inner join balances as a
         on
-            a.month_end_date >= p.period_start
-            and a.month_end_date <= p.as_of_date
-    group by p.as_of_date, p.period, p.period_start, a.loan_code
+            a.as_of_date >= q.period_start
+            and a.as_of_date <= q.as_of_date
+            and (a.disbursed_month <> 0 or a.disbursement_reversed_month <> 0)
+    group by q.as_of_date, q.period_start, a.loan_code
+),
+
+period_activity as (
+    select * from ytd
+    union all
+    select * from first_quarter
+    union all
+    select * from later_quarters
 ),
 
 final as (

@@ -72,6 +72,14 @@ flows as (
     group by as_of_date
 ),
 
+qtd_period as (
+    select
+        as_of_date,
+        is_complete
+    from {{ ref('int_reporting_periods') }}
+    where period = 'qtd'
+),
+
 register_campaigns as (
     select
         as_of_date,
@@ -108,12 +116,18 @@ kpis as (
         {{ safe_ratio('b.entrusted_outstanding_vnd', 'h.households_with_entrusted_outstanding') }}
             as avg_entrusted_outstanding_per_household_vnd,
         {%- for period in ['qtd', 'ytd'] %}
-        coalesce(f.loan_turns_{{ period }}, 0) as loan_turns_{{ period }},
-        coalesce(f.poor_group_turns_{{ period }}, 0) as poor_group_turns_{{ period }},
-        coalesce(f.job_creation_turns_{{ period }}, 0) as job_creation_turns_{{ period }},
-        coalesce(f.workers_attracted_{{ period }}, 0) as workers_attracted_{{ period }},
-        coalesce(f.water_sanitation_works_{{ period }}, 0) as water_sanitation_works_{{ period }},
-        coalesce(f.net_disbursed_{{ period }}_vnd, 0) as net_disbursed_{{ period }}_vnd,
+        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.loan_turns_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
+            as loan_turns_{{ period }},
+        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.poor_group_turns_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
+            as poor_group_turns_{{ period }},
+        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.job_creation_turns_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
+            as job_creation_turns_{{ period }},
+        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.workers_attracted_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
+            as workers_attracted_{{ period }},
+        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.water_sanitation_works_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
+            as water_sanitation_works_{{ period }},
+        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.net_disbursed_{{ period }}_vnd, 0){% if period == 'qtd' %} end{% endif %}
+            as net_disbursed_{{ period }}_vnd,
         {%- endfor %}
         r.reconciliation_campaign_year,
         r.reconciled_customers,
@@ -131,6 +145,8 @@ kpis as (
         on b.as_of_date = g.as_of_date
     left join flows as f
         on b.as_of_date = f.as_of_date
+    left join qtd_period as q
+        on b.as_of_date = q.as_of_date
     left join reconciliation as r
         on b.as_of_date = r.as_of_date
 )

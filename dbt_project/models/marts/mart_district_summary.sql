@@ -73,12 +73,14 @@ select
     coalesce(b.households_with_outstanding, 0) as households_with_outstanding,
     coalesce(b.households_with_entrusted_outstanding, 0) as households_with_entrusted_outstanding,
     coalesce(g.groups_with_outstanding, 0) as groups_with_outstanding,
-    coalesce(t.disbursed_qtd_vnd, 0) as disbursed_qtd_vnd,
-    coalesce(t.loan_turns_qtd, 0) as loan_turns_qtd,
+    case when q.is_complete then coalesce(t.disbursed_qtd_vnd, 0) end as disbursed_qtd_vnd,
+    case when q.is_complete then coalesce(t.loan_turns_qtd, 0) end as loan_turns_qtd,
     coalesce(t.disbursed_ytd_vnd, 0) as disbursed_ytd_vnd,
     coalesce(t.loan_turns_ytd, 0) as loan_turns_ytd,
     {{ safe_ratio('b.overdue_vnd + b.frozen_vnd', 'b.outstanding_vnd') }} as overdue_frozen_ratio
 from report_dates as d
+left join {{ ref('int_reporting_periods') }} as q
+    on d.as_of_date = q.as_of_date and q.period = 'qtd'
 cross join {{ ref('dim_unit') }} as u
 left join balances as b
     on d.as_of_date = b.as_of_date and u.pgd_code = b.district_pgd_code

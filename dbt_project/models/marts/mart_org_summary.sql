@@ -82,8 +82,8 @@ summary as (
         coalesce(b.overdue_vnd, 0) as overdue_vnd,
         coalesce(b.frozen_vnd, 0) as frozen_vnd,
         coalesce(b.loans_with_outstanding, 0) as loans_with_outstanding,
-        coalesce(f.disbursed_qtd_vnd, 0) as disbursed_qtd_vnd,
-        coalesce(f.loan_turns_qtd, 0) as loan_turns_qtd,
+        case when q.is_complete then coalesce(f.disbursed_qtd_vnd, 0) end as disbursed_qtd_vnd,
+        case when q.is_complete then coalesce(f.loan_turns_qtd, 0) end as loan_turns_qtd,
         r.org_code is not null as has_org_report,
         coalesce(r.total_groups, r.district_groups) as reported_groups,
         coalesce(r.total_households, r.district_households) as reported_households_with_outstanding,
@@ -99,6 +99,8 @@ summary as (
         on d.as_of_date = g.as_of_date and o.org_code = g.org_code
     left join flows as f
         on d.as_of_date = f.as_of_date and o.org_code = f.org_code
+    left join {{ ref('int_reporting_periods') }} as q
+        on d.as_of_date = q.as_of_date and q.period = 'qtd'
     left join org_reports as r
         on d.as_of_date = r.as_of_date and o.org_code = r.org_code
 )

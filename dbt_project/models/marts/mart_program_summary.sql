@@ -54,15 +54,19 @@ select
     coalesce(b.households_with_outstanding, 0) as households_with_outstanding,
     coalesce(b.loans_with_outstanding, 0) as loans_with_outstanding,
     {%- for period in ['qtd', 'ytd'] %}
-    coalesce(f.disbursed_{{ period }}_vnd, 0) as disbursed_{{ period }}_vnd,
-    coalesce(f.loan_turns_{{ period }}, 0) as loan_turns_{{ period }},
-    case when p.counts_workers then coalesce(f.workers_attracted_{{ period }}, 0) end
+    {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.disbursed_{{ period }}_vnd, 0){% if period == 'qtd' %} end{% endif %}
+        as disbursed_{{ period }}_vnd,
+    {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.loan_turns_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
+        as loan_turns_{{ period }},
+    case when p.counts_workers{% if period == 'qtd' %} and q.is_complete{% endif %} then coalesce(f.workers_attracted_{{ period }}, 0) end
         as workers_attracted_{{ period }},
-    case when p.is_water_sanitation then coalesce(f.water_sanitation_works_{{ period }}, 0) end
+    case when p.is_water_sanitation{% if period == 'qtd' %} and q.is_complete{% endif %} then coalesce(f.water_sanitation_works_{{ period }}, 0) end
         as water_sanitation_works_{{ period }},
     {%- endfor %}
     {{ safe_ratio('b.overdue_vnd + b.frozen_vnd', 'b.outstanding_vnd') }} as overdue_frozen_ratio
 from report_dates as d
+left join {{ ref('int_reporting_periods') }} as q
+    on d.as_of_date = q.as_of_date and q.period = 'qtd'
 cross join {{ ref('dim_program') }} as p
 left join balances as b
     on d.as_of_date = b.as_of_date and p.program_code = b.program_code
