@@ -156,47 +156,54 @@ class Warehouse:
             self.con.unregister("__ingest_rows")
 
     def _write_loads(self, items: list[ParsedFile], loaded_at: datetime) -> None:
-        for p in items:
-            c = p.ctx
-            self.con.execute(
-                f"DELETE FROM {SCHEMA}._loads WHERE report = ? AND unit = ? AND data_date = ?",
-                [c.spec.code, c.unit, c.data_date],
-            )
-        self.con.executemany(
-            f"INSERT INTO {SCHEMA}._loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    p.ctx.spec.code,
-                    p.ctx.unit,
-                    p.ctx.data_date,
-                    p.ctx.rel,
-                    p.ctx.revision,
-                    p.ctx.sha256,
-                    p.rows,
-                    loaded_at,
-                ]
-                for p in items
-            ],
+        rows = pa.table(
+            {
+                "report": [p.ctx.spec.code for p in items],
+                "unit": [p.ctx.unit for p in items],
+                "data_date": pa.array([p.ctx.data_date for p in items], pa.date32()),
+                "source_file": [p.ctx.rel for p in items],
+                "revision": pa.array([p.ctx.revision for p in items], pa.int32()),
+                "sha256": [p.ctx.sha256 for p in items],
+                "rows": pa.array([p.rows for p in items], pa.int64()),
+            }
         )
+        self.con.register("__ingest_loads", rows)
+        try:
+            self.con.execute(
+                f"DELETE FROM {SCHEMA}._loads AS l USING __ingest_loads AS n "
+                "WHERE l.report = n.report AND l.unit = n.unit AND l.data_date = n.data_date"
+            )
+            self.con.execute(
+                f"INSERT INTO {SCHEMA}._loads BY NAME "
+                "SELECT *, ?::TIMESTAMP AS loaded_at FROM __ingest_loads",
+                [loaded_at],
+            )
+        finally:
+            self.con.unregister("__ingest_loads")
 
     # ---------------------------------------------------------------------- communes
-    def commune_pairs(self, office: str, data_date: date) -> list[tuple[str, str]]:
-        """(commune_code, commune_name) of an office's M31: same date, else the nearest date."""
-        rows = self.con.execute(
+    def commune_pairs(
+        self, office: str, data_date: date
+    ) -> tuple[date, list[tuple[str, str]]] | None:
+        """(date, [(commune_code, commune_name)]) of an office's loaded M31 of the same date,
+        else of the nearest date; None when no M31 of the office is loaded."""
+        row = self.con.execute(
             f"""
-            WITH d AS (
-                SELECT _data_date FROM {SCHEMA}.m31 WHERE _unit = ?
-                GROUP BY _data_date
-                ORDER BY abs(date_diff('day', _data_date, ?::DATE)), _data_date DESC
-                LIMIT 1
-            )
-            SELECT DISTINCT commune_code, commune_name FROM {SCHEMA}.m31
-            WHERE _unit = ? AND _data_date = (SELECT _data_date FROM d)
-            ORDER BY 1, 2
+            SELECT _data_date FROM {SCHEMA}.m31 WHERE _unit = ?
+            GROUP BY _data_date
+            ORDER BY abs(date_diff('day', _data_date, ?::DATE)), _data_date DESC
+            LIMIT 1
             """,
-            [office, data_date, office],
+            [office, data_date],
+        ).fetchone()
+        if row is None:
+            return None
+        pairs = self.con.execute(
+            f"SELECT DISTINCT commune_code, commune_name FROM {SCHEMA}.m31 "
+            "WHERE _unit = ? AND _data_date = ? ORDER BY 1, 2",
+            [office, row[0]],
         ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return row[0], [(r[0], r[1]) for r in pairs]
 
     # --------------------------------------------------------------------- rejections
     def record_rejections(self, file: str, rejections: list[Rejection], now: datetime) -> datetime:

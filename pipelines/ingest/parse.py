@@ -77,6 +77,18 @@ _SIGNATURE_RE = re.compile(
     r"^(nguoi lap bieu|lap bieu|kiem soat|ke toan|truong phong|pho giam doc|giam doc|"
     r"thu truong)|ngay .{0,16}thang .{0,16}nam"
 )
+_TOTAL_RE = r"(?i)^\s*t\S{1,4}ng\s+c\S{1,4}ng\s*$"  # Tổng cộng, any case, NFC/NFD/ASCII
+
+
+def _label_keys(spec: ReportSpec) -> tuple[str, ...]:
+    """Columns that may hold a total row's label besides its first cell."""
+    if spec.marker_row:
+        return ("stt", "row_name")
+    if spec.code == "HOI":
+        return ("stt", "district_name")
+    return spec.keys[:2]
+
+
 # A first cell that is only digits, dates or punctuation is data, never a label.
 _NOT_A_LABEL = r"^[\d\s/.,:\-]*$"
 
@@ -155,13 +167,11 @@ def parse_files(
         outs[i].seconds = time.perf_counter() - started[i]
     for items in groups.values():
         spec = contexts[items[0][0]].spec
-        batches = [[it] for it in items] if spec.derived else [items]
-        for batch in batches:
-            t0 = time.perf_counter()
-            _process(spec, batch, contexts, outs)
-            share = (time.perf_counter() - t0) / len(batch)
-            for i, _ in batch:
-                outs[i].seconds += share
+        t0 = time.perf_counter()
+        _process(spec, items, contexts, outs)
+        share = (time.perf_counter() - t0) / len(items)
+        for i, _ in items:
+            outs[i].seconds += share
     return outs
 
 
@@ -192,14 +202,14 @@ def _process(
     ids = [i for i, _ in items]
     problems: dict[int, list[Problem]] = defaultdict(list)
     totals: dict[int, int] = defaultdict(int)
-    typed, first = _convert(body, spec, {i: contexts[i] for i in ids})
-    for p in first:
-        problems[ids[0]].append(p)
-        totals[ids[0]] += 1
-    if spec.derived:  # single-file batches (forms, HOI)
-        typed, more = _derive(typed, contexts[ids[0]])
-        problems[ids[0]].extend(more)
-        totals[ids[0]] += len(more)
+    typed, early = _convert(body, spec, {i: contexts[i] for i in ids})
+    if spec.derived:
+        typed, more = _derive(typed, spec, contexts)
+        early += more
+    for f, p in early:
+        totals[f] += 1
+        if len(problems[f]) < MAX_ERRORS_PER_FILE:
+            problems[f].append(p)
     _collect(typed, _checks(spec), problems, totals)
     table = _finalize(typed, spec, {i: contexts[i] for i in ids})
     offset = 0
@@ -278,11 +288,22 @@ def _body(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
     height = norm.height
     empty_idx: list[int] = []
     labels: dict[int, str] = {}
+    totals_by_label: set[int] = set()
     if height:
         # the first non-null cell of each row (readers give null for empty cells)
         first = norm.select(pl.coalesce(names).alias("f")).to_series()
         empty_idx = first.is_null().arg_true().to_list()
         cand = (first.is_not_null() & ~first.str.contains(_NOT_A_LABEL)).arg_true().to_list()
+        # a total row may carry its label in a name column rather than in its first cell
+        label_cols = [k for k in _label_keys(spec) if k in norm.columns]
+        if label_cols:
+            hit = norm.select(
+                pl.any_horizontal(pl.col(k).str.contains(_TOTAL_RE) for k in label_cols)
+            ).to_series()
+            for i in hit.fill_null(False).arg_true().to_list():
+                row = norm.row(i, named=True)
+                if any(cached_fold(row[k] or "") == "tong cong" for k in label_cols):
+                    totals_by_label.add(i)
         labels = {}
         for i in cand:
             label = first[i]
@@ -293,7 +314,7 @@ def _body(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
                     continue
             labels[i] = cached_fold(label)
         empty_idx.sort()
-    totals = {i for i, f in labels.items() if f == "tong cong"}
+    totals = {i for i, f in labels.items() if f == "tong cong"} | totals_by_label
     sigs = sorted(i for i, f in labels.items() if _SIGNATURE_RE.search(f))
     stops = sorted(set(empty_idx[:1]) | set(sigs[:1]))
     rows = grid.row_numbers
@@ -470,7 +491,7 @@ def _needs_full(col: Column) -> pl.Expr | None:
 
 def _convert(
     body: pl.DataFrame, spec: ReportSpec, contexts: dict[int, FileContext]
-) -> tuple[pl.DataFrame, list[Problem]]:
+) -> tuple[pl.DataFrame, list[tuple[int, Problem]]]:
     """Typed columns beside their raw text (``__raw_<key>``), plus the expected data date and
     unit of each row's file."""
     fast = []
@@ -644,25 +665,27 @@ def _parse_million(text: str, scale: int) -> tuple[Decimal | None, str | None]:
     return q.quantize(Decimal("0.000001")), None
 
 
-def _millions(df: pl.DataFrame, spec: ReportSpec) -> tuple[dict[str, pl.Series], list[Problem]]:
+def _millions(
+    df: pl.DataFrame, spec: ReportSpec
+) -> tuple[dict[str, pl.Series], list[tuple[int, Problem]]]:
     """Exact Decimal conversion of the million columns (small files only)."""
     out: dict[str, pl.Series] = {}
-    problems: list[Problem] = []
+    problems: list[tuple[int, Problem]] = []
     rows = df.get_column(ROW).to_list()
+    files = df.get_column(FILE).to_list()
     for col in spec.columns:
         if col.type != "million":
             continue
         name = display_header(spec, col)
         values: list[Decimal | None] = []
-        for r, text in zip(rows, df.get_column(col.key).to_list(), strict=True):
+        for f, r, text in zip(files, rows, df.get_column(col.key).to_list(), strict=True):
             if text is None or not text.strip():
                 values.append(None)
                 continue
             v, why = _parse_million(text, col.scale)
             if why:
-                problems.append(
-                    Problem(r, name, text, f"an amount in triệu đồng, ≤ {col.scale} decimals", why)
-                )
+                expected = f"an amount in triệu đồng, ≤ {col.scale} decimals"
+                problems.append((f, Problem(r, name, text, expected, why)))
             values.append(v)
         out[col.key] = pl.Series(col.key, values, dtype=pl.Decimal(24, 6))
     return out, problems
@@ -704,33 +727,47 @@ def _collect(
 
 # ------------------------------------------------------------------------- derived columns
 def _map_names(
-    df: pl.DataFrame, spec: ReportSpec, name_key: str, index
-) -> tuple[list[str | None], list[Problem]]:
+    df: pl.DataFrame, spec: ReportSpec, name_key: str, index_of
+) -> tuple[list[str | None], list[tuple[int, Problem]]]:
+    """Codes of the name column; ``index_of(file)`` gives the NameIndex (None: leave NULL)."""
     codes: list[str | None] = []
-    problems: list[Problem] = []
+    problems: list[tuple[int, Problem]] = []
     header = display_header(spec, spec.column(name_key))
-    for r, name, is_total in df.select(ROW, name_key, TOTAL).iter_rows():
-        if is_total or name is None:
+    for f, r, name, is_total in df.select(FILE, ROW, name_key, TOTAL).iter_rows():
+        index = index_of(f)
+        if is_total or name is None or index is None:
             codes.append(None)
             continue
         code, why = index.lookup(name)
         if why:
-            problems.append(Problem(r, header, name, f"a {index.kind} name of the contract", why))
+            expected = f"a {index.kind} name of the contract"
+            problems.append((f, Problem(r, header, name, expected, why)))
         codes.append(code)
     return codes, problems
 
 
-def _derive(df: pl.DataFrame, ctx: FileContext) -> tuple[pl.DataFrame, list[Problem]]:
-    """The reader's derived columns (01.x: row_kind, row_code; HOI: org, pgd, is_total)."""
-    spec = ctx.spec
-    if spec.code in ("BCDHTD_01.1", "BCDHTD_01.2"):
-        if spec.code == "BCDHTD_01.2":
-            kind, (codes, problems) = "program", _map_names(df, spec, "row_name", PROGRAM_NAMES)
-        elif ctx.unit == BRANCH_OFFICE:
-            kind, (codes, problems) = "district", _map_names(df, spec, "row_name", DISTRICT_NAMES)
-        else:  # commune names: mapped by the loader with the office's M31 (resolve_communes)
-            kind, codes, problems = "commune", [None] * df.height, []
-        kinds = ["total" if t else kind for t in df.get_column(TOTAL).to_list()]
+def _form_kind(spec: ReportSpec, ctx: FileContext) -> str:
+    if spec.code == "BCDHTD_01.2":
+        return "program"
+    return "district" if ctx.unit == BRANCH_OFFICE else "commune"
+
+
+def _derive(
+    df: pl.DataFrame, spec: ReportSpec, contexts: list[FileContext]
+) -> tuple[pl.DataFrame, list[tuple[int, Problem]]]:
+    """The reader's derived columns (01.x: row_kind, row_code; HOI: org, pgd, is_total).
+
+    Commune names of a district office's 01.1 are left NULL here: the loader maps them with
+    the office's M31 (``resolve_communes``)."""
+    files = df.get_column(FILE).to_list()
+    if spec.marker_row:
+        kinds_of = {f: _form_kind(spec, contexts[f]) for f in set(files)}
+        index = {"program": PROGRAM_NAMES, "district": DISTRICT_NAMES, "commune": None}
+        codes, problems = _map_names(df, spec, "row_name", lambda f: index[kinds_of[f]])
+        kinds = [
+            "total" if t else kinds_of[f]
+            for f, t in zip(files, df.get_column(TOTAL).to_list(), strict=True)
+        ]
         return df.hstack(
             [
                 pl.Series("row_kind", kinds, dtype=pl.Utf8),
@@ -738,10 +775,10 @@ def _derive(df: pl.DataFrame, ctx: FileContext) -> tuple[pl.DataFrame, list[Prob
             ]
         ), problems
     if spec.code == "HOI":
-        codes, problems = _map_names(df, spec, "district_name", DISTRICT_NAMES)
+        codes, problems = _map_names(df, spec, "district_name", lambda f: DISTRICT_NAMES)
         return df.hstack(
             [
-                pl.Series("org_code", [ctx.unit] * df.height, dtype=pl.Utf8),
+                pl.Series("org_code", [contexts[f].unit for f in files], dtype=pl.Utf8),
                 pl.Series("pgd_code", codes, dtype=pl.Utf8),
                 df.get_column(TOTAL).alias("is_total"),
             ]
@@ -906,10 +943,10 @@ def resolve_communes(parsed: ParsedFile, index) -> ParsedFile:
     df = df.with_columns(
         (pl.col("row_kind") == "total").alias(TOTAL), pl.lit(0, pl.Int32).alias(FILE)
     )
-    codes, problems = _map_names(df, spec, "row_name", index)
+    codes, problems = _map_names(df, spec, "row_name", lambda f: index)
     df = df.with_columns(pl.Series("row_code", codes, dtype=pl.Utf8))
     if problems:
-        out.reject(problems, len(problems))
+        out.reject([p for _, p in problems], len(problems))
         return out
     found: dict[int, list[Problem]] = defaultdict(list)
     totals: dict[int, int] = defaultdict(int)

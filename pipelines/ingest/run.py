@@ -167,18 +167,27 @@ class _Run:
 
     # ------------------------------------------------------------------------------
     def _commune_index(self, office: str, data_date: date) -> NameIndex:
+        """Commune names of an office: its M31 of the same date, else of the nearest date
+        (from this run or from the warehouse)."""
         idx = self.communes.get((office, data_date))
-        if idx is None:
-            idx = NameIndex(self.wh.commune_pairs(office, data_date), "commune")
-        return idx
+        if idx is not None:
+            return idx
+        found = self.wh.commune_pairs(office, data_date)
+        options = [(d, i) for (o, d), i in self.communes.items() if o == office]
+        if found is not None:
+            options.append((found[0], NameIndex(found[1], "commune")))
+        if not options:
+            return NameIndex((), "commune")
+        best = min(options, key=lambda t: (abs((t[0] - data_date).days), -t[0].toordinal()))
+        return best[1]
 
     def _handle(self, parsed: list[ParsedFile], drs: list[DeliveryResult]) -> None:
         good: list[tuple[ParsedFile, DeliveryResult]] = []
         for p, dr in zip(parsed, drs, strict=True):
+            if p.ok and p.communes is not None and p.ctx.unit != BRANCH_OFFICE:
+                # an office's commune names, for its 01.1 forms (same date first)
+                self.communes[(p.ctx.unit, p.ctx.data_date)] = NameIndex(p.communes, "commune")
             if p.ok and p.needs_commune_codes:
-                # the office's M31 may be in this same batch: load what is ready first
-                self._load(good)
-                good = []
                 p = resolve_communes(p, self._commune_index(p.ctx.unit, p.ctx.data_date))
             if p.ok:
                 good.append((p, dr))
@@ -207,8 +216,6 @@ class _Run:
             dr.files_loaded += 1
             dr.rows += p.rows
             self.loaded_files.append(p.ctx.rel)
-            if p.communes is not None and p.ctx.unit != BRANCH_OFFICE:
-                self.communes[(p.ctx.unit, p.ctx.data_date)] = NameIndex(p.communes, "commune")
 
     def _record_rejections(self) -> None:
         self.wh.clear_rejections(self.loaded_files)

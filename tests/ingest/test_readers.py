@@ -367,3 +367,19 @@ def test_lineage_columns(env):
     )[0]
     assert (src, rev, row, unit, d) == (f"2022-03-31/{OFFICE}/{m31_name()}", 1, 6, OFFICE, DAY)
     assert len(sha) == 64 and at is not None
+
+
+def test_total_row_found_by_its_label_column_when_columns_are_swapped(env):
+    from builders import Sheet
+
+    from pipelines.contract.reports import HOI
+
+    headers = ["STT", "Số Tổ TK&VV", "Đơn vị"] + headers_of(HOI)[3:]  # (2) and (3) swapped
+    rows = [hoi_row("Ba Vì", "1"), hoi_row("TỔNG CỘNG", None)]
+    cells = [[r[h] for h in headers] for r in rows]
+    sheet = Sheet(headers=headers, rows=cells, title=HOI.title, after=SIGNATURE)
+    _load(env, f"HOI_14_{DAY:%Y%m%d}.xlsx", xlsx_bytes(sheet), unit="HOI")
+    assert env.query("SELECT pgd_code, is_total FROM raw.hoi ORDER BY _row_number") == [
+        ("0114", False),
+        (None, True),
+    ]
