@@ -21,7 +21,7 @@ generate_module = pytest.importorskip(
     "pipelines.generate", reason="the demo generator (pipelines.generate) is not in this tree"
 )
 
-pytestmark = [pytest.mark.xdist_group("reports"), pytest.mark.slow]
+pytestmark = [pytest.mark.xdist_group("reports-demo"), pytest.mark.slow]
 
 AS_OF = date(2022, 3, 31)
 

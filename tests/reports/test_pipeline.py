@@ -22,7 +22,7 @@ from pipelines.publish import PERSONAL_COLUMN, publish
 from pipelines.reports import build_reports
 from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
-pytestmark = [pytest.mark.xdist_group("reports"), pytest.mark.slow]
+pytestmark = [pytest.mark.xdist_group("reports-e2e"), pytest.mark.slow]
 
 GUIDE = PROJECT_ROOT / "docs" / "analyst-guide.md"
 AS_OF = date(2022, 3, 31)
