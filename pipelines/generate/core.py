@@ -303,6 +303,7 @@ def build_journal(fr: Frames) -> pl.DataFrame:
                 schema_overrides={"txn_type": pl.String},
             )
             for i, m, t, a, s in parts
+            if len(i)
         ]
     )
     order = {t: n for n, t in enumerate(JOURNAL_TYPES)}
@@ -563,12 +564,7 @@ def _write_form(
         out = form.select(
             pl.col("stt").alias("(1)"),
             pl.col(name_col).alias("(2)"),
-            *[
-                (pl.col(c).cast(pl.Decimal(24, 0)) / pl.lit(1_000_000).cast(pl.Decimal(24, 0)))
-                .cast(pl.Decimal(24, 6))
-                .alias(markers[i + 2])
-                for i, c in enumerate(amounts)
-            ],
+            *[w.decimal_series(form[c], 6).alias(markers[i + 2]) for i, c in enumerate(amounts)],
             *[pl.col(c).alias(markers[15 + i]) for i, c in enumerate(counts)],
         )
         w.write_parquet(path, out)
@@ -900,12 +896,8 @@ def _write_hoi(fr: Frames, raw: Path, seed: int, fmt: str) -> dict:
             tot_row = [None, "TỔNG CỘNG", tot[2], tot[3], tot[4] / 100, tot[5] / 100]
         else:
             df = df.with_columns(
-                (pl.col("o").cast(pl.Decimal(20, 0)) / 100)
-                .cast(pl.Decimal(20, 2))
-                .alias("outstanding_mil"),
-                (pl.col("od").cast(pl.Decimal(20, 0)) / 100)
-                .cast(pl.Decimal(20, 2))
-                .alias("overdue_mil"),
+                w.decimal_series(df["o"], 2).alias("outstanding_mil"),
+                w.decimal_series(df["od"], 2).alias("overdue_mil"),
             )
             tot_row = [None, "TỔNG CỘNG", tot[2], tot[3], None, None]
         df = df.drop("o", "od")
@@ -918,16 +910,8 @@ def _write_hoi(fr: Frames, raw: Path, seed: int, fmt: str) -> dict:
             total = pl.DataFrame(
                 [[None, "TỔNG CỘNG", tot[2], tot[3]]], schema=ff.columns[:4], orient="row"
             ).with_columns(
-                pl.lit(tot[4])
-                .cast(pl.Decimal(20, 0))
-                .truediv(100)
-                .cast(pl.Decimal(20, 2))
-                .alias(ff.columns[4]),
-                pl.lit(tot[5])
-                .cast(pl.Decimal(20, 0))
-                .truediv(100)
-                .cast(pl.Decimal(20, 2))
-                .alias(ff.columns[5]),
+                w.decimal_series(pl.Series([tot[4]]), 2).alias(ff.columns[4]),
+                w.decimal_series(pl.Series([tot[5]]), 2).alias(ff.columns[5]),
             )
             ff = pl.concat([ff, total.cast(ff.schema)])
             (w.write_csv if fmt == "csv" else w.write_parquet)(fo / name, ff)

@@ -515,9 +515,10 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
         (l_kind == K_CONT) & communes["troubled"][cust["commune"][l_cust]] & (age > 0)
     )
     mean_bad = max(1.0, float(end_bal[cand].mean()) * 0.65) if len(cand) else 1.0
-    n_bad = min(len(cand), max(1, round(of_target / mean_bad))) if of_target > 0 else 0
+    # At least one loan of each troubled kind, so every journal type appears at any scale.
+    n_bad = min(len(cand), max(4, round(of_target / mean_bad))) if of_target > 0 else 0
     bad = rng.choice(cand, n_bad, replace=False) if n_bad else np.zeros(0, np.int64)
-    bad_type = rng.choice(4, n_bad, p=[0.35, 0.25, 0.2, 0.2])
+    bad_type = rng.permutation(np.arange(n_bad) % 4)
     bad_month = 1 + rng.integers(0, n_months, n_bad)
     q = (end_bal[bad] * rng.uniform(0.3, 1.0, n_bad) // 1000 * 1000).astype(np.int64)
     q = np.maximum(np.minimum(q, end_bal[bad]), 1)

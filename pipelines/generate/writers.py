@@ -16,6 +16,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -64,6 +65,14 @@ class Quirks:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def decimal_series(values: pl.Series, scale: int) -> pl.Series:
+    """Integers in units of 10**-scale -> an exact Decimal series (no float on the way)."""
+    return pl.Series(
+        [None if v is None else Decimal(int(v)).scaleb(-scale) for v in values],
+        dtype=pl.Decimal(24, scale),
+    )
 
 
 def thousands(expr: pl.Expr) -> pl.Expr:

@@ -154,6 +154,24 @@ def _typed(c, vals):
     raise ValueError(c.type)
 
 
+def manifest_ok(p: Path) -> bool:
+    """Size and SHA-256 of ``p`` match the folder's latest manifest that lists it."""
+    import csv  # noqa: PLC0415
+    import hashlib  # noqa: PLC0415
+
+    mans = sorted(p.parent.glob("manifest*.csv"), key=lambda m: (len(m.name), m.name))
+    for man in reversed(mans):
+        with man.open(encoding="utf-8") as fh:
+            line = next((r for r in csv.DictReader(fh) if r["file_name"] == p.name), None)
+        if line is not None:
+            data = p.read_bytes()
+            return (
+                int(line["bytes"]) == len(data)
+                and line["sha256"] == hashlib.sha256(data).hexdigest()
+            )
+    return False
+
+
 def load_tree(
     raw: Path, reports=("M31", "SKGD", "BCDHTD_01.1", "BCDHTD_01.2", "BC0437", "DOICHIEU", "HOI")
 ) -> dict[str, pl.DataFrame]:
@@ -162,6 +180,8 @@ def load_tree(
     for p in sorted(raw.glob("20*/*/*")):
         if p.name.startswith("manifest") or p.name.startswith("."):
             continue
+        if not manifest_ok(p):
+            continue  # a corrupt file is rejected, as ingestion would
         f = parse_file_name(p.name)
         if f.report.code not in reports:
             continue

@@ -1,0 +1,47 @@
+"""Session fixtures: a few small generated trees shared by the generator's tests.
+
+Scales are the smallest that keep every organization with at least a couple of groups, so
+the whole module runs in well under a minute. Trees are generated once per session (per
+xdist worker) into pytest's temporary directories.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.generate import FAULTS, generate
+
+from .readback import load_tree
+
+SCALE = 0.01
+SMALL = 0.005
+
+
+@pytest.fixture(scope="session")
+def clean_tree(tmp_path_factory) -> Path:
+    raw = tmp_path_factory.mktemp("clean") / "raw"
+    generate(raw, scale=SCALE)
+    return raw
+
+
+@pytest.fixture(scope="session")
+def clean_frames(clean_tree):
+    return load_tree(clean_tree)
+
+
+@pytest.fixture(scope="session")
+def faulty_tree(tmp_path_factory) -> Path:
+    raw = tmp_path_factory.mktemp("faulty") / "raw"
+    generate(raw, scale=SMALL, inject=sorted(FAULTS))
+    return raw
+
+
+@pytest.fixture(scope="session")
+def twin_trees(tmp_path_factory) -> tuple[Path, Path]:
+    a = tmp_path_factory.mktemp("twin_a") / "raw"
+    b = tmp_path_factory.mktemp("twin_b") / "raw"
+    generate(a, scale=SMALL, workers=2)
+    generate(b, scale=SMALL, workers=1)
+    return a, b

@@ -1,0 +1,114 @@
+"""Each injected fault is in the files, where _truth.json says, and nowhere else."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import polars as pl
+import pytest
+
+from pipelines.generate import FAULTS
+
+from . import checks
+from .readback import load_tree, read_report
+
+
+@pytest.fixture(scope="module")
+def truth(faulty_tree):
+    return json.loads((faulty_tree / "_truth.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def frames(faulty_tree):
+    return load_tree(faulty_tree)
+
+
+def _fault(truth, name):
+    hits = [f for f in truth["faults"] if f["fault"] == name]
+    assert len(hits) == 1, name
+    return hits[0]
+
+
+def test_every_fault_recorded(truth):
+    assert sorted(f["fault"] for f in truth["faults"]) == sorted(FAULTS)
+
+
+def test_control_total_mismatch(faulty_tree, truth, frames):
+    f = _fault(truth, "control-total-mismatch")
+    bad = checks.forms_vs_m31(frames["M31"], frames["BCDHTD_01.1"], "01.1")
+    unit = f["file"].split("/")[1]
+    assert set(bad["_unit"]) == {unit}
+    assert set(bad["row_name"]) == {f["row_name"], "TỔNG CỘNG"}
+    df, _ = read_report(faulty_tree / f["file"])
+    row = df.filter(pl.col("row_name") == f["row_name"])
+    ln = checks.loans(frames["M31"]).filter(
+        (pl.col("_unit") == unit)
+        & (pl.col("commune_name") == f["row_name"])
+        & (
+            pl.col("_date")
+            == frames["BCDHTD_01.1"].filter(pl.col("_file") == f["file"].split("/")[-1])["_date"][0]
+        )
+    )
+    assert row["outstanding_mil"][0] - ln["outstanding"].sum() == f["delta_vnd"]
+
+
+def test_rollforward_break(truth, frames):
+    f = _fault(truth, "rollforward-break")
+    bad = checks.journal_vs_m31(frames["M31"], frames["SKGD"])
+    assert bad.height == 1
+    r = bad.row(0, named=True)
+    assert r["loan_code"] == f["loan_code"] and r["txn_type"] == f["txn_type"]
+    assert r["m31"] - r["amount"] == f["amount"]
+    assert f["txn_id"] not in set(frames["SKGD"]["txn_id"])
+
+
+def test_group_register_mismatch(truth, frames):
+    f = _fault(truth, "group-register-mismatch")
+    bad = checks.groups_vs_m31(frames["M31"], frames["BC0437"])
+    assert bad["group_code"].to_list() == [f["group_code"]]
+
+
+def test_reconciliation_discrepancy(faulty_tree, truth, frames):
+    f = _fault(truth, "reconciliation-discrepancy")
+    df, _ = read_report(faulty_tree / f["file"])
+    r = df.filter(pl.col("customer_code") == f["customer_code"]).row(0, named=True)
+    assert r["result"] == "Chênh lệch"
+    assert r["confirmed_outstanding"] - r["bank_outstanding"] == f["delta_vnd"] != 0
+    dc = frames["DOICHIEU"]
+    assert dc.filter(pl.col("result") == "Chênh lệch").height == 1
+
+
+def test_redelivery(faulty_tree, truth):
+    f = _fault(truth, "redelivery")
+    first, second = faulty_tree / f["file"], faulty_tree / f["superseded_by"]
+    assert first.exists() and second.exists() and "_r2." in second.name
+    folder = first.parent
+    with (folder / "manifest.csv").open(encoding="utf-8") as fh:
+        m1 = {r["file_name"] for r in csv.DictReader(fh)}
+    with (faulty_tree / f["manifest"]).open(encoding="utf-8") as fh:
+        m2 = {r["file_name"] for r in csv.DictReader(fh)}
+    assert first.name in m1 and second.name not in m1
+    assert m2 == m1 | {second.name}
+    a, _ = read_report(first)
+    b, _ = read_report(second)
+    key = pl.col("loan_code") == f["loan_code"]
+    assert a.filter(key)["outstanding"][0] - b.filter(key)["outstanding"][0] == f["delta_vnd"]
+    assert a.filter(~key).equals(b.filter(~key))
+
+
+def test_redelivery_r2_restores_identities(frames):
+    # load_tree keeps the highest revision: the corrected file rolls forward cleanly.
+    assert checks.rollforward(frames["M31"]).height == 0
+    assert checks.row_totals(frames["M31"]).height == 0
+
+
+def test_corrupt_file(faulty_tree, truth):
+    f = _fault(truth, "corrupt-file")
+    p = faulty_tree / f["file"]
+    with (faulty_tree / f["manifest"]).open(encoding="utf-8") as fh:
+        line = next(r for r in csv.DictReader(fh) if r["file_name"] == p.name)
+    data = p.read_bytes()
+    assert int(line["bytes"]) == f["manifest_bytes"] != len(data) == f["actual_bytes"]
+    assert line["sha256"] == f["manifest_sha256"] != hashlib.sha256(data).hexdigest()
