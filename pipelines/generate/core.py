@@ -124,10 +124,24 @@ def generate(
     say(f"building scenario (scale {cal.scale}, seed {seed_})")
     sc = build(cal, seed_)
     fr = Frames(sc)
+    # Snapshot by snapshot: compute every output of a snapshot, then release its big frames,
+    # so the parent holds at most one loan-level snapshot besides the M31 partitions.
+    snaps_truth: dict[int, dict] = {}
+    doichieu: dict[int, pl.DataFrame] = {}
+    hoi_bank = None
     for k in range(sc.n_snap):
         fr.m31_by_office(k)
+        for u in UNITS:
+            fr.form(k, u.code, "01.1")
+            fr.form(k, u.code, "01.2")
+            if u.code != BRANCH_OFFICE:
+                fr.bc0437(k, u.code)
+        snaps_truth[k] = truth_snapshot(fr, k)
+        doichieu[k] = fr.doichieu_all(k)
+        if k == sc.n_snap - 1:
+            hoi_bank = fr.hoi_bank()
+        fr.release(k)
     journal = build_journal(fr)
-    doichieu = {k: fr.doichieu_all(k) for k in range(sc.n_snap)}
     say(
         f"scenario built: {len(sc.loans['customer'])} loans, {len(journal)} journal lines "
         f"({time.perf_counter() - t0:.1f}s)"
@@ -209,12 +223,12 @@ def generate(
     else:
         for o in offices:
             results.append(_write_office(package(o)))
-    results.append(_write_hoi(fr, raw_dir, seed_, fmt))
+    results.append(_write_hoi(fr, hoi_bank, raw_dir, seed_, fmt))
 
     faults_out = []
     for r in sorted(results, key=lambda r: r["office"]):
         faults_out += r.get("faults", [])
-    truth = compute_truth(fr, doichieu_clean=None)
+    truth = compute_truth(fr, snaps_truth)
     truth.update(
         {
             "scenario": {
@@ -829,12 +843,11 @@ def _round_hundredths(v: int) -> int:
     return (int(v) + 5_000) // 10_000
 
 
-def _write_hoi(fr: Frames, raw: Path, seed: int, fmt: str) -> dict:
+def _write_hoi(fr: Frames, bank: pl.DataFrame, raw: Path, seed: int, fmt: str) -> dict:
     sc = fr.sc
     d = sc.dates[-1]
     fo = raw / d.isoformat() / HOI_UNIT
     fo.mkdir(parents=True, exist_ok=True)
-    bank = fr.hoi_bank()
     rng = np.random.default_rng([seed, 0x401])
     differences = []
     files = rows = 0
@@ -930,82 +943,83 @@ def _write_hoi(fr: Frames, raw: Path, seed: int, fmt: str) -> dict:
 # ---------------------------------------------------------------------------------------------
 # truth
 # ---------------------------------------------------------------------------------------------
-def compute_truth(fr: Frames, doichieu_clean=None) -> dict:
-    """The scenario's aggregates per snapshot, with the marts' definitions, from the frames."""
+def compute_truth(fr: Frames, snaps: dict[int, dict]) -> dict:
+    """The scenario's aggregates per snapshot (see ``truth_snapshot``) and the period change."""
     sc = fr.sc
-    out: dict = {"as_of": {}}
-    poor = ("01", "19", "20")
-    period_start = sc.cal.period_start
-    for k, d in enumerate(sc.dates):
-        ll = fr.loan_level(k)
-        ent = ll.filter(pl.col("org_code") != DIRECT_ORG)
-        dire = ll.filter(pl.col("org_code") == DIRECT_ORG)
-        orgs = {}
-        for org in ENTRUSTED_ORGS:
-            o = ent.filter(pl.col("org_code") == org)
-            pos = o.filter(pl.col("outstanding") > 0)
-            orgs[org] = {
-                "outstanding_vnd": int(o["outstanding"].sum()),
-                "overdue_vnd": int(o["outstanding_overdue"].sum()),
-                "frozen_vnd": int(o["outstanding_frozen"].sum()),
-                "households": pos["customer_code"].n_unique(),
-                "groups": pos["group_code"].n_unique(),
-            }
-        e_out = int(ent["outstanding"].sum())
-        d_out = int(dire["outstanding"].sum())
-        net_ytd = pl.col("disbursed_ytd") - pl.col("disbursement_reversed_ytd")
-        turns = ll.filter(net_ytd > 0)
-        in_period = pl.col("disbursement_date") >= pl.lit(
-            period_start if k > 0 else dt.date(d.year, 1, 1)
-        )
-        lending = {
-            "loan_turns": turns.height,
-            "poor_group_turns": turns.filter(pl.col("program_code").is_in(poor)).height,
-            "job_creation_turns": turns.filter(pl.col("program_code") == "03").height,
-            "workers_attracted": int(
-                turns.filter((pl.col("program_code") == "03") & in_period)[
-                    "workers_attracted"
-                ].sum()
-            ),
-            "water_sanitation_works": int(
-                turns.filter((pl.col("program_code") == "06") & in_period)
-                .select((pl.col("water_works") + pl.col("sanitation_works")).sum())
-                .item()
-            ),
-        }
-        rec = fr.doichieu_all(k)
-        overdue = int(ll["outstanding_overdue"].sum())
-        frozen = int(ll["outstanding_frozen"].sum())
-        total = e_out + d_out
-        g_pos = ent.filter(pl.col("outstanding") > 0)["group_code"].unique()
-        gs = pl.DataFrame({"group_code": sc.groups["code"], "score": sc.groups["score"]})
-        gs = gs.filter(pl.col("group_code").is_in(g_pos.implode()))
-        out["as_of"][d.isoformat()] = {
-            "entrusted_outstanding_vnd": e_out,
-            "direct_outstanding_vnd": d_out,
-            "total_outstanding_vnd": total,
-            "entrusted_share": round(e_out / total, 6) if total else None,
-            "orgs": orgs,
-            "households_entrusted": ent.filter(pl.col("outstanding") > 0)[
-                "customer_code"
-            ].n_unique(),
-            "groups_with_outstanding": len(g_pos),
-            "period_lending": {"qtd": lending if k > 0 else None, "ytd": lending},
-            "reconciliation": {
-                "campaign_year": sc.cal.reconciliation.campaign_year,
-                "in_scope": rec.height,
-                "reconciled": rec.filter(pl.col("result").is_not_null()).height,
-            },
-            "overdue_vnd": overdue,
-            "frozen_vnd": frozen,
-            "overdue_frozen_ratio": round((overdue + frozen) / total, 8) if total else None,
-            "groups_rated_good_share": round(gs.filter(pl.col("score") >= 85).height / gs.height, 6)
-            if gs.height
-            else None,
-        }
+    out: dict = {"as_of": {d.isoformat(): snaps[k] for k, d in enumerate(sc.dates)}}
     first, last = sc.dates[0].isoformat(), sc.dates[-1].isoformat()
     out["entrusted_change_vnd"] = (
         out["as_of"][last]["entrusted_outstanding_vnd"]
         - out["as_of"][first]["entrusted_outstanding_vnd"]
     )
     return out
+
+
+def truth_snapshot(fr: Frames, k: int) -> dict:
+    """Aggregates of snapshot ``k`` with the marts' definitions, from the report frames."""
+    sc = fr.sc
+    d = sc.dates[k]
+    poor = ("01", "19", "20")
+    period_start = sc.cal.period_start
+    ll = fr.loan_level(k)
+    ent = ll.filter(pl.col("org_code") != DIRECT_ORG)
+    dire = ll.filter(pl.col("org_code") == DIRECT_ORG)
+    orgs = {}
+    for org in ENTRUSTED_ORGS:
+        o = ent.filter(pl.col("org_code") == org)
+        pos = o.filter(pl.col("outstanding") > 0)
+        orgs[org] = {
+            "outstanding_vnd": int(o["outstanding"].sum()),
+            "overdue_vnd": int(o["outstanding_overdue"].sum()),
+            "frozen_vnd": int(o["outstanding_frozen"].sum()),
+            "households": pos["customer_code"].n_unique(),
+            "groups": pos["group_code"].n_unique(),
+        }
+    e_out = int(ent["outstanding"].sum())
+    d_out = int(dire["outstanding"].sum())
+    net_ytd = pl.col("disbursed_ytd") - pl.col("disbursement_reversed_ytd")
+    turns = ll.filter(net_ytd > 0)
+    in_period = pl.col("disbursement_date") >= pl.lit(
+        period_start if k > 0 else dt.date(d.year, 1, 1)
+    )
+    lending = {
+        "loan_turns": turns.height,
+        "poor_group_turns": turns.filter(pl.col("program_code").is_in(poor)).height,
+        "job_creation_turns": turns.filter(pl.col("program_code") == "03").height,
+        "workers_attracted": int(
+            turns.filter((pl.col("program_code") == "03") & in_period)["workers_attracted"].sum()
+        ),
+        "water_sanitation_works": int(
+            turns.filter((pl.col("program_code") == "06") & in_period)
+            .select((pl.col("water_works") + pl.col("sanitation_works")).sum())
+            .item()
+        ),
+    }
+    rec = fr.doichieu_all(k)
+    overdue = int(ll["outstanding_overdue"].sum())
+    frozen = int(ll["outstanding_frozen"].sum())
+    total = e_out + d_out
+    g_pos = ent.filter(pl.col("outstanding") > 0)["group_code"].unique()
+    gs = pl.DataFrame({"group_code": sc.groups["code"], "score": sc.groups["score"]})
+    gs = gs.filter(pl.col("group_code").is_in(g_pos.implode()))
+    return {
+        "entrusted_outstanding_vnd": e_out,
+        "direct_outstanding_vnd": d_out,
+        "total_outstanding_vnd": total,
+        "entrusted_share": round(e_out / total, 6) if total else None,
+        "orgs": orgs,
+        "households_entrusted": ent.filter(pl.col("outstanding") > 0)["customer_code"].n_unique(),
+        "groups_with_outstanding": len(g_pos),
+        "period_lending": {"qtd": lending if k > 0 else None, "ytd": lending},
+        "reconciliation": {
+            "campaign_year": sc.cal.reconciliation.campaign_year,
+            "in_scope": rec.height,
+            "reconciled": rec.filter(pl.col("result").is_not_null()).height,
+        },
+        "overdue_vnd": overdue,
+        "frozen_vnd": frozen,
+        "overdue_frozen_ratio": round((overdue + frozen) / total, 8) if total else None,
+        "groups_rated_good_share": round(gs.filter(pl.col("score") >= 85).height / gs.height, 6)
+        if gs.height
+        else None,
+    }

@@ -51,6 +51,10 @@ class Frames:
         self._cust: pl.DataFrame | None = None
         self._loan_level: dict[int, pl.DataFrame] = {}
         self._m31: dict[int, dict[str, pl.DataFrame]] = {}
+        self._ll_office: dict[int, dict[str, pl.DataFrame]] = {}
+        self._cust_bal: tuple[np.ndarray, np.ndarray] | None = None
+        self._forms: dict[tuple, pl.DataFrame] = {}
+        self._bc: dict[tuple, pl.DataFrame] = {}
 
     # ----- static attributes ---------------------------------------------------------------
     def customers(self) -> pl.DataFrame:
@@ -119,6 +123,20 @@ class Frames:
             )
         return self._static
 
+    def accrued(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Accrued interest at snapshot ``k`` of every loan (in term, overdue + frozen)."""
+        sc = self.sc
+        rate = sc.loans["rate"]
+        dim = sc.dates[k].day
+        it = np.rint(sc.it[:, k] * rate / 100 * np.maximum(dim - sc.loans["tday"], 0) / dim)
+        ov = np.rint((sc.ov[:, k] + sc.fz[:, k]) * rate / 100 * 3)
+        return it.astype(np.int64), ov.astype(np.int64)
+
+    def release(self, k: int) -> None:
+        """Drop the big per-snapshot caches once that snapshot's outputs are computed."""
+        self._loan_level.pop(k, None)
+        self._ll_office.pop(k, None)
+
     # ----- loan level, one row per loan (no savings duplicates) ------------------------------
     def loan_level(self, k: int) -> pl.DataFrame:
         """Loans present in snapshot ``k`` with balances and month/ytd columns (đồng)."""
@@ -162,15 +180,9 @@ class Frames:
             cols["repaid_ytd"] = (f["th"][idx, s] + f["qh"][idx, s] + f["kh"][idx, s]).sum(1)
             cols["interest_collected_ytd"] = f["tl"][idx, s].sum(1)
             cols["written_off_ytd"] = f["wo"][idx, s].sum(1)
-        rate = sc.loans["rate"][idx]
-        day = sc.loans["tday"][idx]
-        dim = d.day
-        cols["accrued_interest_in_term"] = np.rint(
-            sc.it[idx, k] * rate / 100 * np.maximum(dim - day, 0) / dim
-        ).astype(np.int64)
-        cols["accrued_interest_overdue"] = np.rint(
-            (sc.ov[idx, k] + sc.fz[idx, k]) * rate / 100 * 3
-        ).astype(np.int64)
+        acc_it, acc_ov = self.accrued(k)
+        cols["accrued_interest_in_term"] = acc_it[idx]
+        cols["accrued_interest_overdue"] = acc_ov[idx]
         df = pl.DataFrame(cols).with_columns(
             pl.lit(d).alias("as_of_date"),
             pl.when(pl.col("outstanding") > 0)
@@ -231,8 +243,24 @@ class Frames:
         )
 
     # ----- 01.1 / 01.2 (đồng, with the total row) -------------------------------------------
+    def loan_level_by_office(self, k: int) -> dict[str, pl.DataFrame]:
+        # One partition instead of a filter per office and form: each filter copies the
+        # whole snapshot, which dominated the parent's time at full scale.
+        if k not in self._ll_office:
+            parts = self.loan_level(k).partition_by("pgd_code", as_dict=True)
+            self._ll_office[k] = {key[0]: v for key, v in parts.items()}
+        return self._ll_office[k]
+
     def form(self, k: int, office: str, which: str) -> pl.DataFrame:
-        ll = self.loan_level(k).filter(pl.col("pgd_code") == office)
+        key_ = (k, office, which)
+        if key_ not in self._forms:
+            self._forms[key_] = self._form(k, office, which)
+        return self._forms[key_]
+
+    def _form(self, k: int, office: str, which: str) -> pl.DataFrame:
+        ll = self.loan_level_by_office(k).get(office)
+        if ll is None:
+            ll = self.loan_level(k).clear()
         if which == "01.1":
             key = "district_name" if office == BRANCH_OFFICE else "commune_name"
             order_key = "pgd_code_of_row" if office == BRANCH_OFFICE else "commune_code"
@@ -304,6 +332,11 @@ class Frames:
         return self._m31[k]
 
     def bc0437(self, k: int, office: str) -> pl.DataFrame:
+        if (k, office) not in self._bc:
+            self._bc[(k, office)] = self._bc0437(k, office)
+        return self._bc[(k, office)]
+
+    def _bc0437(self, k: int, office: str) -> pl.DataFrame:
         sc = self.sc
         m = self.m31_by_office(k).get(office)
         if m is None:
@@ -389,13 +422,15 @@ class Frames:
         tot = sc.it + sc.ov + sc.fz
         n_c = len(sc.customers["kind"])
         L = sc.loans
-        c_bal = np.zeros((n_c, sc.n_snap), np.int64)
-        np.add.at(c_bal, L["customer"], tot)
-        acc = np.zeros((n_c, sc.n_snap), np.int64)
-        for j in range(sc.n_snap):
-            ll = self.loan_level(j)
-            a = (ll["accrued_interest_in_term"] + ll["accrued_interest_overdue"]).to_numpy()
-            np.add.at(acc[:, j], ll["cust_idx"].to_numpy(), a)
+        if self._cust_bal is None:
+            c_bal = np.zeros((n_c, sc.n_snap), np.int64)
+            acc = np.zeros((n_c, sc.n_snap), np.int64)
+            for j in range(sc.n_snap):
+                c_bal[:, j] = np.bincount(L["customer"], weights=tot[:, j], minlength=n_c)
+                a_it, a_ov = self.accrued(j)
+                acc[:, j] = np.bincount(L["customer"], weights=a_it + a_ov, minlength=n_c)
+            self._cust_bal = (c_bal, acc)
+        c_bal, acc = self._cust_bal
         cust = rc["customer"]
         month = rc["month"]
         done = (month > 0) & (month <= k)
