@@ -1,5 +1,6 @@
 """Ingest assets: complete branch deliveries of a data date -> raw.* tables."""
 
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from ..contract.reports import REPORTS
 from ..warehouse_lock import warehouse_lock
 from .partitions import DAILY
 from .resources import NhcsPaths
+
+_process_log = logging.getLogger("nhcs.ingest")
 
 RAW_SPECS = [
     AssetSpec(
@@ -51,14 +54,18 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
 
     dates = [date.fromisoformat(k) for k in context.partition_keys]
     context.log.info(f"ingesting data dates {dates[0]} .. {dates[-1]} ({len(dates)} days)")
+    # Progress goes to the process log, not the event log: one Dagster event per delivery
+    # folder costs more than parsing the folder at nightly volumes.
     with warehouse_lock(Path(paths.warehouse), progress=context.log.info):
         result = ingest(
-            Path(paths.raw_dir), Path(paths.warehouse), dates=dates, progress=context.log.info
+            Path(paths.raw_dir), Path(paths.warehouse), dates=dates, progress=_process_log.debug
         )
-    for line in result.summary_lines():
-        context.log.info(line)
-    for rejection in result.rejections:
-        context.log.warning(rejection.message)
+    context.log.info("\n".join(result.summary_lines()))
+    if result.rejections:
+        context.log.warning(
+            f"{len(result.rejections)} rejection(s):\n"
+            + "\n".join(r.message for r in result.rejections[:50])
+        )
     for spec in REPORTS:
         rejected = [r for r in result.rejections if _report_of(r.file) == spec.code]
         yield MaterializeResult(
