@@ -24,7 +24,7 @@ from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 pytestmark = [pytest.mark.xdist_group("reports-e2e"), pytest.mark.slow]
 
-GUIDE = PROJECT_ROOT / "docs" / "analyst-guide.md"
+GUIDE = PROJECT_ROOT / "README.md"
 AS_OF = date(2022, 3, 31)
 
 
