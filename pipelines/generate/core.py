@@ -415,6 +415,14 @@ def plan_faults(
                 "txn_type": "TNTH",
                 "amount": row["amount"],
                 "date": row["txn_date"],
+                # 1-based line of the file (header = line 1) the dropped line would have had.
+                "line": 2
+                + journal.filter(
+                    (pl.col("txn_date") == row["txn_date"])
+                    & (pl.col("pgd_code") == row["pgd_code"])
+                )["txn_id"]
+                .to_list()
+                .index(row["txn_id"]),
             }
         elif name == "group-register-mismatch":
             bc = fr.bc0437(last, office)
@@ -654,7 +662,7 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
                         "txn_type": f["txn_type"],
                         "amount": f["amount"],
                         "column": "Số tiền",
-                        "row": None,
+                        "row": f["line"],
                         "note": "line removed from this day's journal",
                     }
                 )
@@ -767,6 +775,9 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
                         "file": _rel(fo / name, raw),
                         "customer_code": f["customer_code"],
                         "data_row": pos + 1,
+                        # Sheet row (1-based; header on row 5 + the file's title shift) or
+                        # CSV line.
+                        "row": (6 + q.shift + pos) if fmt == "xlsx" else pos + 2,
                         "column": "Dư nợ khách hàng xác nhận",
                         "bank_outstanding": f["bank_outstanding"],
                         "delta_vnd": -f["delta_vnd"],

@@ -52,6 +52,10 @@ def test_control_total_mismatch(faulty_tree, truth, frames):
         )
     )
     assert row["outstanding_mil"][0] - ln["outstanding"].sum() == f["delta_vnd"]
+    from .sheetxml import cells  # noqa: PLC0415
+
+    c = cells(faulty_tree / f["file"])
+    assert c[(f["row"], 3)][1] == f["row_name"]
 
 
 def test_rollforward_break(truth, frames):
@@ -62,18 +66,28 @@ def test_rollforward_break(truth, frames):
     assert r["loan_code"] == f["loan_code"] and r["txn_type"] == f["txn_type"]
     assert r["m31"] - r["amount"] == f["amount"]
     assert f["txn_id"] not in set(frames["SKGD"]["txn_id"])
+    assert f["row"] >= 2 and f["file"].split("/")[-1].startswith("SKGD_")
 
 
-def test_group_register_mismatch(truth, frames):
+def test_group_register_mismatch(faulty_tree, truth, frames):
     f = _fault(truth, "group-register-mismatch")
     bad = checks.groups_vs_m31(frames["M31"], frames["BC0437"])
     assert bad["group_code"].to_list() == [f["group_code"]]
+    from .sheetxml import cells  # noqa: PLC0415
+
+    c = cells(faulty_tree / f["file"])
+    assert f["group_code"] in {v for (r, _c), (_t, v) in c.items() if r == f["row"]}
 
 
 def test_reconciliation_discrepancy(faulty_tree, truth, frames):
     f = _fault(truth, "reconciliation-discrepancy")
     df, _ = read_report(faulty_tree / f["file"])
     r = df.filter(pl.col("customer_code") == f["customer_code"]).row(0, named=True)
+    assert df.row(f["data_row"] - 1, named=True)["customer_code"] == f["customer_code"]
+    from .sheetxml import cells  # noqa: PLC0415
+
+    c = cells(faulty_tree / f["file"], max_row=f["row"])
+    assert f["customer_code"] in {v for (r_, _c), (_t, v) in c.items() if r_ == f["row"]}
     assert r["result"] == "Chênh lệch"
     assert r["confirmed_outstanding"] - r["bank_outstanding"] == f["delta_vnd"] != 0
     dc = frames["DOICHIEU"]
