@@ -205,8 +205,11 @@ def parse_calibration(raw: Any, source: str = "") -> Calibration:
             _int(_req(o, "groups", w), w + "groups", 1),
             _int(_req(o, "outstanding_vnd", w), w + "outstanding_vnd", 1),
         )
-        if orgs[code].households < 3 * orgs[code].groups // 60:
-            raise ValueError(f"calibration: {w}households too few for its groups")
+        # Every group needs a member with outstanding, and groups hold at most 60 members.
+        if not orgs[code].groups <= orgs[code].households <= 58 * orgs[code].groups:
+            raise ValueError(
+                f"calibration: {w}households must be between {w}groups and 58 x groups"
+            )
     extra = set(map(str, orgs_raw)) - set(ENTRUSTED_ORGS)
     if extra:
         raise ValueError(f"calibration: orgs has unknown organization codes {sorted(extra)}")

@@ -18,7 +18,6 @@ from pipelines.contract.codes import (
     ENTRUSTED_ORGS,
     LOAN_CODE_PREFIX_DIRECT,
     LOAN_CODE_PREFIX_ENTRUSTED,
-    PROGRAM_BY_CODE,
     PROGRAMS,
     RECON_MATCH,
     UNIT_BY_CODE,
@@ -504,7 +503,3 @@ class Frames:
             )
             .sort("org_code", "pgd_code")
         )
-
-
-def program_name(code: str) -> str:
-    return PROGRAM_BY_CODE[code].name

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.contract.codes import PROGRAM_BY_CODE, UNIT_BY_CODE
+
 REPAID_M = ["repaid_in_term_month", "repaid_overdue_month", "repaid_frozen_month"]
 TYPE_COL = {
     "GN": "disbursed_month",
@@ -98,18 +100,13 @@ def forms_vs_m31(m31: pl.DataFrame, form: pl.DataFrame, which: str) -> pl.DataFr
     ln = loans(m31)
     if which == "01.1":
         # District offices by commune name; the branch office by district name.
-        from pipelines.contract.codes import UNIT_BY_CODE  # noqa: PLC0415
-
         ln = ln.join(_district_of_commune(m31), on="commune_code", how="left").with_columns(
             pl.when(pl.col("_unit") == "0100")
             .then(pl.col("_district"))
             .otherwise(pl.col("commune_name"))
             .alias("row_name")
         )
-        del UNIT_BY_CODE
     else:
-        from pipelines.contract.codes import PROGRAM_BY_CODE  # noqa: PLC0415
-
         ln = ln.with_columns(
             pl.col("program_code")
             .replace_strict({k: v.name for k, v in PROGRAM_BY_CODE.items()})
@@ -177,7 +174,6 @@ def forms_vs_m31(m31: pl.DataFrame, form: pl.DataFrame, which: str) -> pl.DataFr
 
 def _district_of_commune(m31: pl.DataFrame) -> pl.DataFrame:
     """Commune code -> district name, from the district offices' own M31 rows."""
-    from pipelines.contract.codes import UNIT_BY_CODE  # noqa: PLC0415
 
     return (
         m31.filter(pl.col("_unit") != "0100")
@@ -240,7 +236,7 @@ def groups_vs_m31(m31: pl.DataFrame, bc: pl.DataFrame) -> pl.DataFrame:
     ).select("_date", "group_code", *keys)
 
 
-def reconciliation(m31: pl.DataFrame, dc: pl.DataFrame, opening, campaign_year: int) -> dict:
+def reconciliation(m31: pl.DataFrame, dc: pl.DataFrame, opening) -> dict:
     ln = loans(m31)
     scope = set(
         ln.filter((pl.col("_date") == opening) & (pl.col("outstanding") > 0))["customer_code"]
@@ -265,7 +261,6 @@ def reconciliation(m31: pl.DataFrame, dc: pl.DataFrame, opening, campaign_year: 
             "campaign_years": sorted(x["campaign_year"].unique().to_list()),
         }
     out["_scope_size"] = len(scope)
-    del campaign_year
     return out
 
 

@@ -56,7 +56,6 @@ def test_reconciliation_exact(figures, clean_frames):
         clean_frames["M31"],
         clean_frames["DOICHIEU"],
         cal.opening_date,
-        cal.reconciliation.campaign_year,
     )
     end = rec[cal.period_end]
     assert end["rows"] == cal.reconciliation.in_scope
