@@ -38,6 +38,8 @@ MONTH_FLOW_COLS = {
     "tl": "interest_collected_month",
     "wo": "written_off_month",
 }
+# The contract's rating function, tabulated (scores are integers 0..100).
+_RATING_OF_SCORE = {score: rating_for_score(score) for score in range(101)}
 OFFICERS = ("Nguyễn Thị Thu Hà", "Trần Văn Minh", "Lê Thị Hồng", "Phạm Đức Anh", "Vũ Thị Lan")
 
 
@@ -53,6 +55,7 @@ class Frames:
         self._ll_office: dict[int, dict[str, pl.DataFrame]] = {}
         self._cust_bal: tuple[np.ndarray, np.ndarray] | None = None
         self._forms: dict[tuple, pl.DataFrame] = {}
+        self._forms_all: dict[tuple, dict[str, pl.DataFrame]] = {}
         self._bc: dict[tuple, pl.DataFrame] = {}
 
     # ----- static attributes ---------------------------------------------------------------
@@ -133,6 +136,8 @@ class Frames:
 
     def release(self, k: int) -> None:
         """Drop the big per-snapshot caches once that snapshot's outputs are computed."""
+        self._forms_all.pop((k, "01.1"), None)
+        self._forms_all.pop((k, "01.2"), None)
         self._loan_level.pop(k, None)
         self._ll_office.pop(k, None)
 
@@ -257,27 +262,56 @@ class Frames:
         return self._forms[key_]
 
     def _form(self, k: int, office: str, which: str) -> pl.DataFrame:
-        ll = self.loan_level_by_office(k).get(office)
-        if ll is None:
-            ll = self.loan_level(k).clear()
+        # All offices are aggregated in one pass per snapshot and form (per-office group-bys
+        # cost more in polars overhead than in work at small scales).
+        if (k, which) not in self._forms_all:
+            self._forms_all[(k, which)] = self._forms_grouped(k, which)
+        agg = self._forms_all[(k, which)].get(office)
+        if agg is None:
+            agg = self._forms_grouped_empty(k, which)
+        agg = agg.sort("_order").drop("_order", "pgd_code")
+        agg = agg.with_row_index("stt", offset=1).with_columns(pl.col("stt").cast(pl.String))
+        total = agg.select(
+            pl.lit(None, pl.String).alias("stt"),
+            pl.lit("TỔNG CỘNG").alias("row_name"),
+            *[pl.col(f"c{i}").sum() for i in range(3, 18)],
+        )
+        return pl.concat([agg, total])
+
+    def _forms_grouped_empty(self, k: int, which: str) -> pl.DataFrame:
+        any_ = next(iter(self._forms_all[(k, which)].values()))
+        return any_.clear()
+
+    def _forms_grouped(self, k: int, which: str) -> dict[str, pl.DataFrame]:
+        ll = self.loan_level(k)
         if which == "01.1":
-            key = "district_name" if office == BRANCH_OFFICE else "commune_name"
-            order_key = "pgd_code_of_row" if office == BRANCH_OFFICE else "commune_code"
+            # District offices by commune; the branch office (direct borrowers city-wide) by
+            # district.
+            branch = pl.col("pgd_code") == BRANCH_OFFICE
             ll = ll.with_columns(
-                pl.col("district_name")
-                .replace_strict({u.name: u.code for u in UNIT_BY_CODE.values()}, default=None)
-                .alias("pgd_code_of_row")
+                pl.when(branch)
+                .then(pl.col("district_name"))
+                .otherwise(pl.col("commune_name"))
+                .alias("row_name"),
+                pl.when(branch)
+                .then(
+                    pl.col("district_name").replace_strict(
+                        {u.name: u.code for u in UNIT_BY_CODE.values()}, default=None
+                    )
+                )
+                .otherwise(pl.col("commune_code"))
+                .alias("order_key"),
             )
         else:
-            key = "program_name"
-            order_key = "program_code"
             ll = ll.with_columns(
                 pl.col("program_code")
                 .replace_strict({p.code: p.name for p in PROGRAMS})
-                .alias("program_name")
+                .alias("row_name"),
+                pl.col("program_code").alias("order_key"),
             )
+        order_key = "order_key"
         agg = (
-            ll.group_by(key)
+            ll.group_by("pgd_code", "row_name")
             .agg(
                 pl.col(order_key).min().alias("_order"),
                 (pl.col("disbursed_month") - pl.col("disbursement_reversed_month"))
@@ -310,18 +344,9 @@ class Frames:
                 .cast(pl.Int64)
                 .alias("c17"),
             )
-            .sort("_order")
-            .rename({key: "row_name"})
-            .drop("_order")
+            .with_columns([pl.col(f"c{i}").cast(pl.Int64) for i in range(3, 18)])
         )
-        agg = agg.with_columns([pl.col(f"c{i}").cast(pl.Int64) for i in range(3, 18)])
-        agg = agg.with_row_index("stt", offset=1).with_columns(pl.col("stt").cast(pl.String))
-        total = agg.select(
-            pl.lit(None, pl.String).alias("stt"),
-            pl.lit("TỔNG CỘNG").alias("row_name"),
-            *[pl.col(f"c{i}").sum() for i in range(3, 18)],
-        )
-        return pl.concat([agg, total])
+        return {key[0]: v for key, v in agg.partition_by("pgd_code", as_dict=True).items()}
 
     # ----- BC0437 ---------------------------------------------------------------------------
     def m31_by_office(self, k: int) -> dict[str, pl.DataFrame]:
@@ -393,7 +418,7 @@ class Frames:
                 ]
             )
             .filter((pl.col("outstanding") > 0) | (pl.col("savings_balance") > 0))
-            .with_columns(pl.col("score").map_elements(rating_for_score, pl.String).alias("rating"))
+            .with_columns(pl.col("score").replace_strict(_RATING_OF_SCORE).alias("rating"))
             .sort("commune_code", "group_code")
         )
         return out.select(
