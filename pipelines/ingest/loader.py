@@ -72,8 +72,14 @@ class Warehouse:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path))
         self._loads: dict[tuple[str, str, date], LoadRecord] | None = None
+        self.staged: list[ParsedFile] = []
+        self.staged_rows = 0
+        self.in_transaction = False
+        self.failed_on: str | None = None  # the file being written when a statement failed
 
     def close(self) -> None:
+        if self.in_transaction:  # never commit implicitly
+            self.rollback()
         self.con.close()
 
     def __enter__(self) -> Warehouse:
@@ -100,31 +106,54 @@ class Warehouse:
         return self._loads
 
     # --------------------------------------------------------------------------- loads
-    def load(self, items: list[ParsedFile], loaded_at: datetime) -> None:
-        """Replace the keys of ``items`` with their rows, all in one transaction."""
+    def stage(self, items: list[ParsedFile], loaded_at: datetime) -> None:
+        """Replace the keys of ``items`` with their rows inside the open load transaction
+        (opened here if needed). Nothing is visible to others before ``commit``; on any error
+        the caller must ``rollback``: the warehouse then keeps its previous state.
+
+        Several chunks of files share one transaction (``COMMIT_ROWS``): DuckDB then writes
+        whole compressed row groups instead of many small WAL commits."""
         if not items:
             return
+        if not self.staged and not self.in_transaction:
+            self.con.execute("BEGIN TRANSACTION")
+            self.in_transaction = True
         known = self.loads()
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            by_table: dict[str, list[ParsedFile]] = {}
-            for p in items:
-                by_table.setdefault(p.ctx.spec.table, []).append(p)
-            for table, group in by_table.items():
-                for p in group:
-                    key = (p.ctx.spec.code, p.ctx.unit, p.ctx.data_date)
-                    if key in known:
-                        self._delete_key(p)
-                self._insert(table, [p.table for p in group], loaded_at)
-            self._write_loads(items, loaded_at)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        by_table: dict[str, list[ParsedFile]] = {}
         for p in items:
+            by_table.setdefault(p.ctx.spec.table, []).append(p)
+        for table, group in by_table.items():
+            for p in group:
+                self.failed_on = p.ctx.rel
+                if (p.ctx.spec.code, p.ctx.unit, p.ctx.data_date) in known:
+                    self._delete_key(p)
+            self.failed_on = group[0].ctx.rel if len(group) == 1 else None
+            self._insert(table, [p.table for p in group], loaded_at)
+        self.failed_on = None
+        self._write_loads(items, loaded_at)
+        self.staged.extend(items)
+        self.staged_rows += sum(p.rows for p in items)
+
+    def commit(self, loaded_at: datetime) -> list[ParsedFile]:
+        """Commit the open load transaction; returns the files it loaded."""
+        done, self.staged, self.staged_rows = self.staged, [], 0
+        if self.in_transaction:
+            self.con.execute("COMMIT")
+            self.in_transaction = False
+        known = self.loads()
+        for p in done:
             known[(p.ctx.spec.code, p.ctx.unit, p.ctx.data_date)] = LoadRecord(
                 p.ctx.rel, p.ctx.revision, p.ctx.sha256, p.rows, loaded_at
             )
+        return done
+
+    def rollback(self) -> list[ParsedFile]:
+        """Abandon the open load transaction; returns the files that were staged in it."""
+        lost, self.staged, self.staged_rows = self.staged, [], 0
+        if self.in_transaction:
+            self.con.execute("ROLLBACK")
+            self.in_transaction = False
+        return lost
 
     def _delete_key(self, p: ParsedFile) -> None:
         spec = p.ctx.spec

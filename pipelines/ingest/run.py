@@ -19,6 +19,8 @@ from .parse import FileContext, ParsedFile, resolve_communes
 from .worker import chunk, parse_chunk, run_ordered
 
 Progress = Callable[[str], None]
+# Rows staged in one load transaction before it is committed (see Warehouse.stage).
+COMMIT_ROWS = 500_000
 
 
 def display_root(raw_dir: Path) -> str:
@@ -83,6 +85,7 @@ class _Run:
         self.by_file: dict[str, list[Rejection]] = {}
         self.loaded_files: list[str] = []
         self.communes: dict[tuple[str, date], NameIndex] = {}
+        self.delivery_of: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------
     def reject(self, rejections: list[Rejection], dr: DeliveryResult | None) -> None:
@@ -129,22 +132,19 @@ class _Run:
                 f"read, {sum(r.files_skipped for r in results)} unchanged"
                 + (f", {len(disc.incomplete)} incomplete" if disc.incomplete else "")
             )
-            emitted = 0
+            self.results, self.remaining, self.emitted = results, remaining, 0
             chunks = chunk(tasks, lambda t: t[1].size)
             for parsed_chunk, ids in zip(
                 run_ordered(parse_chunk, ([c for _, c in ch] for ch in chunks), self.workers),
                 ([i for i, _ in ch] for ch in chunks),
                 strict=True,
             ):
-                self._handle(parsed_chunk, [results[i] for i in ids])
-                for i in ids:
-                    remaining[i] -= 1
-                while emitted < len(results) and remaining[emitted] == 0:
-                    self.progress(results[emitted].line())
-                    emitted += 1
-            while emitted < len(results):
-                self.progress(results[emitted].line())
-                emitted += 1
+                self._handle(parsed_chunk, ids)
+                if wh.staged_rows >= COMMIT_ROWS:
+                    self._commit()
+                self._emit()
+            self._commit()
+            self._emit(final=True)
             self._record_rejections()
             res.table_rows = wh.table_rows()
         res.seconds = time.perf_counter() - t0
@@ -181,41 +181,69 @@ class _Run:
         best = min(options, key=lambda t: (abs((t[0] - data_date).days), -t[0].toordinal()))
         return best[1]
 
-    def _handle(self, parsed: list[ParsedFile], drs: list[DeliveryResult]) -> None:
-        good: list[tuple[ParsedFile, DeliveryResult]] = []
-        for p, dr in zip(parsed, drs, strict=True):
+    def _emit(self, final: bool = False) -> None:
+        """Progress: one line per delivery once all its files are committed or rejected."""
+        while self.emitted < len(self.results) and (final or self.remaining[self.emitted] <= 0):
+            self.progress(self.results[self.emitted].line())
+            self.emitted += 1
+
+    def _handle(self, parsed: list[ParsedFile], ids: list[int]) -> None:
+        good: list[ParsedFile] = []
+        for p, i in zip(parsed, ids, strict=True):
             if p.ok and p.communes is not None and p.ctx.unit != BRANCH_OFFICE:
                 # an office's commune names, for its 01.1 forms (same date first)
                 self.communes[(p.ctx.unit, p.ctx.data_date)] = NameIndex(p.communes, "commune")
             if p.ok and p.needs_commune_codes:
                 p = resolve_communes(p, self._commune_index(p.ctx.unit, p.ctx.data_date))
             if p.ok:
-                good.append((p, dr))
+                good.append(p)
+                self.delivery_of[p.ctx.rel] = i
             else:
-                self.reject(_rejections_of(p, self.root), dr)
-        self._load(good)
-
-    def _load(self, good: list[tuple[ParsedFile, DeliveryResult]]) -> None:
-        if not good:
-            return
+                self.reject(_rejections_of(p, self.root), self.results[i])
+                self.remaining[i] -= 1
         try:
-            self.wh.load([p for p, _ in good], self.now)
-        except Exception:
-            if len(good) > 1:  # find the culprit: load one by one
-                for item in good:
-                    self._load([item])
-                return
-            p, dr = good[0]
-            import traceback
+            self.wh.stage(good, self.now)
+        except Exception as exc:
+            culprit = self.wh.failed_on
+            lost = self.wh.rollback() + good
+            self._lost(lost, culprit, exc)
 
-            detail = traceback.format_exc(limit=1).strip().splitlines()[-1]
-            prob = Problem(None, None, None, "a loadable file", f"could not be loaded: {detail}")
-            self.reject(_rejections_of(ParsedFile(p.ctx, None, [prob], 1), self.root), dr)
+    def _commit(self) -> None:
+        try:
+            done = self.wh.commit(self.now)
+        except Exception as exc:
+            self._lost(self.wh.rollback(), None, exc)
             return
-        for p, dr in good:
+        for p in done:
+            i = self.delivery_of[p.ctx.rel]
+            dr = self.results[i]
             dr.files_loaded += 1
             dr.rows += p.rows
+            self.remaining[i] -= 1
             self.loaded_files.append(p.ctx.rel)
+
+    def _lost(self, lost: list[ParsedFile], culprit: str | None, exc: Exception) -> None:
+        """Files of a rolled-back load transaction: rejected for this run (the warehouse keeps
+        what it had; the next run loads them again)."""
+        detail = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        seen = set()
+        for p in lost:
+            if p.ctx.rel in seen:
+                continue
+            seen.add(p.ctx.rel)
+            if culprit is None or p.ctx.rel == culprit:
+                why = f"could not be loaded ({detail}); the warehouse keeps its previous state"
+            else:
+                why = (
+                    f"not loaded: its load transaction was rolled back when {culprit} failed "
+                    f"({detail}); it loads on the next run"
+                )
+            prob = Problem(None, None, None, "a loadable file", why)
+            i = self.delivery_of[p.ctx.rel]
+            self.reject(
+                _rejections_of(ParsedFile(p.ctx, None, [prob], 1), self.root), self.results[i]
+            )
+            self.remaining[i] -= 1
 
     def _record_rejections(self) -> None:
         self.wh.clear_rejections(self.loaded_files)

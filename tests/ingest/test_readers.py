@@ -383,3 +383,32 @@ def test_total_row_found_by_its_label_column_when_columns_are_swapped(env):
         ("0114", False),
         (None, True),
     ]
+
+
+def test_commune_names_that_differ_only_by_a_tone_mark(env):
+    m31 = [
+        m31_row(1, commune_code="010701", commune_name="Xã Thụy Liên"),
+        m31_row(2, commune_code="010702", commune_name="Xã Thủy Liên"),
+    ]
+    form = form_sheet(
+        [
+            form_row("XÃ THỦY LIÊN", "1"),
+            form_row(nfd("xã thụy liên"), "2"),
+        ],
+        form_row("TỔNG CỘNG", None, "90.000000"),
+    )
+    extra = {m31_name(): xlsx_bytes(report_sheet(M31, m31))}
+    _load(env, f"BCDHTD_01.1_{OFFICE}_{DAY:%d%m%Y}.xlsx", xlsx_bytes(form), extra=extra)
+    assert env.query(
+        "SELECT row_code FROM raw.bcdhtd_011 WHERE row_kind = 'commune' ORDER BY _row_number"
+    ) == [("010702",), ("010701",)]
+
+
+def test_name_index_ambiguity_without_diacritics():
+    from pipelines.ingest.names import NameIndex
+
+    idx = NameIndex([("1", "Xã Thụy Liên"), ("2", "Xã Thủy Liên")], "commune")
+    assert idx.lookup("xã thủy liên") == ("2", None)
+    code, why = idx.lookup("Xa Thuy Lien")
+    assert code is None and "matches several communes (1, 2)" in why
+    assert idx.lookup("Thụy Liên") == ("1", None)  # without the prefix
