@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing as mp
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -633,8 +634,9 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
 
     def folder(d: dt.date) -> Path:
         p = raw / d.isoformat() / office
-        p.mkdir(parents=True, exist_ok=True)
-        folders.add(p)
+        if p not in folders:
+            _fresh_folder(p)
+            folders.add(p)
         return p
 
     # Journal: one CSV per day with transactions.
@@ -842,6 +844,15 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
     }
 
 
+def _fresh_folder(p: Path) -> None:
+    """Create a delivery folder this run writes, emptied of an earlier run's files first:
+    its manifest must list exactly this run's files. Folders the run does not write (other
+    dates, other scenarios) are left alone."""
+    if p.exists():
+        shutil.rmtree(p)
+    p.mkdir(parents=True)
+
+
 def _rel(p: Path, raw: Path) -> str:
     return p.relative_to(raw).as_posix()
 
@@ -858,7 +869,7 @@ def _write_hoi(fr: Frames, bank: pl.DataFrame, raw: Path, seed: int, fmt: str) -
     sc = fr.sc
     d = sc.dates[-1]
     fo = raw / d.isoformat() / HOI_UNIT
-    fo.mkdir(parents=True, exist_ok=True)
+    _fresh_folder(fo)
     rng = np.random.default_rng([seed, 0x401])
     differences = []
     files = rows = 0
