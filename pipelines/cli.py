@@ -185,8 +185,26 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"FAILED {event.step_key}: {event.message}", file=sys.stderr)
         _progress(f"run failed after {elapsed:.0f}s (run id {result.run_id})")
         return EXIT_FAILED
+    rejected = _rejected_files(result)
     _progress(f"run succeeded in {elapsed:.0f}s (run id {result.run_id})")
+    if rejected:
+        print(
+            f"{rejected} delivered file(s) were rejected and not loaded: see raw._rejections "
+            "and data/quarantine/ (docs/operations.md)",
+            file=sys.stderr,
+        )
+        return EXIT_REJECTIONS
     return EXIT_OK
+
+
+def _rejected_files(result) -> int:
+    """Rejected files reported by the ingest step's materializations in this run."""
+    total = 0
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        if mat.asset_key.path[0] == "raw" and "rejected_files" in mat.metadata:
+            total += int(mat.metadata["rejected_files"].value)
+    return total
 
 
 # --- check, report, publish ---------------------------------------------------------------
