@@ -198,13 +198,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _rejected_files(result) -> int:
-    """Rejected files reported by the ingest step's materializations in this run."""
-    total = 0
+    """Rejected files reported by the ingest step in this run. A ranged run records the same
+    metadata once per partition, hence one figure per raw asset."""
+    per_asset: dict[str, int] = {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         if mat.asset_key.path[0] == "raw" and "rejected_files" in mat.metadata:
-            total += int(mat.metadata["rejected_files"].value)
-    return total
+            per_asset[mat.asset_key.to_user_string()] = int(mat.metadata["rejected_files"].value)
+    return sum(per_asset.values())
 
 
 # --- check, report, publish ---------------------------------------------------------------
