@@ -51,7 +51,14 @@ def test_control_total_mismatch(faulty_tree, truth, frames):
             == frames["BCDHTD_01.1"].filter(pl.col("_file") == f["file"].split("/")[-1])["_date"][0]
         )
     )
-    assert row["outstanding_mil"][0] - ln["outstanding"].sum() == f["delta_vnd"]
+    assert f["column"] == "(5)"
+    repaid = ln.select(pl.sum_horizontal(checks.REPAID_M).sum()).item()
+    assert row["repaid_month_mil"][0] - repaid == f["delta_vnd"]
+    # The row stays internally consistent ((9) = (10) + (11) + (12)), so it loads.
+    r = row.row(0, named=True)
+    assert r["outstanding_mil"] == (
+        r["outstanding_in_term_mil"] + r["outstanding_overdue_mil"] + r["outstanding_frozen_mil"]
+    )
     from .sheetxml import cells  # noqa: PLC0415
 
     c = cells(faulty_tree / f["file"])
