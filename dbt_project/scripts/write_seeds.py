@@ -45,22 +45,45 @@ def seed_tables() -> dict[str, tuple[list[str], list[list]]]:
     return {
         "units": (
             ["unit_code", "unit_name", "unit_kind", "office_name", "is_branch_office"],
-            [[u.code, u.name, u.kind, u.office_name, u.code == codes.BRANCH_OFFICE]
-             for u in codes.UNITS],
+            [
+                [u.code, u.name, u.kind, u.office_name, u.code == codes.BRANCH_OFFICE]
+                for u in codes.UNITS
+            ],
         ),
         "organizations": (
             ["org_code", "org_name", "org_short", "is_entrusted"],
             [[o.code, o.name, o.short, o.entrusted] for o in codes.ORGANIZATIONS],
         ),
         "programs": (
-            ["program_code", "program_short", "program_name", "channels", "rate_pct_month",
-             "priority_rate_pct_month", "output", "is_poor_group", "is_job_creation",
-             "is_water_sanitation", "counts_workers"],
-            [[p.code, p.short, p.name, "|".join(p.channels), p.rate_pct_month,
-              p.priority_rate_pct_month, p.output, p.code in codes.POOR_GROUP_PROGRAMS,
-              p.code == codes.JOB_CREATION_PROGRAM, p.code == codes.WATER_SANITATION_PROGRAM,
-              p.code in codes.WORKER_PROGRAMS]
-             for p in codes.PROGRAMS],
+            [
+                "program_code",
+                "program_short",
+                "program_name",
+                "channels",
+                "rate_pct_month",
+                "priority_rate_pct_month",
+                "output",
+                "is_poor_group",
+                "is_job_creation",
+                "is_water_sanitation",
+                "counts_workers",
+            ],
+            [
+                [
+                    p.code,
+                    p.short,
+                    p.name,
+                    "|".join(p.channels),
+                    p.rate_pct_month,
+                    p.priority_rate_pct_month,
+                    p.output,
+                    p.code in codes.POOR_GROUP_PROGRAMS,
+                    p.code == codes.JOB_CREATION_PROGRAM,
+                    p.code == codes.WATER_SANITATION_PROGRAM,
+                    p.code in codes.WORKER_PROGRAMS,
+                ]
+                for p in codes.PROGRAMS
+            ],
         ),
         "household_categories": (
             ["household_category", "sort_order"],

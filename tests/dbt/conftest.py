@@ -25,14 +25,23 @@ def run_dbt(warehouse: Path, work: Path, *args: str) -> subprocess.CompletedProc
     sessions do not share dbt's target folder. Fails the test with dbt's output on error."""
     env = {**os.environ, "NHCS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
     cmd = [
-        str(DBT), *args,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}"
-                    f"\n{proc.stderr[-2000:]}")
+        pytest.fail(
+            f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}"
+            f"\n{proc.stderr[-2000:]}"
+        )
     return proc
 
 

@@ -81,7 +81,7 @@ class Customer:
     category: str
     gender: str = "Nữ"
     birth_year: int = 1980
-    books: tuple[tuple[str, int], ...] = ()   # (book number, balance)
+    books: tuple[tuple[str, int], ...] = ()  # (book number, balance)
 
 
 @dataclass
@@ -100,18 +100,46 @@ class Loan:
 
 CUSTOMERS = [
     # two savings books: the M31 row of her loan is duplicated
-    Customer("0101000001", "0101", "010101", "0101001", "12", "Hộ nghèo",
-             books=(("105000001", 1_500_000), ("105000002", 700_000))),
+    Customer(
+        "0101000001",
+        "0101",
+        "010101",
+        "0101001",
+        "12",
+        "Hộ nghèo",
+        books=(("105000001", 1_500_000), ("105000002", 700_000)),
+    ),
     # two loans, one savings book (carried on one row only)
-    Customer("0101000002", "0101", "010101", "0101001", "12", "Hộ cận nghèo",
-             books=(("105000003", 300_000),)),
+    Customer(
+        "0101000002",
+        "0101",
+        "010101",
+        "0101001",
+        "12",
+        "Hộ cận nghèo",
+        books=(("105000003", 300_000),),
+    ),
     # savings-only member
-    Customer("0101000003", "0101", "010101", "0101001", "12", "Hộ gia đình",
-             books=(("105000004", 250_000),)),
-    Customer("0101000004", "0101", "010102", "0101002", "11", "Hộ gia đình", gender="Nam",
-             books=(("105000005", 100_000),)),
-    Customer("0101000005", "0101", "010102", "0101002", "11", "Hộ mới thoát nghèo",
-             gender="Nam"),
+    Customer(
+        "0101000003",
+        "0101",
+        "010101",
+        "0101001",
+        "12",
+        "Hộ gia đình",
+        books=(("105000004", 250_000),),
+    ),
+    Customer(
+        "0101000004",
+        "0101",
+        "010102",
+        "0101002",
+        "11",
+        "Hộ gia đình",
+        gender="Nam",
+        books=(("105000005", 100_000),),
+    ),
+    Customer("0101000005", "0101", "010102", "0101002", "11", "Hộ mới thoát nghèo", gender="Nam"),
     Customer("0102000001", "0102", "010201", "0102001", "13", "Hộ gia đình", gender="Nam"),
     Customer("0102000002", "0102", "010201", "0102001", "13", "Hộ nghèo"),
     Customer("0102000003", "0102", "010201", "0102002", "14", "Hộ gia đình"),
@@ -124,43 +152,135 @@ CUSTOMER_BY_CODE = {c.code: c for c in CUSTOMERS}
 d = dt.date
 LOANS = [
     # old poor-household loan, repaid monthly
-    Loan("6600010100000001", "0101000001", "01", d(2020, 6, 10), 50_000_000, 60, [
-        (d(2020, 6, 10), "GN", 50_000_000), (d(2021, 12, 15), "TNTH", 1_000_000),
-        (d(2022, 1, 15), "TNTH", 1_000_000), (d(2022, 1, 15), "TL", 270_000),
-        (d(2022, 2, 15), "TNTH", 1_000_000), (d(2022, 3, 15), "TNTH", 1_000_000),
-        (d(2022, 3, 15), "TL", 250_000)]),
+    Loan(
+        "6600010100000001",
+        "0101000001",
+        "01",
+        d(2020, 6, 10),
+        50_000_000,
+        60,
+        [
+            (d(2020, 6, 10), "GN", 50_000_000),
+            (d(2021, 12, 15), "TNTH", 1_000_000),
+            (d(2022, 1, 15), "TNTH", 1_000_000),
+            (d(2022, 1, 15), "TL", 270_000),
+            (d(2022, 2, 15), "TNTH", 1_000_000),
+            (d(2022, 3, 15), "TNTH", 1_000_000),
+            (d(2022, 3, 15), "TL", 250_000),
+        ],
+    ),
     # job-creation loan first disbursed in Q1: a loan turn, 2 workers
-    Loan("6600010100000002", "0101000002", "03", d(2022, 2, 10), 80_000_000, 36, [
-        (d(2022, 2, 10), "GN", 80_000_000), (d(2022, 3, 10), "TL", 440_000)], workers=2),
+    Loan(
+        "6600010100000002",
+        "0101000002",
+        "03",
+        d(2022, 2, 10),
+        80_000_000,
+        36,
+        [(d(2022, 2, 10), "GN", 80_000_000), (d(2022, 3, 10), "TL", 440_000)],
+        workers=2,
+    ),
     # near-poor loan with overdue and frozen debt
-    Loan("6600010100000003", "0101000002", "19", d(2019, 3, 5), 40_000_000, 36, [
-        (d(2019, 3, 5), "GN", 40_000_000), (d(2021, 11, 20), "CQH", 10_000_000),
-        (d(2022, 1, 20), "KHN", 4_000_000), (d(2022, 2, 20), "TNQH", 1_000_000),
-        (d(2022, 3, 21), "XN", 500_000)]),
+    Loan(
+        "6600010100000003",
+        "0101000002",
+        "19",
+        d(2019, 3, 5),
+        40_000_000,
+        36,
+        [
+            (d(2019, 3, 5), "GN", 40_000_000),
+            (d(2021, 11, 20), "CQH", 10_000_000),
+            (d(2022, 1, 20), "KHN", 4_000_000),
+            (d(2022, 2, 20), "TNQH", 1_000_000),
+            (d(2022, 3, 21), "XN", 500_000),
+        ],
+    ),
     # water and sanitation loan first disbursed in Q1: 1 water + 1 sanitation work
-    Loan("6600010100000004", "0101000004", "06", d(2022, 1, 12), 25_000_000, 60, [
-        (d(2022, 1, 12), "GN", 25_000_000)], water=1, sanitation=1),
+    Loan(
+        "6600010100000004",
+        "0101000004",
+        "06",
+        d(2022, 1, 12),
+        25_000_000,
+        60,
+        [(d(2022, 1, 12), "GN", 25_000_000)],
+        water=1,
+        sanitation=1,
+    ),
     # wrongly disbursed in Q1 and fully reversed: not a loan turn
-    Loan("6600010100000005", "0101000005", "20", d(2022, 3, 3), 30_000_000, 36, [
-        (d(2022, 3, 3), "GN", 30_000_000), (d(2022, 3, 4), "DK", 30_000_000)]),
+    Loan(
+        "6600010100000005",
+        "0101000005",
+        "20",
+        d(2022, 3, 3),
+        30_000_000,
+        36,
+        [(d(2022, 3, 3), "GN", 30_000_000), (d(2022, 3, 4), "DK", 30_000_000)],
+    ),
     # near-poor loan first disbursed in Q1: a poor-group loan turn
-    Loan("6600010100000006", "0101000005", "19", d(2022, 1, 5), 10_000_000, 36, [
-        (d(2022, 1, 5), "GN", 10_000_000)]),
+    Loan(
+        "6600010100000006",
+        "0101000005",
+        "19",
+        d(2022, 1, 5),
+        10_000_000,
+        36,
+        [(d(2022, 1, 5), "GN", 10_000_000)],
+    ),
     # settled in January: appears as CLOSE for the rest of the year
-    Loan("6600010200000001", "0102000001", "07", d(2019, 1, 10), 20_000_000, 36, [
-        (d(2019, 1, 10), "GN", 20_000_000), (d(2022, 1, 10), "TNTH", 20_000_000)]),
+    Loan(
+        "6600010200000001",
+        "0102000001",
+        "07",
+        d(2019, 1, 10),
+        20_000_000,
+        36,
+        [(d(2019, 1, 10), "GN", 20_000_000), (d(2022, 1, 10), "TNTH", 20_000_000)],
+    ),
     # disbursed in 2021, second tranche in Q1: a Q1 loan turn but not first disbursed in Q1
-    Loan("6600010200000002", "0102000002", "03", d(2021, 11, 5), 60_000_000, 36, [
-        (d(2021, 11, 5), "GN", 30_000_000), (d(2022, 3, 5), "GN", 30_000_000)], workers=1),
+    Loan(
+        "6600010200000002",
+        "0102000002",
+        "03",
+        d(2021, 11, 5),
+        60_000_000,
+        36,
+        [(d(2021, 11, 5), "GN", 30_000_000), (d(2022, 3, 5), "GN", 30_000_000)],
+        workers=1,
+    ),
     # youth union loan disbursed in Q1, 3 workers (program 03)
-    Loan("6600010200000003", "0102000003", "03", d(2022, 3, 25), 100_000_000, 36, [
-        (d(2022, 3, 25), "GN", 100_000_000)], workers=3),
+    Loan(
+        "6600010200000003",
+        "0102000003",
+        "03",
+        d(2022, 3, 25),
+        100_000_000,
+        36,
+        [(d(2022, 3, 25), "GN", 100_000_000)],
+        workers=3,
+    ),
     # direct loan to an employer (wage support), branch office
-    Loan("6000010000000001", "0100000001", "30", d(2021, 8, 1), 900_000_000, 12, [
-        (d(2021, 8, 1), "GN", 900_000_000), (d(2022, 2, 1), "TNTH", 150_000_000)], workers=40),
+    Loan(
+        "6000010000000001",
+        "0100000001",
+        "30",
+        d(2021, 8, 1),
+        900_000_000,
+        12,
+        [(d(2021, 8, 1), "GN", 900_000_000), (d(2022, 2, 1), "TNTH", 150_000_000)],
+        workers=40,
+    ),
     # direct social-housing loan at a district office, disbursed in Q1
-    Loan("6000010100000001", "0101000099", "12", d(2022, 1, 20), 500_000_000, 240, [
-        (d(2022, 1, 20), "GN", 500_000_000), (d(2022, 3, 20), "TNTH", 2_000_000)]),
+    Loan(
+        "6000010100000001",
+        "0101000099",
+        "12",
+        d(2022, 1, 20),
+        500_000_000,
+        240,
+        [(d(2022, 1, 20), "GN", 500_000_000), (d(2022, 3, 20), "TNTH", 2_000_000)],
+    ),
 ]
 
 RATES = {p.code: p.rate_pct_month for p in codes.PROGRAMS}
@@ -247,32 +367,55 @@ def m31_rows(at: dt.date) -> list[dict]:
             year=loan.disbursement_date.year + loan.term_months // 12
         )
         base = {
-            "as_of_date": at, "pgd_code": c.office, "commune_code": c.commune,
+            "as_of_date": at,
+            "pgd_code": c.office,
+            "commune_code": c.commune,
             "commune_name": COMMUNES[c.commune][1],
             "hamlet_code": GROUPS[c.group][2] if c.group else c.commune + "01",
-            "group_code": c.group, "group_name": "Nguyễn Thị Tổ Trưởng" if c.group else None,
-            "org_code": c.org, "customer_code": c.code, "customer_name": "Khách Hàng " + c.code,
-            "national_id": "001" + c.code[-9:], "phone": "0912345678", "gender": c.gender,
-            "birth_year": c.birth_year, "ethnicity": "Kinh", "household_category": c.category,
-            "loan_code": loan.code, "program_code": loan.program,
-            "channel": "1" if c.org == "99" else "2", "funding_source": "1",
-            "disbursement_date": loan.disbursement_date, "maturity_date": maturity,
+            "group_code": c.group,
+            "group_name": "Nguyễn Thị Tổ Trưởng" if c.group else None,
+            "org_code": c.org,
+            "customer_code": c.code,
+            "customer_name": "Khách Hàng " + c.code,
+            "national_id": "001" + c.code[-9:],
+            "phone": "0912345678",
+            "gender": c.gender,
+            "birth_year": c.birth_year,
+            "ethnicity": "Kinh",
+            "household_category": c.category,
+            "loan_code": loan.code,
+            "program_code": loan.program,
+            "channel": "1" if c.org == "99" else "2",
+            "funding_source": "1",
+            "disbursement_date": loan.disbursement_date,
+            "maturity_date": maturity,
             "term_class": _term_class(loan.term_months),
-            "interest_rate_pct_month": RATES[loan.program], "loan_amount": loan.amount,
-            "outstanding": s.outstanding, "outstanding_in_term": s.in_term,
-            "outstanding_overdue": s.overdue, "outstanding_frozen": s.frozen,
-            "accrued_interest_in_term": 0, "accrued_interest_overdue": 0,
-            "disbursed_month": m["GN"], "disbursement_reversed_month": m["DK"],
-            "repaid_in_term_month": m["TNTH"], "repaid_overdue_month": m["TNQH"],
-            "repaid_frozen_month": m["TNKH"], "interest_collected_month": m["TL"],
-            "written_off_month": m["XN"], "disbursed_ytd": y["GN"],
+            "interest_rate_pct_month": RATES[loan.program],
+            "loan_amount": loan.amount,
+            "outstanding": s.outstanding,
+            "outstanding_in_term": s.in_term,
+            "outstanding_overdue": s.overdue,
+            "outstanding_frozen": s.frozen,
+            "accrued_interest_in_term": 0,
+            "accrued_interest_overdue": 0,
+            "disbursed_month": m["GN"],
+            "disbursement_reversed_month": m["DK"],
+            "repaid_in_term_month": m["TNTH"],
+            "repaid_overdue_month": m["TNQH"],
+            "repaid_frozen_month": m["TNKH"],
+            "interest_collected_month": m["TL"],
+            "written_off_month": m["XN"],
+            "disbursed_ytd": y["GN"],
             "disbursement_reversed_ytd": y["DK"],
             "repaid_ytd": y["TNTH"] + y["TNQH"] + y["TNKH"],
-            "interest_collected_ytd": y["TL"], "written_off_ytd": y["XN"],
+            "interest_collected_ytd": y["TL"],
+            "written_off_ytd": y["XN"],
             "loan_status": "OPEN" if s.outstanding > 0 else "CLOSE",
-            "workers_attracted": loan.workers, "water_works": loan.water,
+            "workers_attracted": loan.workers,
+            "water_works": loan.water,
             "sanitation_works": loan.sanitation,
-            "savings_book_no": None, "savings_balance": None,
+            "savings_book_no": None,
+            "savings_balance": None,
         }
         if c.books and c.code not in carried:
             carried.add(c.code)
@@ -284,29 +427,59 @@ def m31_rows(at: dt.date) -> list[dict]:
     for c in CUSTOMERS:
         if c.books and c.code not in carried:
             for book, balance in c.books:
-                rows.append({
-                    "as_of_date": at, "pgd_code": c.office, "commune_code": c.commune,
-                    "commune_name": COMMUNES[c.commune][1],
-                    "hamlet_code": GROUPS[c.group][2], "group_code": c.group,
-                    "group_name": "Nguyễn Thị Tổ Trưởng", "org_code": c.org,
-                    "customer_code": c.code, "customer_name": "Khách Hàng " + c.code,
-                    "national_id": "001" + c.code[-9:], "phone": None, "gender": c.gender,
-                    "birth_year": c.birth_year, "ethnicity": "Kinh",
-                    "household_category": c.category, "loan_code": None, "program_code": None,
-                    "channel": None, "funding_source": None, "disbursement_date": None,
-                    "maturity_date": None, "term_class": None, "interest_rate_pct_month": None,
-                    "loan_amount": 0, "outstanding": 0, "outstanding_in_term": 0,
-                    "outstanding_overdue": 0, "outstanding_frozen": 0,
-                    "accrued_interest_in_term": 0, "accrued_interest_overdue": 0,
-                    "disbursed_month": 0, "disbursement_reversed_month": 0,
-                    "repaid_in_term_month": 0, "repaid_overdue_month": 0,
-                    "repaid_frozen_month": 0, "interest_collected_month": 0,
-                    "written_off_month": 0, "disbursed_ytd": 0,
-                    "disbursement_reversed_ytd": 0, "repaid_ytd": 0,
-                    "interest_collected_ytd": 0, "written_off_ytd": 0, "loan_status": None,
-                    "workers_attracted": 0, "water_works": 0, "sanitation_works": 0,
-                    "savings_book_no": book, "savings_balance": balance,
-                })
+                rows.append(
+                    {
+                        "as_of_date": at,
+                        "pgd_code": c.office,
+                        "commune_code": c.commune,
+                        "commune_name": COMMUNES[c.commune][1],
+                        "hamlet_code": GROUPS[c.group][2],
+                        "group_code": c.group,
+                        "group_name": "Nguyễn Thị Tổ Trưởng",
+                        "org_code": c.org,
+                        "customer_code": c.code,
+                        "customer_name": "Khách Hàng " + c.code,
+                        "national_id": "001" + c.code[-9:],
+                        "phone": None,
+                        "gender": c.gender,
+                        "birth_year": c.birth_year,
+                        "ethnicity": "Kinh",
+                        "household_category": c.category,
+                        "loan_code": None,
+                        "program_code": None,
+                        "channel": None,
+                        "funding_source": None,
+                        "disbursement_date": None,
+                        "maturity_date": None,
+                        "term_class": None,
+                        "interest_rate_pct_month": None,
+                        "loan_amount": 0,
+                        "outstanding": 0,
+                        "outstanding_in_term": 0,
+                        "outstanding_overdue": 0,
+                        "outstanding_frozen": 0,
+                        "accrued_interest_in_term": 0,
+                        "accrued_interest_overdue": 0,
+                        "disbursed_month": 0,
+                        "disbursement_reversed_month": 0,
+                        "repaid_in_term_month": 0,
+                        "repaid_overdue_month": 0,
+                        "repaid_frozen_month": 0,
+                        "interest_collected_month": 0,
+                        "written_off_month": 0,
+                        "disbursed_ytd": 0,
+                        "disbursement_reversed_ytd": 0,
+                        "repaid_ytd": 0,
+                        "interest_collected_ytd": 0,
+                        "written_off_ytd": 0,
+                        "loan_status": None,
+                        "workers_attracted": 0,
+                        "water_works": 0,
+                        "sanitation_works": 0,
+                        "savings_book_no": book,
+                        "savings_balance": balance,
+                    }
+                )
     return rows
 
 
@@ -318,20 +491,31 @@ def skgd_rows(start: dt.date, end: dt.date) -> list[dict]:
         for day, kind, amount in loan.events:
             if start <= day <= end:
                 n += 1
-                rows.append({
-                    "txn_date": day, "txn_id": f"GD{day:%Y%m%d}{n:06d}", "pgd_code": c.office,
-                    "commune_code": c.commune, "group_code": c.group, "customer_code": c.code,
-                    "loan_code": loan.code, "program_code": loan.program, "txn_type": kind,
-                    "amount": amount, "memo": f"{kind} khách hàng {c.code}",
-                })
+                rows.append(
+                    {
+                        "txn_date": day,
+                        "txn_id": f"GD{day:%Y%m%d}{n:06d}",
+                        "pgd_code": c.office,
+                        "commune_code": c.commune,
+                        "group_code": c.group,
+                        "customer_code": c.code,
+                        "loan_code": loan.code,
+                        "program_code": loan.program,
+                        "txn_type": kind,
+                        "amount": amount,
+                        "memo": f"{kind} khách hàng {c.code}",
+                    }
+                )
     return rows
 
 
 _FORM_AMOUNTS = (
     ("disbursed_month_mil", lambda r: r["disbursed_month"] - r["disbursement_reversed_month"]),
     ("disbursed_ytd_mil", lambda r: r["disbursed_ytd"] - r["disbursement_reversed_ytd"]),
-    ("repaid_month_mil", lambda r: r["repaid_in_term_month"] + r["repaid_overdue_month"]
-     + r["repaid_frozen_month"]),
+    (
+        "repaid_month_mil",
+        lambda r: r["repaid_in_term_month"] + r["repaid_overdue_month"] + r["repaid_frozen_month"],
+    ),
     ("repaid_ytd_mil", lambda r: r["repaid_ytd"]),
     ("written_off_month_mil", lambda r: r["written_off_month"]),
     ("written_off_ytd_mil", lambda r: r["written_off_ytd"]),
@@ -340,8 +524,7 @@ _FORM_AMOUNTS = (
     ("outstanding_overdue_mil", lambda r: r["outstanding_overdue"]),
     ("outstanding_frozen_mil", lambda r: r["outstanding_frozen"]),
     ("outstanding_short_mil", lambda r: r["outstanding"] if r["term_class"] == "Ngắn hạn" else 0),
-    ("outstanding_medium_mil",
-     lambda r: r["outstanding"] if r["term_class"] == "Trung hạn" else 0),
+    ("outstanding_medium_mil", lambda r: r["outstanding"] if r["term_class"] == "Trung hạn" else 0),
     ("outstanding_long_mil", lambda r: r["outstanding"] if r["term_class"] == "Dài hạn" else 0),
 )
 
@@ -365,9 +548,11 @@ def _form(rows: list[dict], key, name) -> list[dict]:
         for col, f in _FORM_AMOUNTS:
             row[col] = Decimal(sum(f(r) for r in members)) / Decimal(1_000_000)
         row["customers_with_outstanding"] = len(
-            {r["customer_code"] for r in members if r["outstanding"] > 0})
+            {r["customer_code"] for r in members if r["outstanding"] > 0}
+        )
         row["loan_turns_ytd"] = sum(
-            1 for r in members if r["disbursed_ytd"] - r["disbursement_reversed_ytd"] > 0)
+            1 for r in members if r["disbursed_ytd"] - r["disbursement_reversed_ytd"] > 0
+        )
         out.append(row)
     total = {"stt": None, "row_name": "TỔNG CỘNG", "row_code": None}
     for col, _ in _FORM_AMOUNTS:
@@ -382,15 +567,19 @@ def form_rows(office: str, at: dt.date, form: str) -> list[dict]:
     if form == "011":
         if office == codes.BRANCH_OFFICE:
             kind = "district"
-            out = _form(rows, lambda r: COMMUNES[r["commune_code"]][0],
-                        lambda code: codes.UNIT_BY_CODE[code].name)
+            out = _form(
+                rows,
+                lambda r: COMMUNES[r["commune_code"]][0],
+                lambda code: codes.UNIT_BY_CODE[code].name,
+            )
         else:
             kind = "commune"
             out = _form(rows, lambda r: r["commune_code"], lambda code: COMMUNES[code][1])
     else:
         kind = "program"
-        out = _form(rows, lambda r: r["program_code"],
-                    lambda code: codes.PROGRAM_BY_CODE[code].name)
+        out = _form(
+            rows, lambda r: r["program_code"], lambda code: codes.PROGRAM_BY_CODE[code].name
+        )
     for r in out:
         r["row_kind"] = "total" if r["row_code"] is None else kind
     return out
@@ -416,16 +605,25 @@ def bc0437_rows(office: str, at: dt.date) -> list[dict]:
         for r in loans:
             per_customer[r["customer_code"]] += r["outstanding"]
         score_at = score - (at.month % 2)
-        out.append({
-            "pgd_code": office, "commune_code": commune, "hamlet_code": hamlet, "org_code": org,
-            "group_code": g, "leader_name": "Nguyễn Thị Tổ Trưởng", "established_date": est,
-            "members": len({c.code for c in CUSTOMERS if c.group == g}),
-            "members_with_outstanding": sum(1 for v in per_customer.values() if v > 0),
-            "outstanding": outstanding,
-            "outstanding_overdue": sum(r["outstanding_overdue"] for r in loans),
-            "outstanding_frozen": sum(r["outstanding_frozen"] for r in loans),
-            "savings_balance": savings, "score": score_at, "rating": _score_rating(score_at),
-        })
+        out.append(
+            {
+                "pgd_code": office,
+                "commune_code": commune,
+                "hamlet_code": hamlet,
+                "org_code": org,
+                "group_code": g,
+                "leader_name": "Nguyễn Thị Tổ Trưởng",
+                "established_date": est,
+                "members": len({c.code for c in CUSTOMERS if c.group == g}),
+                "members_with_outstanding": sum(1 for v in per_customer.values() if v > 0),
+                "outstanding": outstanding,
+                "outstanding_overdue": sum(r["outstanding_overdue"] for r in loans),
+                "outstanding_frozen": sum(r["outstanding_frozen"] for r in loans),
+                "savings_balance": savings,
+                "score": score_at,
+                "rating": _score_rating(score_at),
+            }
+        )
     return out
 
 
@@ -453,19 +651,34 @@ def doichieu_rows(office: str, at: dt.date) -> list[dict]:
             continue
         c = CUSTOMER_BY_CODE[code]
         row = {
-            "campaign_year": at.year, "pgd_code": office, "commune_code": c.commune,
-            "group_code": c.group, "org_code": c.org, "customer_code": code,
-            "scope_outstanding": balance, "reconciled_on": None, "bank_outstanding": None,
-            "confirmed_outstanding": None, "bank_interest": None, "confirmed_interest": None,
-            "result": None, "officer": None,
+            "campaign_year": at.year,
+            "pgd_code": office,
+            "commune_code": c.commune,
+            "group_code": c.group,
+            "org_code": c.org,
+            "customer_code": code,
+            "scope_outstanding": balance,
+            "reconciled_on": None,
+            "bank_outstanding": None,
+            "confirmed_outstanding": None,
+            "bank_interest": None,
+            "confirmed_interest": None,
+            "result": None,
+            "officer": None,
         }
         rec = RECONCILED.get(code)
         if rec and rec[0] <= at:
             day, result, offset = rec
             bank = sum(loan_state(x, day).outstanding for x in LOANS if x.customer == code)
-            row.update(reconciled_on=day, bank_outstanding=bank,
-                       confirmed_outstanding=bank + offset, bank_interest=10_000,
-                       confirmed_interest=10_000, result=result, officer="Cán Bộ Tín Dụng")
+            row.update(
+                reconciled_on=day,
+                bank_outstanding=bank,
+                confirmed_outstanding=bank + offset,
+                bank_interest=10_000,
+                confirmed_interest=10_000,
+                result=result,
+                officer="Cán Bộ Tín Dụng",
+            )
         out.append(row)
     return out
 
@@ -482,16 +695,28 @@ def hoi_rows(org: str, at: dt.date) -> list[dict]:
         households = len({r["customer_code"] for r in mine if r["outstanding"] > 0})
         if org == "13":
             households += 1
-        out.append({
-            "stt": str(i), "district_name": unit.name,
-            "groups": len({r["group_code"] for r in mine if r["outstanding"] > 0}),
-            "households_with_outstanding": households,
-            "outstanding_mil": round(Decimal(sum(r["outstanding"] for r in mine)) / 10**6, 2),
-            "overdue_mil": round(Decimal(sum(r["outstanding_overdue"] for r in mine)) / 10**6, 2),
-            "org_code": org, "pgd_code": unit.code, "is_total": False,
-        })
-    total = {"stt": None, "district_name": "TỔNG CỘNG", "org_code": org, "pgd_code": None,
-             "is_total": True}
+        out.append(
+            {
+                "stt": str(i),
+                "district_name": unit.name,
+                "groups": len({r["group_code"] for r in mine if r["outstanding"] > 0}),
+                "households_with_outstanding": households,
+                "outstanding_mil": round(Decimal(sum(r["outstanding"] for r in mine)) / 10**6, 2),
+                "overdue_mil": round(
+                    Decimal(sum(r["outstanding_overdue"] for r in mine)) / 10**6, 2
+                ),
+                "org_code": org,
+                "pgd_code": unit.code,
+                "is_total": False,
+            }
+        )
+    total = {
+        "stt": None,
+        "district_name": "TỔNG CỘNG",
+        "org_code": org,
+        "pgd_code": None,
+        "is_total": True,
+    }
     for k in ("groups", "households_with_outstanding", "outstanding_mil", "overdue_mil"):
         total[k] = sum(r[k] for r in out)
     return out + [total]
@@ -504,24 +729,44 @@ def hoi_rows(org: str, at: dt.date) -> list[dict]:
 OFFICES = ("0100", "0101", "0102")
 
 
-def _insert(con, spec: ReportSpec, rows: list[dict], unit: str, data_date: dt.date,
-            file_name: str, loaded: dt.datetime, revision: int = 1) -> None:
+def _insert(
+    con,
+    spec: ReportSpec,
+    rows: list[dict],
+    unit: str,
+    data_date: dt.date,
+    file_name: str,
+    loaded: dt.datetime,
+    revision: int = 1,
+) -> None:
     if not rows:
         return
     cols = [k for k, _ in raw_columns(spec)]
     values = []
     for i, r in enumerate(rows, start=1):
-        lineage = {"_source_file": f"{data_date}/{unit}/{file_name}", "_revision": revision,
-                   "_sha256": "0" * 64, "_row_number": i, "_unit": unit,
-                   "_data_date": data_date, "_loaded_at": loaded}
+        lineage = {
+            "_source_file": f"{data_date}/{unit}/{file_name}",
+            "_revision": revision,
+            "_sha256": "0" * 64,
+            "_row_number": i,
+            "_unit": unit,
+            "_data_date": data_date,
+            "_loaded_at": loaded,
+        }
         values.append([{**r, **lineage}.get(c) for c in cols])
     placeholders = ", ".join("?" for _ in cols)
     con.executemany(
-        f"insert into raw.{spec.table} ({', '.join(cols)}) values ({placeholders})", values)
+        f"insert into raw.{spec.table} ({', '.join(cols)}) values ({placeholders})", values
+    )
 
 
-def build_raw(warehouse: Path, month_ends=MONTH_ENDS, *, create: bool = True,
-              loaded_at: dt.datetime = dt.datetime(2022, 4, 1, 8, 0, 0)) -> None:
+def build_raw(
+    warehouse: Path,
+    month_ends=MONTH_ENDS,
+    *,
+    create: bool = True,
+    loaded_at: dt.datetime = dt.datetime(2022, 4, 1, 8, 0, 0),
+) -> None:
     """Load the mini branch's deliveries of ``month_ends`` (month-end files, and the journal
     of those months) into ``warehouse``; ``create`` (re)creates the raw tables first.
     Loading the month-ends in several calls simulates deliveries arriving over time."""
@@ -535,36 +780,92 @@ def build_raw(warehouse: Path, month_ends=MONTH_ENDS, *, create: bool = True,
         for at in month_ends:
             for office in OFFICES:
                 tag = f"{office}_{at:%Y%m%d}"
-                _insert(con, by_code["M31"], [r for r in m31_rows(at) if r["pgd_code"] == office],
-                        office, at, f"M31_{tag}.csv", loaded_at)
+                _insert(
+                    con,
+                    by_code["M31"],
+                    [r for r in m31_rows(at) if r["pgd_code"] == office],
+                    office,
+                    at,
+                    f"M31_{tag}.csv",
+                    loaded_at,
+                )
                 for form, code in (("011", "BCDHTD_01.1"), ("012", "BCDHTD_01.2")):
-                    _insert(con, by_code[code], form_rows(office, at, form), office, at,
-                            f"{code}_{office}_{at:%d%m%Y}.csv", loaded_at)
-                _insert(con, by_code["BC0437"], bc0437_rows(office, at), office, at,
-                        f"BC0437_{tag}.csv", loaded_at)
-                _insert(con, by_code["DOICHIEU"], doichieu_rows(office, at), office, at,
-                        f"DOICHIEU_{tag}.csv", loaded_at)
+                    _insert(
+                        con,
+                        by_code[code],
+                        form_rows(office, at, form),
+                        office,
+                        at,
+                        f"{code}_{office}_{at:%d%m%Y}.csv",
+                        loaded_at,
+                    )
+                _insert(
+                    con,
+                    by_code["BC0437"],
+                    bc0437_rows(office, at),
+                    office,
+                    at,
+                    f"BC0437_{tag}.csv",
+                    loaded_at,
+                )
+                _insert(
+                    con,
+                    by_code["DOICHIEU"],
+                    doichieu_rows(office, at),
+                    office,
+                    at,
+                    f"DOICHIEU_{tag}.csv",
+                    loaded_at,
+                )
             if at.month % 3 == 0 and at != D0:
                 for org in codes.ENTRUSTED_ORGS:
-                    _insert(con, by_code["HOI"], hoi_rows(org, at), "HOI", at,
-                            f"HOI_{org}_{at:%Y%m%d}.csv", loaded_at)
+                    _insert(
+                        con,
+                        by_code["HOI"],
+                        hoi_rows(org, at),
+                        "HOI",
+                        at,
+                        f"HOI_{org}_{at:%Y%m%d}.csv",
+                        loaded_at,
+                    )
             # the month's journal, one file per office and day
             per_file: dict[tuple[str, dt.date], list[dict]] = defaultdict(list)
             for r in skgd_rows(_month_start(at), at):
                 per_file[(r["pgd_code"], r["txn_date"])].append(r)
             for (unit, day), rows in sorted(per_file.items()):
-                _insert(con, by_code["SKGD"], rows, unit, day,
-                        f"SKGD_{unit}_{day:%Y%m%d}.csv", loaded_at)
+                _insert(
+                    con,
+                    by_code["SKGD"],
+                    rows,
+                    unit,
+                    day,
+                    f"SKGD_{unit}_{day:%Y%m%d}.csv",
+                    loaded_at,
+                )
             if at == D3:
                 # a superseded first revision of one M31 file, kept beside the current _r2:
                 # staging must keep only the current one
-                stale = [dict(r, outstanding=r["outstanding"] + 999) for r in m31_rows(D3)
-                         if r["pgd_code"] == "0102"]
-                con.execute("update raw.m31 set _revision = 2, _source_file = replace("
-                            "_source_file, '.csv', '_r2.csv') where _unit = '0102' and "
-                            "_data_date = ?", [D3])
-                _insert(con, by_code["M31"], stale, "0102", D3, f"M31_0102_{D3:%Y%m%d}.csv",
-                        loaded_at - dt.timedelta(hours=1), revision=1)
+                stale = [
+                    dict(r, outstanding=r["outstanding"] + 999)
+                    for r in m31_rows(D3)
+                    if r["pgd_code"] == "0102"
+                ]
+                con.execute(
+                    "update raw.m31 set _revision = 2, _source_file = replace("
+                    "_source_file, '.csv', '_r2.csv') where _unit = '0102' and "
+                    "_data_date = ?",
+                    [D3],
+                )
+                _insert(
+                    con,
+                    by_code["M31"],
+                    stale,
+                    "0102",
+                    D3,
+                    f"M31_0102_{D3:%Y%m%d}.csv",
+                    loaded_at - dt.timedelta(hours=1),
+                    revision=1,
+                )
     finally:
         con.close()
 
@@ -572,6 +873,7 @@ def build_raw(warehouse: Path, month_ends=MONTH_ENDS, *, create: bool = True,
 # --------------------------------------------------------------------------------------------
 # The oracle
 # --------------------------------------------------------------------------------------------
+
 
 def truth(at: dt.date) -> dict:
     """Briefing figures at a month-end, computed from the loans' states (not from the rows)."""
@@ -603,19 +905,26 @@ def truth(at: dt.date) -> dict:
             "poor_group_turns": sum(1 for x in t if x.program in codes.POOR_GROUP_PROGRAMS),
             "job_creation_turns": sum(1 for x in t if x.program == "03"),
             "workers_attracted": sum(x.workers for x in first if x.program == "03"),
-            "water_sanitation_works": sum(x.water + x.sanitation for x in first
-                                          if x.program == "06"),
+            "water_sanitation_works": sum(
+                x.water + x.sanitation for x in first if x.program == "06"
+            ),
             "disbursed_by_org": {
-                org: sum(_flows(x, start, at)["GN"] - _flows(x, start, at)["DK"]
-                         for x in LOANS if CUSTOMER_BY_CODE[x.customer].org == org)
-                for org in ("11", "12", "13", "14", "99")},
+                org: sum(
+                    _flows(x, start, at)["GN"] - _flows(x, start, at)["DK"]
+                    for x in LOANS
+                    if CUSTOMER_BY_CODE[x.customer].org == org
+                )
+                for org in ("11", "12", "13", "14", "99")
+            },
         }
 
     scope = [r for o in OFFICES for r in doichieu_rows(o, at)]
     prev_ye = d(at.year - 1, 12, 31)
-    entrusted_prev = sum(loan_state(x, prev_ye).outstanding for x in LOANS
-                         if CUSTOMER_BY_CODE[x.customer].org != "99"
-                         and x.disbursement_date <= prev_ye)
+    entrusted_prev = sum(
+        loan_state(x, prev_ye).outstanding
+        for x in LOANS
+        if CUSTOMER_BY_CODE[x.customer].org != "99" and x.disbursement_date <= prev_ye
+    )
     all_households = set().union(*(households[o] for o in ("11", "12", "13", "14")))
     return {
         "entrusted_outstanding_vnd": entrusted,
@@ -631,8 +940,11 @@ def truth(at: dt.date) -> dict:
         "reconciliation_in_scope": len(scope),
         "reconciled_customers": sum(1 for r in scope if r["result"]),
         "orgs": {
-            org: {"outstanding_vnd": out_by_org[org], "households": len(households[org]),
-                  "groups": len(groups[org])}
+            org: {
+                "outstanding_vnd": out_by_org[org],
+                "households": len(households[org]),
+                "groups": len(groups[org]),
+            }
             for org in ("11", "12", "13", "14", "99")
         },
     }

@@ -31,7 +31,8 @@ def _snapshot(warehouse):
             for schema, tables in group.items():
                 for t in tables:
                     out[f"{schema}.{t}"] = sorted(
-                        con.execute(f"select * from {schema}.{t}").fetchall(), key=repr)
+                        con.execute(f"select * from {schema}.{t}").fetchall(), key=repr
+                    )
         return out
     finally:
         con.close()
@@ -45,8 +46,9 @@ def incremental_run(tmp_path_factory):
     run_dbt(warehouse, work, "seed")
     run_dbt(warehouse, work, "run")
     first = _snapshot(warehouse)
-    fixtures.build_raw(warehouse, fixtures.MONTH_ENDS[2:], create=False,
-                       loaded_at=dt.datetime(2022, 4, 2, 8, 0, 0))
+    fixtures.build_raw(
+        warehouse, fixtures.MONTH_ENDS[2:], create=False, loaded_at=dt.datetime(2022, 4, 2, 8, 0, 0)
+    )
     run_dbt(warehouse, work, "run")
     incremental = _snapshot(warehouse)
     run_dbt(warehouse, work, "run", "--full-refresh")
@@ -59,11 +61,13 @@ def test_incremental_run_adds_the_new_month_ends(incremental_run):
     dates = {r[0] for r in incremental["intermediate.int_loan_month_balances"]}
     assert dates == set(fixtures.MONTH_ENDS)
     assert {r[0] for r in first["intermediate.int_loan_month_balances"]} == set(
-        fixtures.MONTH_ENDS[:2])
+        fixtures.MONTH_ENDS[:2]
+    )
 
 
-@pytest.mark.parametrize("table", [f"{s}.{t}" for g in (INCREMENTAL, DOWNSTREAM)
-                                   for s, ts in g.items() for t in ts])
+@pytest.mark.parametrize(
+    "table", [f"{s}.{t}" for g in (INCREMENTAL, DOWNSTREAM) for s, ts in g.items() for t in ts]
+)
 def test_incremental_equals_full_refresh(incremental_run, table):
     _, _, _, incremental, full = incremental_run
     assert full[table], f"{table} is empty"
@@ -72,9 +76,18 @@ def test_incremental_equals_full_refresh(incremental_run, table):
 
 def test_a_vars_window_rebuild_changes_nothing(incremental_run):
     work, warehouse, _, _, full = incremental_run
-    run_dbt(warehouse, work, "run", "--select", "int_loan_month_balances",
-            "int_loan_journal_monthly", "fct_loan_balance", "fct_repayment",
-            "--vars", "{start_date: '2022-02-01', end_date: '2022-02-28'}")
+    run_dbt(
+        warehouse,
+        work,
+        "run",
+        "--select",
+        "int_loan_month_balances",
+        "int_loan_journal_monthly",
+        "fct_loan_balance",
+        "fct_repayment",
+        "--vars",
+        "{start_date: '2022-02-01', end_date: '2022-02-28'}",
+    )
     assert _snapshot(warehouse) == full
 
 

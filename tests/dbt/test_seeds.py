@@ -15,7 +15,9 @@ def _writer():
 
 def test_seed_files_equal_the_contract_code_lists():
     rendered = _writer().rendered_seeds()
-    on_disk = {p.stem: p.read_text(encoding="utf-8") for p in (DBT_PROJECT_DIR / "seeds").glob("*.csv")}
+    on_disk = {
+        p.stem: p.read_text(encoding="utf-8") for p in (DBT_PROJECT_DIR / "seeds").glob("*.csv")
+    }
     assert set(on_disk) == set(rendered), "seed files differ from the contract's code lists"
     for name, text in rendered.items():
         assert on_disk[name] == text, (

@@ -90,8 +90,8 @@ later_quarters as (
     from later_quarter_dates as q
     inner join balances as a
         on
-            a.as_of_date >= q.period_start
-            and a.as_of_date <= q.as_of_date
+            q.period_start <= a.as_of_date
+            and q.as_of_date >= a.as_of_date
             and (a.disbursed_month <> 0 or a.disbursement_reversed_month <> 0)
     group by q.as_of_date, q.period_start, a.loan_code
 ),

@@ -34,7 +34,7 @@ coverage as (
         count(d.as_of_date) as months_delivered
     from periods as p
     left join report_dates as d
-        on d.as_of_date >= p.period_start and d.as_of_date <= p.as_of_date
+        on p.period_start <= d.as_of_date and p.as_of_date >= d.as_of_date
     group by p.as_of_date, p.period, p.period_start
 )
 

@@ -3,10 +3,11 @@
     Definitions (issue 5): entrusted = organizations 11-14, direct = 99; a household is a
     customer; a group counts when at least one member has outstanding > 0; _qtd is from the
     first day of the as-of date's quarter, _ytd from 1 January; a loan turn is a loan with net
-    disbursement (disbursed - reversed, Mẫu 31 month columns over the period's month-ends) > 0;
+    disbursement (disbursed - reversed) > 0 in the period (see int_loan_period_disbursements);
     workers and works count the loan turns first disbursed in the period (program 03 workers,
-    program 06 water + sanitation works); the reconciliation figures count the campaign
-    register delivered for that date (in scope = its rows, reconciled = rows with a result);
+    program 06 water + sanitation works); a period whose month-ends were not all delivered has
+    NULL flows (int_reporting_periods); the reconciliation figures count the campaign register
+    delivered for that date (in scope = its rows, reconciled = rows with a result);
     entrusted_change_ytd is against the previous 31 December's Mẫu 31 (NULL when that
     month-end was not delivered). Ratios are fractions. -#}
 with
@@ -41,43 +42,54 @@ savings_groups as (
     group by as_of_date
 ),
 
+turns as (
+    select
+        as_of_date,
+        period,
+        net_disbursed,
+        case when is_loan_turn then 1 else 0 end as loan_turn,
+        case when is_loan_turn and is_poor_group then 1 else 0 end as poor_group_turn,
+        case when is_loan_turn and is_job_creation then 1 else 0 end as job_creation_turn,
+        case
+            when is_loan_turn and is_job_creation and is_first_disbursed_in_period then workers_attracted
+            else 0
+        end as workers_counted,
+        case
+            when is_loan_turn and is_water_sanitation and is_first_disbursed_in_period
+                then water_works + sanitation_works
+            else 0
+        end as works_counted
+    from {{ ref('int_loan_period_disbursements') }}
+),
+
 flows as (
     select
         as_of_date,
-        {%- for period in ['qtd', 'ytd'] %}
-        count(case when period = '{{ period }}' and is_loan_turn then 1 end)
-            as loan_turns_{{ period }},
-        count(case when period = '{{ period }}' and is_loan_turn and is_poor_group then 1 end)
-            as poor_group_turns_{{ period }},
-        count(case when period = '{{ period }}' and is_loan_turn and is_job_creation then 1 end)
-            as job_creation_turns_{{ period }},
-        cast(sum(
-            case
-                when period = '{{ period }}' and is_loan_turn and is_job_creation and is_first_disbursed_in_period
-                    then workers_attracted
-                else 0
-            end
-        ) as {{ dbt.type_bigint() }}) as workers_attracted_{{ period }},
-        cast(sum(
-            case
-                when period = '{{ period }}' and is_loan_turn and is_water_sanitation and is_first_disbursed_in_period
-                    then water_works + sanitation_works
-                else 0
-            end
-        ) as {{ dbt.type_bigint() }}) as water_sanitation_works_{{ period }},
-        {{ sum_bigint("case when period = '" ~ period ~ "' then net_disbursed else 0 end") }}
-            as net_disbursed_{{ period }}_vnd{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from {{ ref('int_loan_period_disbursements') }}
-    group by as_of_date
+        period,
+        {{ sum_bigint('loan_turn') }} as loan_turns,
+        {{ sum_bigint('poor_group_turn') }} as poor_group_turns,
+        {{ sum_bigint('job_creation_turn') }} as job_creation_turns,
+        {{ sum_bigint('workers_counted') }} as workers_attracted,
+        {{ sum_bigint('works_counted') }} as water_sanitation_works,
+        {{ sum_bigint('net_disbursed') }} as net_disbursed_vnd
+    from turns
+    group by as_of_date, period
 ),
 
-qtd_period as (
+-- one row per month-end and period; an incomplete period's flows are NULL, not an undercount
+period_flows as (
     select
-        as_of_date,
-        is_complete
-    from {{ ref('int_reporting_periods') }}
-    where period = 'qtd'
+        p.as_of_date,
+        p.period,
+        case when p.is_complete then coalesce(f.loan_turns, 0) end as loan_turns,
+        case when p.is_complete then coalesce(f.poor_group_turns, 0) end as poor_group_turns,
+        case when p.is_complete then coalesce(f.job_creation_turns, 0) end as job_creation_turns,
+        case when p.is_complete then coalesce(f.workers_attracted, 0) end as workers_attracted,
+        case when p.is_complete then coalesce(f.water_sanitation_works, 0) end as water_sanitation_works,
+        case when p.is_complete then coalesce(f.net_disbursed_vnd, 0) end as net_disbursed_vnd
+    from {{ ref('int_reporting_periods') }} as p
+    left join flows as f
+        on p.as_of_date = f.as_of_date and p.period = f.period
 ),
 
 register_campaigns as (
@@ -115,20 +127,18 @@ kpis as (
         coalesce(g.groups_with_outstanding, 0) as groups_with_outstanding,
         {{ safe_ratio('b.entrusted_outstanding_vnd', 'h.households_with_entrusted_outstanding') }}
             as avg_entrusted_outstanding_per_household_vnd,
-        {%- for period in ['qtd', 'ytd'] %}
-        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.loan_turns_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
-            as loan_turns_{{ period }},
-        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.poor_group_turns_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
-            as poor_group_turns_{{ period }},
-        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.job_creation_turns_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
-            as job_creation_turns_{{ period }},
-        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.workers_attracted_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
-            as workers_attracted_{{ period }},
-        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.water_sanitation_works_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
-            as water_sanitation_works_{{ period }},
-        {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.net_disbursed_{{ period }}_vnd, 0){% if period == 'qtd' %} end{% endif %}
-            as net_disbursed_{{ period }}_vnd,
-        {%- endfor %}
+        qtd.loan_turns as loan_turns_qtd,
+        qtd.poor_group_turns as poor_group_turns_qtd,
+        qtd.job_creation_turns as job_creation_turns_qtd,
+        qtd.workers_attracted as workers_attracted_qtd,
+        qtd.water_sanitation_works as water_sanitation_works_qtd,
+        qtd.net_disbursed_vnd as net_disbursed_qtd_vnd,
+        ytd.loan_turns as loan_turns_ytd,
+        ytd.poor_group_turns as poor_group_turns_ytd,
+        ytd.job_creation_turns as job_creation_turns_ytd,
+        ytd.workers_attracted as workers_attracted_ytd,
+        ytd.water_sanitation_works as water_sanitation_works_ytd,
+        ytd.net_disbursed_vnd as net_disbursed_ytd_vnd,
         r.reconciliation_campaign_year,
         r.reconciled_customers,
         r.reconciliation_in_scope,
@@ -143,10 +153,10 @@ kpis as (
         on b.as_of_date = h.as_of_date
     left join savings_groups as g
         on b.as_of_date = g.as_of_date
-    left join flows as f
-        on b.as_of_date = f.as_of_date
-    left join qtd_period as q
-        on b.as_of_date = q.as_of_date
+    left join period_flows as qtd
+        on b.as_of_date = qtd.as_of_date and qtd.period = 'qtd'
+    left join period_flows as ytd
+        on b.as_of_date = ytd.as_of_date and ytd.period = 'ytd'
     left join reconciliation as r
         on b.as_of_date = r.as_of_date
 )

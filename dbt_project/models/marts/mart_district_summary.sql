@@ -49,10 +49,10 @@ turns as (
         t.as_of_date,
         c.district_pgd_code,
         {%- for period in ['qtd', 'ytd'] %}
-        {{ sum_bigint("case when t.period = '" ~ period ~ "' then t.net_disbursed else 0 end") }}
-            as disbursed_{{ period }}_vnd,
-        count(case when t.period = '{{ period }}' and t.is_loan_turn then 1 end) as loan_turns_{{ period }}
-        {%- if not loop.last %},{% endif %}
+            {{ sum_bigint("case when t.period = '" ~ period ~ "' then t.net_disbursed else 0 end") }}
+                as disbursed_{{ period }}_vnd,
+            count(case when t.period = '{{ period }}' and t.is_loan_turn then 1 end) as loan_turns_{{ period }}
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref('int_loan_period_disbursements') }} as t
     left join {{ ref('int_communes') }} as c
@@ -79,9 +79,9 @@ select
     coalesce(t.loan_turns_ytd, 0) as loan_turns_ytd,
     {{ safe_ratio('b.overdue_vnd + b.frozen_vnd', 'b.outstanding_vnd') }} as overdue_frozen_ratio
 from report_dates as d
+cross join {{ ref('dim_unit') }} as u
 left join {{ ref('int_reporting_periods') }} as q
     on d.as_of_date = q.as_of_date and q.period = 'qtd'
-cross join {{ ref('dim_unit') }} as u
 left join balances as b
     on d.as_of_date = b.as_of_date and u.pgd_code = b.district_pgd_code
 left join savings_groups as g

@@ -1,7 +1,8 @@
 {#- The briefing by lending program: one row per month-end as_of_date × program (every program
     of the code list), with the measures of mart_briefing_kpis that apply to a program.
     Workers count for programs that carry them (03, 04, 30) and works for program 06, for the
-    loan turns first disbursed in the period. -#}
+    loan turns first disbursed in the period; NULL where they do not apply or the period is
+    incomplete. -#}
 with
 
 report_dates as (
@@ -24,21 +25,49 @@ balances as (
     group by as_of_date, program_code
 ),
 
+turns as (
+    select
+        as_of_date,
+        period,
+        program_code,
+        net_disbursed,
+        case when is_loan_turn then 1 else 0 end as loan_turn,
+        case when is_loan_turn and is_first_disbursed_in_period then workers_attracted else 0 end as workers_counted,
+        case
+            when is_loan_turn and is_first_disbursed_in_period then water_works + sanitation_works
+            else 0
+        end as works_counted
+    from {{ ref('int_loan_period_disbursements') }}
+),
+
 flows as (
     select
         as_of_date,
+        period,
         program_code,
-        {%- for period in ['qtd', 'ytd'] %}
-        {{ sum_bigint("case when period = '" ~ period ~ "' then net_disbursed else 0 end") }}
-            as disbursed_{{ period }}_vnd,
-        count(case when period = '{{ period }}' and is_loan_turn then 1 end) as loan_turns_{{ period }},
-        {{ sum_bigint("case when period = '" ~ period ~ "' and is_loan_turn and is_first_disbursed_in_period then workers_attracted else 0 end") }}
-            as workers_attracted_{{ period }},
-        {{ sum_bigint("case when period = '" ~ period ~ "' and is_loan_turn and is_first_disbursed_in_period then water_works + sanitation_works else 0 end") }}
-            as water_sanitation_works_{{ period }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from {{ ref('int_loan_period_disbursements') }}
-    group by as_of_date, program_code
+        {{ sum_bigint('net_disbursed') }} as disbursed_vnd,
+        {{ sum_bigint('loan_turn') }} as loan_turns,
+        {{ sum_bigint('workers_counted') }} as workers_attracted,
+        {{ sum_bigint('works_counted') }} as water_sanitation_works
+    from turns
+    group by as_of_date, period, program_code
+),
+
+period_flows as (
+    select
+        p.as_of_date,
+        p.period,
+        pr.program_code,
+        case when p.is_complete then coalesce(f.disbursed_vnd, 0) end as disbursed_vnd,
+        case when p.is_complete then coalesce(f.loan_turns, 0) end as loan_turns,
+        case when p.is_complete and pr.counts_workers then coalesce(f.workers_attracted, 0) end
+            as workers_attracted,
+        case when p.is_complete and pr.is_water_sanitation then coalesce(f.water_sanitation_works, 0) end
+            as water_sanitation_works
+    from {{ ref('int_reporting_periods') }} as p
+    cross join {{ ref('dim_program') }} as pr
+    left join flows as f
+        on p.as_of_date = f.as_of_date and p.period = f.period and pr.program_code = f.program_code
 )
 
 select
@@ -53,22 +82,20 @@ select
     coalesce(b.frozen_vnd, 0) as frozen_vnd,
     coalesce(b.households_with_outstanding, 0) as households_with_outstanding,
     coalesce(b.loans_with_outstanding, 0) as loans_with_outstanding,
-    {%- for period in ['qtd', 'ytd'] %}
-    {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.disbursed_{{ period }}_vnd, 0){% if period == 'qtd' %} end{% endif %}
-        as disbursed_{{ period }}_vnd,
-    {% if period == 'qtd' %}case when q.is_complete then {% endif %}coalesce(f.loan_turns_{{ period }}, 0){% if period == 'qtd' %} end{% endif %}
-        as loan_turns_{{ period }},
-    case when p.counts_workers{% if period == 'qtd' %} and q.is_complete{% endif %} then coalesce(f.workers_attracted_{{ period }}, 0) end
-        as workers_attracted_{{ period }},
-    case when p.is_water_sanitation{% if period == 'qtd' %} and q.is_complete{% endif %} then coalesce(f.water_sanitation_works_{{ period }}, 0) end
-        as water_sanitation_works_{{ period }},
-    {%- endfor %}
+    qtd.disbursed_vnd as disbursed_qtd_vnd,
+    qtd.loan_turns as loan_turns_qtd,
+    qtd.workers_attracted as workers_attracted_qtd,
+    qtd.water_sanitation_works as water_sanitation_works_qtd,
+    ytd.disbursed_vnd as disbursed_ytd_vnd,
+    ytd.loan_turns as loan_turns_ytd,
+    ytd.workers_attracted as workers_attracted_ytd,
+    ytd.water_sanitation_works as water_sanitation_works_ytd,
     {{ safe_ratio('b.overdue_vnd + b.frozen_vnd', 'b.outstanding_vnd') }} as overdue_frozen_ratio
 from report_dates as d
-left join {{ ref('int_reporting_periods') }} as q
-    on d.as_of_date = q.as_of_date and q.period = 'qtd'
 cross join {{ ref('dim_program') }} as p
 left join balances as b
     on d.as_of_date = b.as_of_date and p.program_code = b.program_code
-left join flows as f
-    on d.as_of_date = f.as_of_date and p.program_code = f.program_code
+left join period_flows as qtd
+    on d.as_of_date = qtd.as_of_date and p.program_code = qtd.program_code and qtd.period = 'qtd'
+left join period_flows as ytd
+    on d.as_of_date = ytd.as_of_date and p.program_code = ytd.program_code and ytd.period = 'ytd'

@@ -1,8 +1,9 @@
 {#- Identity 1 (contract §4.3, §5.1): the official forms 01.1/BCTD (rows by commune; by district
     for the branch office 0100) and 01.2/BCTD (rows by program) against Mẫu 31 of the same
-    office and month-end, every column (3)-(17), to the đồng; and each form's TỔNG CỘNG row
-    against the sum of its rows. One row per office × month-end × form × row × column, for
-    every form delivered. expected = Mẫu 31 (or Σ rows for the total-row check), actual = the
+    office and month-end, every column (3)-(17), to the đồng; each form's TỔNG CỘNG row
+    against the sum of its rows; and both forms present for every office and month-end with a
+    Mẫu 31 (check_item = form_delivered: a form missing or rejected at ingestion is a break).
+    One row per office × month-end × form × row × column, for every form delivered. expected = Mẫu 31 (or Σ rows for the total-row check), actual = the
     form, difference = actual - expected. A row present on one side only counts as 0 on the
     other (missing_in says which). Differences are reported, never corrected. -#}
 {%- set columns = form_amount_columns() + form_count_columns() -%}
@@ -19,31 +20,31 @@ balances as (
 
 m31_rows as (
     {%- for form_code, row_code in [('01.1', 'row_code_011'), ('01.2', 'program_code')] %}
-    select
-        as_of_date,
-        pgd_code,
-        '{{ form_code }}' as form_code,
-        {{ row_code }} as row_code,
-        {{ sum_bigint('net_disbursed_month') }} as disbursed_month,
-        {{ sum_bigint('net_disbursed_ytd') }} as disbursed_ytd,
-        {{ sum_bigint('repaid_month') }} as repaid_month,
-        {{ sum_bigint('repaid_ytd') }} as repaid_ytd,
-        {{ sum_bigint('written_off_month') }} as written_off_month,
-        {{ sum_bigint('written_off_ytd') }} as written_off_ytd,
-        {{ sum_bigint('outstanding') }} as outstanding,
-        {{ sum_bigint('outstanding_in_term') }} as outstanding_in_term,
-        {{ sum_bigint('outstanding_overdue') }} as outstanding_overdue,
-        {{ sum_bigint('outstanding_frozen') }} as outstanding_frozen,
-        {{ sum_bigint('outstanding_short') }} as outstanding_short,
-        {{ sum_bigint('outstanding_medium') }} as outstanding_medium,
-        {{ sum_bigint('outstanding_long') }} as outstanding_long,
-        count(distinct case when outstanding > 0 then customer_code end) as customers_with_outstanding,
-        count(case when net_disbursed_ytd > 0 then 1 end) as loan_turns_ytd
-    from balances
-    group by as_of_date, pgd_code, {{ row_code }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            as_of_date,
+            pgd_code,
+            '{{ form_code }}' as form_code,
+            {{ row_code }} as row_code,
+            {{ sum_bigint('net_disbursed_month') }} as disbursed_month,
+            {{ sum_bigint('net_disbursed_ytd') }} as disbursed_ytd,
+            {{ sum_bigint('repaid_month') }} as repaid_month,
+            {{ sum_bigint('repaid_ytd') }} as repaid_ytd,
+            {{ sum_bigint('written_off_month') }} as written_off_month,
+            {{ sum_bigint('written_off_ytd') }} as written_off_ytd,
+            {{ sum_bigint('outstanding') }} as outstanding,
+            {{ sum_bigint('outstanding_in_term') }} as outstanding_in_term,
+            {{ sum_bigint('outstanding_overdue') }} as outstanding_overdue,
+            {{ sum_bigint('outstanding_frozen') }} as outstanding_frozen,
+            {{ sum_bigint('outstanding_short') }} as outstanding_short,
+            {{ sum_bigint('outstanding_medium') }} as outstanding_medium,
+            {{ sum_bigint('outstanding_long') }} as outstanding_long,
+            count(distinct case when outstanding > 0 then customer_code end) as customers_with_outstanding,
+            count(case when net_disbursed_ytd > 0 then 1 end) as loan_turns_ytd
+        from balances
+        group by as_of_date, pgd_code, {{ row_code }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -84,8 +85,8 @@ matched as (
             when m.form_code is null then 'm31'
         end as missing_in,
         {%- for marker, raw_column, column in columns %}
-        m.{{ column }} as m31_{{ column }},
-        f.{{ column }} as form_{{ column }}{% if not loop.last %},{% endif %}
+            m.{{ column }} as m31_{{ column }},
+            f.{{ column }} as form_{{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from form_rows as f
     full outer join m31_rows as m
@@ -108,22 +109,22 @@ delivered_matched as (
 
 row_checks as (
     {%- for marker, raw_column, column in columns %}
-    select
-        as_of_date,
-        pgd_code,
-        form_code,
-        'row_vs_m31' as check_item,
-        row_code,
-        row_name,
-        '{{ marker }}' as column_marker,
-        '{{ column }}' as column_name,
-        missing_in,
-        coalesce(m31_{{ column }}, 0) as expected,
-        coalesce(form_{{ column }}, 0) as actual
-    from delivered_matched
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            as_of_date,
+            pgd_code,
+            form_code,
+            'row_vs_m31' as check_item,
+            row_code,
+            row_name,
+            '{{ marker }}' as column_marker,
+            '{{ column }}' as column_name,
+            missing_in,
+            coalesce(m31_{{ column }}, 0) as expected,
+            coalesce(form_{{ column }}, 0) as actual
+        from delivered_matched
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -133,7 +134,7 @@ row_sums as (
         pgd_code,
         form_code,
         {%- for marker, raw_column, column in columns %}
-        {{ sum_bigint(column) }} as {{ column }}{% if not loop.last %},{% endif %}
+            {{ sum_bigint(column) }} as {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from form_rows
     group by as_of_date, pgd_code, form_code
@@ -155,8 +156,8 @@ total_matched as (
             when s.form_code is null then 'rows'
         end as missing_in,
         {%- for marker, raw_column, column in columns %}
-        s.{{ column }} as rows_{{ column }},
-        t.{{ column }} as total_{{ column }}{% if not loop.last %},{% endif %}
+            s.{{ column }} as rows_{{ column }},
+            t.{{ column }} as total_{{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from form_deliveries as d
     left join total_rows as t
@@ -167,29 +168,66 @@ total_matched as (
 
 total_checks as (
     {%- for marker, raw_column, column in columns %}
-    select
-        as_of_date,
-        pgd_code,
-        form_code,
-        'total_row_vs_rows' as check_item,
-        cast(null as {{ dbt.type_string() }}) as row_code,
-        row_name,
-        '{{ marker }}' as column_marker,
-        '{{ column }}' as column_name,
-        missing_in,
-        coalesce(rows_{{ column }}, 0) as expected,
-        coalesce(total_{{ column }}, 0) as actual
-    from total_matched
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            as_of_date,
+            pgd_code,
+            form_code,
+            'total_row_vs_rows' as check_item,
+            cast(null as {{ dbt.type_string() }}) as row_code,
+            row_name,
+            '{{ marker }}' as column_marker,
+            '{{ column }}' as column_name,
+            missing_in,
+            coalesce(rows_{{ column }}, 0) as expected,
+            coalesce(total_{{ column }}, 0) as actual
+        from total_matched
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
+),
+
+-- every form of every office and month-end whose Mẫu 31 was delivered must itself be there
+-- (a form rejected at ingestion shows here instead of silently passing)
+forms as (
+    select '01.1' as form_code
+    union all
+    select '01.2' as form_code
+),
+
+m31_deliveries as (
+    select distinct
+        b.as_of_date,
+        b.pgd_code,
+        f.form_code
+    from balances as b
+    cross join forms as f
+),
+
+delivery_checks as (
+    select
+        m.as_of_date,
+        m.pgd_code,
+        m.form_code,
+        'form_delivered' as check_item,
+        cast(null as {{ dbt.type_string() }}) as row_code,
+        cast(null as {{ dbt.type_string() }}) as row_name,
+        cast(null as {{ dbt.type_string() }}) as column_marker,
+        cast(null as {{ dbt.type_string() }}) as column_name,
+        case when d.form_code is null then 'form' end as missing_in,
+        1 as expected,
+        case when d.form_code is null then 0 else 1 end as actual
+    from m31_deliveries as m
+    left join form_deliveries as d
+        on m.as_of_date = d.as_of_date and m.pgd_code = d.pgd_code and m.form_code = d.form_code
 ),
 
 checks as (
     select * from row_checks
     union all
     select * from total_checks
+    union all
+    select * from delivery_checks
 )
 
 select

@@ -39,8 +39,8 @@ matched as (
             when m.group_code is null then 'm31'
         end as missing_in,
         {%- for register_column, member_column in items %}
-        m.{{ member_column }} as m31_{{ register_column }},
-        r.{{ register_column }} as register_{{ register_column }}{% if not loop.last %},{% endif %}
+            m.{{ member_column }} as m31_{{ register_column }},
+            r.{{ register_column }} as register_{{ register_column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from register as r
     full outer join members as m
@@ -56,20 +56,20 @@ delivered as (
 
 checks as (
     {%- for register_column, member_column in items %}
-    select
-        as_of_date,
-        pgd_code,
-        group_code,
-        commune_code,
-        org_code,
-        '{{ register_column }}' as check_item,
-        missing_in,
-        coalesce(m31_{{ register_column }}, 0) as expected,
-        coalesce(register_{{ register_column }}, 0) as actual
-    from delivered
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            as_of_date,
+            pgd_code,
+            group_code,
+            commune_code,
+            org_code,
+            '{{ register_column }}' as check_item,
+            missing_in,
+            coalesce(m31_{{ register_column }}, 0) as expected,
+            coalesce(register_{{ register_column }}, 0) as actual
+        from delivered
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 

@@ -38,24 +38,24 @@ checks as (
         closing_outstanding as actual
     from rollforward
     {%- for txn_type, journal_column, month_column in journal_items %}
-    union all
-    select
-        as_of_date,
-        previous_as_of_date,
-        pgd_code,
-        loan_code,
-        customer_code,
-        program_code,
-        org_code,
-        '{{ txn_type }}' as check_item,
-        case
-            when not is_in_current_snapshot then 'current_m31'
-            when journal_lines = 0 then 'journal'
-        end as missing_in,
-        {{ journal_column }} as expected,
-        {{ month_column }} as actual
-    from rollforward
-    where {{ journal_column }} <> 0 or {{ month_column }} <> 0
+        union all
+        select
+            as_of_date,
+            previous_as_of_date,
+            pgd_code,
+            loan_code,
+            customer_code,
+            program_code,
+            org_code,
+            '{{ txn_type }}' as check_item,
+            case
+                when not is_in_current_snapshot then 'current_m31'
+                when journal_lines = 0 then 'journal'
+            end as missing_in,
+            {{ journal_column }} as expected,
+            {{ month_column }} as actual
+        from rollforward
+        where {{ journal_column }} <> 0 or {{ month_column }} <> 0
     {%- endfor %}
 )
 

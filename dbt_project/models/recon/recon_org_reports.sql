@@ -118,21 +118,21 @@ checks as (
         ('outstanding', 'outstanding', 5000),
         ('overdue', 'overdue', 5000),
     ] %}
-    select
-        as_of_date,
-        org_code,
-        pgd_code,
-        district_name,
-        is_total_row,
-        '{{ item }}' as check_item,
-        missing_in,
-        coalesce(bank_{{ column }}, 0) as expected,
-        coalesce(org_{{ column }}, 0) as actual,
-        {{ tolerance }} as tolerance
-    from matched
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            as_of_date,
+            org_code,
+            pgd_code,
+            district_name,
+            is_total_row,
+            '{{ item }}' as check_item,
+            missing_in,
+            coalesce(bank_{{ column }}, 0) as expected,
+            coalesce(org_{{ column }}, 0) as actual,
+            {{ tolerance }} as tolerance
+        from matched
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 
