@@ -20,8 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
-import rustpy_xlsxwriter
 import xlsxwriter
+
+try:  # ~8x faster for the big sheets; xlsxwriter (constant memory) is the fallback.
+    import rustpy_xlsxwriter
+except ImportError:  # pragma: no cover - exercised only where the package is missing
+    rustpy_xlsxwriter = None
 
 FIXED_CREATED = dt.datetime(2022, 4, 1, 7, 30, 0)
 BOM = b"\xef\xbb\xbf"
@@ -181,6 +185,9 @@ def write_big_xlsx(
     date_format: str = "dd/mm/yyyy",
 ) -> None:
     """A BCQUERY sheet: empty column A, title lines from row 2, headers at ``header_row``."""
+    if rustpy_xlsxwriter is None:
+        _write_big_xlsx_fallback(path, df, title_lines, header_row)
+        return
     # An all-empty first column with an empty header keeps column A empty.
     df = df.select(pl.lit(None, pl.String).alias(""), pl.all())
     last = df.width - 1
@@ -195,6 +202,34 @@ def write_big_xlsx(
         datetime_format=date_format,
     )
     path.write_bytes(_fix_core_xml(buf.getvalue()))
+
+
+def _write_big_xlsx_fallback(
+    path: Path, df: pl.DataFrame, title_lines: list[str], header_row: int
+) -> None:
+    """Same layout through xlsxwriter's constant-memory mode (slow: ~0.1 M cells/s here)."""
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False},
+    )
+    wb.set_properties({"created": FIXED_CREATED})
+    ws = wb.add_worksheet("BCQUERY")
+    date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})
+    for i, t in enumerate(title_lines):
+        ws.write_string(1 + i, 1, t)
+    ws.write_row(header_row, 1, df.columns)
+    dates = {j for j, dt_ in enumerate(df.dtypes) if dt_ == pl.Date}
+    for r, row in enumerate(df.iter_rows(), start=header_row + 1):
+        for j, v in enumerate(row):
+            if v is None:
+                continue
+            if j in dates:
+                ws.write_datetime(r, 1 + j, dt.datetime(v.year, v.month, v.day), date_fmt)
+            elif isinstance(v, str):
+                ws.write_string(r, 1 + j, v)
+            else:
+                ws.write_number(r, 1 + j, v)
+    wb.close()
 
 
 # ---------------------------------------------------------------------------------------------
