@@ -714,8 +714,10 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
             f = plan.get("control-total-mismatch")
             hit = which == "01.1" and f and f["office"] == office and f["k"] == k
             if hit:
+                # The office's form software totals its rows, so the mistyped row carries
+                # into TỔNG CỘNG: the form is self-consistent and only differs from M31.
                 form = form.with_columns(
-                    pl.when(pl.col("row_name") == f["row_name"])
+                    pl.when(pl.col("row_name").is_in([f["row_name"], "TỔNG CỘNG"]))
                     .then(pl.col("c5") + f["delta_vnd"])
                     .otherwise(pl.col("c5"))
                     .alias("c5")
