@@ -24,6 +24,7 @@ from .model import Rejection
 from .parse import ParsedFile
 
 SCHEMA = "raw"
+DUCKDB_CONFIG = {"threads": 1, "memory_limit": "1GB"}
 SQL_TYPES = {
     "code": "VARCHAR",
     "text": "VARCHAR",
@@ -70,7 +71,9 @@ class Warehouse:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path))
+        # One DuckDB thread: the parse workers have the cores; a memory limit keeps DuckDB's
+        # buffer cache (not the data: it spills and evicts) from growing with the warehouse.
+        self.con = duckdb.connect(str(self.path), config=DUCKDB_CONFIG)
         self._loads: dict[tuple[str, str, date], LoadRecord] | None = None
         self.staged: list[ParsedFile] = []
         self.staged_rows = 0
@@ -131,6 +134,8 @@ class Warehouse:
             self._insert(table, [p.table for p in group], loaded_at)
         self.failed_on = None
         self._write_loads(items, loaded_at)
+        for p in items:  # the rows are in DuckDB now: keep only what the commit reports
+            p.row_count, p.table = p.rows, None
         self.staged.extend(items)
         self.staged_rows += sum(p.rows for p in items)
 

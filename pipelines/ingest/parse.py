@@ -119,13 +119,16 @@ class ParsedFile:
     communes: list[tuple[str, str]] | None = None  # M31: distinct (commune_code, name)
     needs_commune_codes: bool = False  # 01.1 of a district office
     seconds: float = 0.0
+    row_count: int | None = None  # kept once the table is handed to the warehouse
 
     @property
     def ok(self) -> bool:
-        return self.table is not None and not self.problems
+        return (self.table is not None or self.row_count is not None) and not self.problems
 
     @property
     def rows(self) -> int:
+        if self.row_count is not None:
+            return self.row_count
         return 0 if self.table is None else self.table.num_rows
 
     def reject(self, problems: list[Problem], total: int | None = None) -> None:

@@ -20,7 +20,7 @@ from .worker import chunk, parse_chunk, run_ordered
 
 Progress = Callable[[str], None]
 # Rows staged in one load transaction before it is committed (see Warehouse.stage).
-COMMIT_ROWS = 500_000
+COMMIT_ROWS = 250_000
 
 
 def display_root(raw_dir: Path) -> str:
