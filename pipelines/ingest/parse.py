@@ -120,10 +120,12 @@ class ParsedFile:
     needs_commune_codes: bool = False  # 01.1 of a district office
     seconds: float = 0.0
     row_count: int | None = None  # kept once the table is handed to the warehouse
+    spill: str | None = None  # Arrow IPC file holding the table on its way to the parent
 
     @property
     def ok(self) -> bool:
-        return (self.table is not None or self.row_count is not None) and not self.problems
+        held = self.table is not None or self.spill is not None or self.row_count is not None
+        return held and not self.problems
 
     @property
     def rows(self) -> int:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 from pipelines.contract.codes import BRANCH_OFFICE
@@ -16,7 +17,7 @@ from .loader import Warehouse, write_quarantine
 from .model import Delivery, DeliveryResult, IngestResult, Rejection
 from .names import NameIndex
 from .parse import FileContext, ParsedFile, resolve_communes
-from .worker import chunk, parse_chunk, run_ordered
+from .worker import chunk, drop_spill, parse_chunk, run_ordered, spill_directory, unspill
 
 Progress = Callable[[str], None]
 # Rows staged in one load transaction before it is committed (see Warehouse.stage).
@@ -134,15 +135,19 @@ class _Run:
             )
             self.results, self.remaining, self.emitted = results, remaining, 0
             chunks = chunk(tasks, lambda t: t[1].size)
-            for parsed_chunk, ids in zip(
-                run_ordered(parse_chunk, ([c for _, c in ch] for ch in chunks), self.workers),
-                ([i for i, _ in ch] for ch in chunks),
-                strict=True,
-            ):
-                self._handle(parsed_chunk, ids)
-                if wh.staged_rows >= COMMIT_ROWS:
-                    self._commit()
-                self._emit()
+            with spill_directory(self.wh_path.parent) as spill:
+                task = partial(parse_chunk, spill_dir=str(spill) if self.workers > 1 else None)
+                for parsed_chunk, ids in zip(
+                    run_ordered(task, ([c for _, c in ch] for ch in chunks), self.workers),
+                    ([i for i, _ in ch] for ch in chunks),
+                    strict=True,
+                ):
+                    self._handle([unspill(p) for p in parsed_chunk], ids)
+                    for p in parsed_chunk:
+                        drop_spill(p)
+                    if wh.staged_rows >= COMMIT_ROWS:
+                        self._commit()
+                    self._emit()
             self._commit()
             self._emit(final=True)
             self._record_rejections()

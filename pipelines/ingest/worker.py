@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
+
+import pyarrow as pa
 
 from .parse import FileContext, ParsedFile, parse_files
 
@@ -39,9 +45,48 @@ def chunk(items: Sequence[T], size_of: Callable[[T], int]) -> list[list[T]]:
     return chunks
 
 
-def parse_chunk(contexts: list[FileContext]) -> list[ParsedFile]:
-    """Worker task: read, parse and validate a chunk of files."""
-    return parse_files(contexts)
+def parse_chunk(contexts: list[FileContext], spill_dir: str | None = None) -> list[ParsedFile]:
+    """Worker task: read, parse and validate a chunk of files.
+
+    With ``spill_dir`` (process pool), each table is written there as an Arrow IPC file and
+    only its path travels back: the parent memory-maps it instead of unpickling a copy that
+    went through a pipe."""
+    outs = parse_files(contexts)
+    if spill_dir:
+        for p in outs:
+            if p.table is not None and p.ok:
+                path = Path(spill_dir) / f"{uuid.uuid4().hex}.arrow"
+                with pa.OSFile(str(path), "wb") as sink:
+                    with pa.ipc.new_file(sink, p.table.schema) as writer:
+                        writer.write_table(p.table)
+                p.row_count, p.table, p.spill = p.table.num_rows, None, str(path)
+    return outs
+
+
+def unspill(p: ParsedFile) -> ParsedFile:
+    """Map a spilled table back (zero-copy) in the parent."""
+    if p.spill is not None and p.table is None:
+        p.table = pa.ipc.open_file(pa.memory_map(p.spill, "r")).read_all()
+        p.row_count = None
+    return p
+
+
+def drop_spill(p: ParsedFile) -> None:
+    if p.spill is not None:
+        Path(p.spill).unlink(missing_ok=True)
+        p.spill = None
+
+
+@contextmanager
+def spill_directory(near: Path):
+    """A private directory for spilled tables: in /dev/shm when there is one."""
+    shm = Path("/dev/shm")
+    base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(near)
+    path = Path(tempfile.mkdtemp(prefix="nhcs-ingest-", dir=base))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @contextmanager
