@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
@@ -135,8 +136,9 @@ class _Run:
             )
             self.results, self.remaining, self.emitted = results, remaining, 0
             chunks = chunk(tasks, lambda t: t[1].size)
-            with spill_directory(self.wh_path.parent) as spill:
-                task = partial(parse_chunk, spill_dir=str(spill) if self.workers > 1 else None)
+            pooled = self.workers > 1
+            with spill_directory(self.wh_path.parent) if pooled else nullcontext() as spill:
+                task = partial(parse_chunk, spill_dir=str(spill) if pooled else None)
                 for parsed_chunk, ids in zip(
                     run_ordered(task, ([c for _, c in ch] for ch in chunks), self.workers),
                     ([i for i, _ in ch] for ch in chunks),
