@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -125,11 +126,13 @@ def dagster_home() -> Path:
 
 
 def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
-    """Run the main Dagster job in process over every delivered data date, or over ``dates``
-    (one ranged run: the same job definition the schedule and the sensor launch)."""
+    """Run the night's two jobs in process, as the schedule and the sensors do: the ingest job
+    over every delivered data date (or ``dates``) as one ranged run, then the build job.
+    Returns the results of the runs made (the build is skipped when the ingest run failed)."""
     from dagster import DagsterInstance
 
-    from .definitions import MAIN_JOB, defs
+    from .definitions import BUILD_JOB, INGEST_JOB, defs
+    from .defs.automation import build_request
     from .defs.partitions import DAILY
     from .deliveries import delivered_dates
     from .warehouse_lock import warehouse_lock
@@ -144,16 +147,27 @@ def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
         "dagster/asset_partition_range_end": keys[-1],
         "nhcs/trigger": "cli",
     }
-    progress(f"running {MAIN_JOB} for data dates {keys[0]} .. {keys[-1]}")
-    with warehouse_lock(settings.warehouse, progress=progress):
-        if instance is not None:
-            return defs.resolve_job_def(MAIN_JOB).execute_in_process(
-                instance=instance, tags=tags, raise_on_error=False
+    progress(f"{INGEST_JOB}: data dates {keys[0]} .. {keys[-1]}")
+    results = []
+    with (
+        warehouse_lock(settings.warehouse, progress=progress),
+        DagsterInstance.get() if instance is None else nullcontext(instance) as inst,
+    ):
+        ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+            instance=inst, tags=tags, raise_on_error=False
+        )
+        results.append(ingest)
+        if ingest.success:
+            progress(f"{BUILD_JOB}: models, checks, briefing, publication")
+            request = build_request(ingest.run_id, tags)
+            results.append(
+                defs.resolve_job_def(BUILD_JOB).execute_in_process(
+                    instance=inst,
+                    tags={**request.tags, "nhcs/trigger": "cli"},
+                    raise_on_error=False,
+                )
             )
-        with DagsterInstance.get() as inst:
-            return defs.resolve_job_def(MAIN_JOB).execute_in_process(
-                instance=inst, tags=tags, raise_on_error=False
-            )
+    return results
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -172,21 +186,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         NHCS_REPORTS_DIR=str(s.reports_dir),
     )
     s.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
-        prepare_dbt_manifest()
+    # Always re-parse (partial parsing makes it cheap): a manifest older than the models makes
+    # dagster-dbt fail mid-run on nodes it does not know.
+    prepare_dbt_manifest()
     dagster_home()
     started = time.monotonic()
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None
-    result = run_main_job(s, dates=dates)
+    results = run_main_job(s, dates=dates)
     elapsed = time.monotonic() - started
-    if not result.success:
-        for event in result.all_events:
-            if event.is_failure:
-                print(f"FAILED {event.step_key}: {event.message}", file=sys.stderr)
-        _progress(f"run failed after {elapsed:.0f}s (run id {result.run_id})")
+    failed = [r for r in results if not r.success]
+    if failed or len(results) < 2:
+        for result in failed:
+            for event in result.all_events:
+                if event.is_failure:
+                    print(f"FAILED {event.step_key}: {event.message}", file=sys.stderr)
+        _progress(f"run failed after {elapsed:.0f}s (run ids {[r.run_id for r in results]})")
         return EXIT_FAILED
-    rejected = _rejected_files(result)
-    _progress(f"run succeeded in {elapsed:.0f}s (run id {result.run_id})")
+    rejected = _rejected_files(results[0])
+    _progress(f"run succeeded in {elapsed:.0f}s (run ids {[r.run_id for r in results]})")
     if rejected:
         print(
             f"{rejected} delivered file(s) were rejected and not loaded: see raw._rejections "
@@ -324,7 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument("--all", action="store_true", help="every complete delivery (default)")
     i.set_defaults(func=cmd_ingest)
 
-    r = sub.add_parser("run", help="run the whole pipeline (the Dagster main job, in process)")
+    r = sub.add_parser(
+        "run", help="run the whole pipeline (the Dagster ingest and build jobs, in process)"
+    )
     r.add_argument("--raw")
     r.add_argument("--warehouse")
     r.add_argument("--reports")

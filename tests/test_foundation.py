@@ -35,12 +35,21 @@ def test_dbt_parse_writes_a_manifest(dbt_manifest):
 
 
 def test_definitions_load_with_ingest_and_dbt_assets(dbt_manifest):
-    from pipelines.definitions import MAIN_JOB, defs
+    from pipelines.definitions import BUILD_JOB, INGEST_JOB, defs
 
     keys = defs.resolve_asset_graph().get_all_asset_keys()
     for spec in REPORTS:
         assert AssetKey(["raw", spec.table]) in keys
-    assert defs.resolve_job_def(MAIN_JOB) is not None
+    ingest = defs.resolve_job_def(INGEST_JOB)
+    build = defs.resolve_job_def(BUILD_JOB)
+    # Only the ingest job is partitioned; everything else is in the build job.
+    assert ingest.partitions_def is not None and build.partitions_def is None
+    ingest_keys = set(ingest.asset_layer.executable_asset_keys)
+    build_keys = set(build.asset_layer.executable_asset_keys)
+    assert ingest_keys == {AssetKey(["raw", spec.table]) for spec in REPORTS}
+    assert not ingest_keys & build_keys
+    assert AssetKey(["marts", "mart_briefing_kpis"]) in build_keys
+    assert AssetKey(["briefing_report"]) in build_keys
 
 
 def test_translator_maps_dbt_sources_to_ingest_asset_keys(dbt_manifest):

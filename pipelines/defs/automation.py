@@ -3,35 +3,38 @@
 import json
 
 from dagster import (
+    DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
     build_schedule_from_partitioned_job,
+    run_status_sensor,
     sensor,
 )
 
 from ..deliveries import day_signatures
 from ..settings import load_settings
-from .jobs import main_job
+from .jobs import build_job, ingest_job
 from .partitions import DAILY
 
 # 02:00 Hanoi time, for the previous day's partition (the last complete day).
 nightly_schedule = build_schedule_from_partitioned_job(
-    main_job,
+    ingest_job,
     name="nightly_main",
     hour_of_day=2,
     minute_of_hour=0,
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Every night at 02:00 (Asia/Ho_Chi_Minh): ingest yesterday's deliveries, "
-    "rebuild the warehouse, check, report and publish.",
+    description="Every night at 02:00 (Asia/Ho_Chi_Minh): ingest yesterday's deliveries; "
+    "the build (models, checks, report, publish) follows via build_after_ingest.",
 )
 
 
 @sensor(
-    job=main_job,
+    job=ingest_job,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
     description="Requests a run for a data date when one of its delivery folders becomes "
@@ -67,3 +70,29 @@ def evaluate_deliveries(cursor: str | None, raw_dir, log=None) -> SensorResult |
     if not requests:
         return SkipReason("no new or re-delivered folders")
     return SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+
+
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_job],
+    request_job=build_job,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="After every successful ingest run, rebuild the warehouse downstream of raw "
+    "(dbt models and tests, checks, briefing, publication).",
+)
+def build_after_ingest(context: RunStatusSensorContext):
+    return build_request(context.dagster_run.run_id, context.dagster_run.tags)
+
+
+def build_request(ingest_run_id: str, ingest_tags: dict) -> RunRequest:
+    """The build run that follows an ingest run (one per ingest run: its id is the run key).
+    The ingested dates are carried as plain tags: the build itself is not partitioned."""
+    dates = ingest_tags.get("dagster/partition") or "..".join(
+        ingest_tags[k]
+        for k in ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+        if k in ingest_tags
+    )
+    return RunRequest(
+        run_key=f"build-after-{ingest_run_id}",
+        tags={"nhcs/after-ingest-run": ingest_run_id, "nhcs/ingested-dates": dates or "?"},
+    )

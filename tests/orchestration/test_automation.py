@@ -82,3 +82,22 @@ def test_nightly_schedule_targets_the_previous_day_at_2am_hanoi():
         data = nightly_schedule.evaluate_tick(ctx)
     (req,) = data.run_requests
     assert req.partition_key == "2022-01-31"
+
+
+def test_a_successful_ingest_run_requests_one_build_run():
+    from pipelines.defs.automation import build_after_ingest, build_request
+    from pipelines.defs.jobs import BUILD_JOB, INGEST_JOB
+
+    assert [j.name for j in build_after_ingest.monitored_jobs] == [INGEST_JOB]
+    assert build_after_ingest.job_name == BUILD_JOB
+    tags = {
+        "dagster/asset_partition_range_start": "2022-01-01",
+        "dagster/asset_partition_range_end": "2022-01-31",
+    }
+    req = build_request("abc123", tags)
+    assert req.run_key == "build-after-abc123"  # re-evaluation cannot start a second build
+    assert req.tags["nhcs/ingested-dates"] == "2022-01-01..2022-01-31"
+    assert (
+        build_request("d1", {"dagster/partition": "2022-02-01"}).tags["nhcs/ingested-dates"]
+        == "2022-02-01"
+    )
