@@ -88,7 +88,7 @@ def test_a_successful_ingest_run_requests_one_build_run():
     from pipelines.defs.automation import build_after_ingest, build_request
     from pipelines.defs.jobs import BUILD_JOB, INGEST_JOB
 
-    assert [j.name for j in build_after_ingest.monitored_jobs] == [INGEST_JOB]
+    assert [j.name for j in build_after_ingest._monitored_jobs] == [INGEST_JOB]  # noqa: SLF001
     assert build_after_ingest.job_name == BUILD_JOB
     tags = {
         "dagster/asset_partition_range_start": "2022-01-01",
