@@ -168,6 +168,24 @@ def csv_cells(data: bytes, separator: str, skip_lines: int = 0) -> pl.DataFrame:
     )
 
 
+def _first_ragged_line(text: str, sep: str, header_line: int) -> int | None:
+    """The line where the first record with more fields than the header starts (polars only
+    says that one exists), so the rejection can name the row."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    width, start = None, 1
+    try:
+        for i, record in enumerate(reader):
+            if i >= header_line:
+                if width is None:
+                    width = len(record)
+                elif len(record) > width:
+                    return start
+            start = reader.line_num + 1
+    except csv.Error:
+        return start
+    return None
+
+
 def _read_csv(data: bytes, spec: ReportSpec) -> Grid:
     try:
         text = data.decode("utf-8")
@@ -218,6 +236,7 @@ def _read_csv(data: bytes, spec: ReportSpec) -> Grid:
         raise file_problem(
             "well-formed CSV with the header's number of fields",
             f"is not well-formed CSV: {' '.join(str(exc).split())[:200]}",
+            row=_first_ragged_line(text, sep, header_line),
         ) from None
     if df.height == 0:
         raise file_problem("a header line", "is empty (no header line)")
