@@ -143,7 +143,15 @@ class Warehouse:
         """Commit the open load transaction; returns the files it loaded."""
         done, self.staged, self.staged_rows = self.staged, [], 0
         if self.in_transaction:
-            self.con.execute("COMMIT")
+            try:
+                self.con.execute("COMMIT")
+            except Exception:
+                # A failed COMMIT (disk full writing the WAL, ...) has already aborted the
+                # transaction in DuckDB: a ROLLBACK now would fail and hide the real error, and
+                # the staged files must be handed back to rollback() as not loaded.
+                self.staged, self.staged_rows = done, sum(p.rows for p in done)
+                self.in_transaction = False
+                raise
             self.in_transaction = False
         known = self.loads()
         for p in done:
