@@ -138,6 +138,7 @@ def publish(warehouse: Path, target: Path) -> Path:
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
+    _remove_orphans(target)
     try:
         with warehouse_lock(warehouse):
             copied = build_copy(warehouse, tmp)
@@ -153,6 +154,27 @@ def publish(warehouse: Path, target: Path) -> Path:
         tmp.unlink(missing_ok=True)
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return target
+
+
+def _remove_orphans(target: Path) -> None:
+    """Delete the files aside (``<name>.tmp-<pid>``) that a killed publication left behind: a
+    half-built copy is never used, but it would fill the disk night after night. Files of a
+    publication still running (its process alive) are left alone."""
+    for name in (target.name, PREVIOUS_NAME):
+        for path in target.parent.glob(f"{name}.tmp-*"):
+            pid = path.name.rsplit(".tmp-", 1)[1].split(".", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _keep_previous(target: Path) -> None:
