@@ -38,9 +38,12 @@ run: setup
 	$(BIN)/nhcs demo --if-empty
 	$(BIN)/nhcs run
 
+# dbt compile/docs need a DuckDB file to open: a scratch one, never the working warehouse.
+DBT_SCRATCH := $(CURDIR)/$(VENV)/dbt-scratch.duckdb
+
 test: setup lint
-	$(DBT) compile $(DBT_ARGS) --quiet
-	$(DBT) docs generate $(DBT_ARGS) --quiet --empty-catalog
+	NHCS_WAREHOUSE=$(DBT_SCRATCH) $(DBT) compile $(DBT_ARGS) --quiet
+	NHCS_WAREHOUSE=$(DBT_SCRATCH) $(DBT) docs generate $(DBT_ARGS) --quiet --empty-catalog
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
