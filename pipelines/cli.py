@@ -63,7 +63,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     s = load_settings(raw_dir=args.raw, warehouse=args.warehouse)
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None
-    result = ingest(s.raw_dir, s.warehouse, dates=dates, progress=_progress)
+    from .warehouse_lock import warehouse_lock
+
+    with warehouse_lock(s.warehouse, progress=_progress):
+        result = ingest(s.raw_dir, s.warehouse, dates=dates, progress=_progress)
     for line in result.summary_lines():
         print(line)
     for r in result.rejections:

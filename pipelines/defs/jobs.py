@@ -7,6 +7,7 @@ on the sqlite instance). Ingest is the only partitioned step; the build reads wh
 
 from dagster import AssetSelection, define_asset_job
 
+from .freshness import FRESHNESS_CHECKS
 from .partitions import DAILY
 
 INGEST_JOB = "nhcs_ingest"
@@ -15,10 +16,12 @@ BUILD_JOB = "nhcs_build"
 WRITER_TAG = "nhcs/writes-warehouse"
 
 RAW = AssetSelection.groups("raw")
+# Freshness checks are evaluated by their own sensor, on the clock, not inside a run.
+FRESHNESS = AssetSelection.checks(*FRESHNESS_CHECKS)
 
 ingest_job = define_asset_job(
     INGEST_JOB,
-    selection=RAW,
+    selection=RAW - FRESHNESS,
     partitions_def=DAILY,
     tags={WRITER_TAG: "true"},
     description="Ingest the complete deliveries of a data date (or a range of dates, as one "
@@ -27,7 +30,7 @@ ingest_job = define_asset_job(
 
 build_job = define_asset_job(
     BUILD_JOB,
-    selection=AssetSelection.all() - RAW,
+    selection=AssetSelection.all() - RAW - FRESHNESS,
     tags={WRITER_TAG: "true"},
     description="Rebuild the dbt project (models and tests) from raw.*, run the reconciliation "
     "checks, and, when the blocking checks pass, write the briefing and publish analytics.duckdb.",
