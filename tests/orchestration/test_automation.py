@@ -71,6 +71,16 @@ def test_underscore_folders_and_non_dates_are_ignored(tmp_path):
     assert isinstance(evaluate_deliveries(None, tmp_path), SkipReason)
 
 
+def test_several_new_days_are_one_ranged_run(tmp_path):
+    for day in ("2022-01-03", "2022-01-04", "2022-01-31"):
+        _folder(tmp_path, day, "0101")
+    (req,) = _requests(evaluate_deliveries(None, tmp_path))
+    assert req.partition_key is None
+    assert req.tags["dagster/asset_partition_range_start"] == "2022-01-03"
+    assert req.tags["dagster/asset_partition_range_end"] == "2022-01-31"
+    assert req.tags["nhcs/delivered-dates"] == "2022-01-03,2022-01-04,2022-01-31"
+
+
 def test_nightly_schedule_targets_the_previous_day_at_2am_hanoi():
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     assert nightly_schedule.cron_schedule == "0 2 * * *"
