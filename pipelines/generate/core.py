@@ -207,7 +207,8 @@ def generate(
         # Spawned, not forked: polars' thread pool does not survive fork. At most
         # ``workers + 1`` packages are alive at once, which bounds the memory.
         ctx = mp.get_context("spawn")
-        with ctx.Pool(workers) as pool:
+        pool = ctx.Pool(workers)
+        try:
             pending = []
             queue = list(offices)
             while queue or pending:
@@ -221,6 +222,14 @@ def generate(
                 res = done.get()
                 results.append(res)
                 say(f"office {res['office']} written ({res['files']} files)")
+        except BaseException:
+            pool.terminate()
+            raise
+        # A graceful shutdown, not Pool.__exit__'s terminate(): terminate() signals SIGTERM
+        # and then joins, which hangs forever where SIGTERM is ignored (a parent that set
+        # SIG_IGN passes it on to its children; seen under pytest-xdist).
+        pool.close()
+        pool.join()
     else:
         for o in offices:
             results.append(_write_office(package(o)))
