@@ -35,7 +35,7 @@ dbt-prepare: $(STAMP)
 	@$(BIN)/nhcs dbt-prepare
 
 run: setup
-	$(BIN)/nhcs demo --if-empty
+	$(BIN)/nhcs generate --if-empty
 	$(BIN)/nhcs run
 
 # dbt compile/docs need a DuckDB file to open: a scratch one, never the working warehouse.
