@@ -74,3 +74,15 @@ def test_translator_groups_models_by_layer():
     assert TRANSLATOR.get_group_name(props) == "marts"
     stg = {"resource_type": "model", "name": "stg_a", "fqn": ["nhcs", "staging", "branch", "stg_a"]}
     assert TRANSLATOR.get_group_name(stg) == "staging"
+
+
+def test_every_nhcs_subcommand_the_makefile_calls_exists():
+    import re
+
+    from pipelines.settings import PROJECT_ROOT
+
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    called = set(re.findall(r"nhcs (\w[\w-]*)", makefile))
+    choices = build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    assert called, "the Makefile calls no nhcs subcommand"
+    assert called <= set(choices), called - set(choices)
