@@ -405,6 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def subcommands() -> set[str]:
+    """The names of the ``nhcs`` subcommands."""
+    return set(build_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return args.func(args)

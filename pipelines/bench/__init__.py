@@ -206,10 +206,9 @@ def _raw_rows(wh: Path) -> int | None:
 
 
 def _has_subcommand(name: str) -> bool:
-    from ..cli import build_parser
+    from ..cli import subcommands
 
-    sub = build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
-    return name in sub
+    return name in subcommands()
 
 
 def machine() -> dict:
