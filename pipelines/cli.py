@@ -59,14 +59,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from .engines import lake_dir_for_ingest
     from .ingest import ingest
+    from .warehouse_lock import warehouse_lock
 
     s = load_settings(raw_dir=args.raw, warehouse=args.warehouse)
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None
-    from .warehouse_lock import warehouse_lock
-
+    lake = s.lake_dir if args.lake else lake_dir_for_ingest(s)
     with warehouse_lock(s.warehouse, progress=_progress):
-        result = ingest(s.raw_dir, s.warehouse, dates=dates, progress=_progress)
+        result = ingest(s.raw_dir, s.warehouse, dates=dates, progress=_progress, lake_dir=lake)
     for line in result.summary_lines():
         print(line)
     for r in result.rejections:
@@ -174,7 +175,9 @@ def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    s = load_settings(raw_dir=args.raw, warehouse=args.warehouse, reports_dir=args.reports)
+    s = load_settings(
+        raw_dir=args.raw, warehouse=args.warehouse, reports_dir=args.reports, engine=args.engine
+    )
     if not _has_deliveries(s.raw_dir):
         print(
             f"No deliveries under {s.raw_dir}. Drop real deliveries there (see README) or run "
@@ -187,6 +190,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         NHCS_RAW_DIR=str(s.raw_dir),
         NHCS_WAREHOUSE=str(s.warehouse),
         NHCS_REPORTS_DIR=str(s.reports_dir),
+        NHCS_ENGINE=s.engine,
     )
     s.warehouse.parent.mkdir(parents=True, exist_ok=True)
     # Always re-parse (partial parsing makes it cheap): a manifest older than the models makes
@@ -342,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--date", action="append", metavar="YYYY-MM-DD", help="only this data date (repeatable)"
     )
     grp.add_argument("--all", action="store_true", help="every complete delivery (default)")
+    i.add_argument(
+        "--lake",
+        action="store_true",
+        help="also mirror the raw tables as partitioned Parquet into $NHCS_LAKE_DIR "
+        "(default: lake/ beside the warehouse); on by default with NHCS_ENGINE=spark",
+    )
     i.set_defaults(func=cmd_ingest)
 
     r = sub.add_parser(
@@ -356,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="only these data dates (a range from the first to the last); "
         "default: every delivered date",
+    )
+    r.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        help="which engine builds the dbt models (default: $NHCS_ENGINE or duckdb); spark "
+        "reads the Parquet lake and is copied back into the warehouse (docs/scale-out.md)",
     )
     r.set_defaults(func=cmd_run)
 

@@ -1,7 +1,10 @@
 """Paths of a run, from options or the environment, with the project's defaults.
 
 ``NHCS_RAW_DIR`` (default ``data/raw``), ``NHCS_WAREHOUSE`` (default
-``data/warehouse/warehouse.duckdb``), ``NHCS_REPORTS_DIR`` (default ``data/reports``).
+``data/warehouse/warehouse.duckdb``), ``NHCS_REPORTS_DIR`` (default ``data/reports``),
+``NHCS_ENGINE`` (``duckdb``, the default, or ``spark``: which engine builds the dbt models),
+``NHCS_LAKE_DIR`` / ``NHCS_SPARK_DIR`` (the Parquet lake and Spark's catalog and tables; default
+``lake/`` and ``spark/`` beside the warehouse file).
 Relative defaults are resolved against the project root (the folder holding ``pyproject.toml``),
 so the CLI, Dagster and dbt agree whatever the working directory.
 """
@@ -22,11 +25,27 @@ def _path(env: str, default: str) -> Path:
     return p if p.is_absolute() else (Path.cwd() / p).resolve()
 
 
+ENGINES = ("duckdb", "spark")
+
+
 @dataclass(frozen=True)
 class Settings:
     raw_dir: Path
     warehouse: Path
     reports_dir: Path
+    engine: str = "duckdb"
+    lake_dir_override: Path | None = None
+    spark_dir_override: Path | None = None
+
+    @property
+    def lake_dir(self) -> Path:
+        """The raw layer as partitioned Parquet (pipelines.ingest.lake), read by Spark."""
+        return self.lake_dir_override or self.warehouse.parent / "lake"
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's metastore, warehouse and model tables (docs/scale-out.md)."""
+        return self.spark_dir_override or self.warehouse.parent / "spark"
 
     @property
     def analytics_db(self) -> Path:
@@ -42,8 +61,13 @@ def load_settings(
     raw_dir: str | Path | None = None,
     warehouse: str | Path | None = None,
     reports_dir: str | Path | None = None,
+    engine: str | None = None,
 ) -> Settings:
     """Settings from explicit values, else the environment, else the defaults."""
+    engine = engine or os.environ.get("NHCS_ENGINE") or "duckdb"
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r} (NHCS_ENGINE): expected one of {ENGINES}")
+    lake, spark = os.environ.get("NHCS_LAKE_DIR"), os.environ.get("NHCS_SPARK_DIR")
     return Settings(
         raw_dir=Path(raw_dir).resolve() if raw_dir else _path("NHCS_RAW_DIR", "data/raw"),
         warehouse=Path(warehouse).resolve()
@@ -52,4 +76,7 @@ def load_settings(
         reports_dir=Path(reports_dir).resolve()
         if reports_dir
         else _path("NHCS_REPORTS_DIR", "data/reports"),
+        engine=engine,
+        lake_dir_override=Path(lake).resolve() if lake else None,
+        spark_dir_override=Path(spark).resolve() if spark else None,
     )

@@ -2,7 +2,6 @@
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
@@ -14,6 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from ..engines import dbt_env, dbt_target, mirror_spark_tables
 from ..settings import DBT_PROJECT_DIR
 from ..warehouse_lock import warehouse_lock
 from .resources import NhcsPaths
@@ -68,9 +68,15 @@ def build_dbt_assets():
         name="nhcs_dbt_models",
     )
     def nhcs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: NhcsPaths):
-        # dbt runs as a subprocess and reads the warehouse path from the environment.
-        os.environ["NHCS_WAREHOUSE"] = paths.warehouse
-        with warehouse_lock(Path(paths.warehouse), progress=context.log.info):
-            yield from dbt.cli(["build"], context=context).stream()
+        settings = paths.settings()
+        # dbt runs as a subprocess and reads its paths from the environment.
+        os.environ.update(dbt_env(settings))
+        target = dbt_target(settings)
+        if target != "duckdb":
+            context.log.info(f"building the dbt models on {target} (docs/scale-out.md)")
+        with warehouse_lock(settings.warehouse, progress=context.log.info):
+            yield from dbt.cli(["build", "--target", target], context=context).stream()
+            if settings.engine == "spark":
+                mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)
 
     return nhcs_dbt_models

@@ -17,6 +17,7 @@ from dagster import (
 
 from ..contract.naming import FileNameError, parse_file_name
 from ..contract.reports import REPORTS
+from ..engines import lake_dir_for_ingest
 from ..warehouse_lock import warehouse_lock
 from .partitions import DAILY
 from .resources import NhcsPaths
@@ -56,11 +57,18 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
     context.log.info(f"ingesting data dates {dates[0]} .. {dates[-1]} ({len(dates)} days)")
     # Progress goes to the process log, not the event log: one Dagster event per delivery
     # folder costs more than parsing the folder at nightly volumes.
-    with warehouse_lock(Path(paths.warehouse), progress=context.log.info):
+    settings = paths.settings()
+    with warehouse_lock(settings.warehouse, progress=context.log.info):
         result = ingest(
-            Path(paths.raw_dir), Path(paths.warehouse), dates=dates, progress=_process_log.debug
+            settings.raw_dir,
+            settings.warehouse,
+            dates=dates,
+            progress=_process_log.debug,
+            lake_dir=lake_dir_for_ingest(settings),
         )
     context.log.info("\n".join(result.summary_lines()))
+    if result.lake is not None:
+        context.log.info(result.lake.line())
     if result.rejections:
         context.log.warning(
             f"{len(result.rejections)} rejection(s):\n"

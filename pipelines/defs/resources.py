@@ -12,21 +12,26 @@ from ..settings import DBT_PROJECT_DIR, Settings, load_settings
 
 
 class NhcsPaths(ConfigurableResource):
-    """The run's folders and warehouse file (defaults: NHCS_* environment, then data/...)."""
+    """The run's folders, warehouse file and dbt engine (defaults: NHCS_* environment, then
+    data/... and duckdb). ``engine: spark`` builds the models on Spark (docs/scale-out.md)."""
 
     raw_dir: str
     warehouse: str
     reports_dir: str
+    engine: str = "duckdb"
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> NhcsPaths:
         s = settings or load_settings()
         return cls(
-            raw_dir=str(s.raw_dir), warehouse=str(s.warehouse), reports_dir=str(s.reports_dir)
+            raw_dir=str(s.raw_dir),
+            warehouse=str(s.warehouse),
+            reports_dir=str(s.reports_dir),
+            engine=s.engine,
         )
 
     def settings(self) -> Settings:
-        return load_settings(self.raw_dir, self.warehouse, self.reports_dir)
+        return load_settings(self.raw_dir, self.warehouse, self.reports_dir, self.engine)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.contract.reports import ReportSpec
+
+if TYPE_CHECKING:
+    from .lake import LakeSync
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class IngestResult:
     notes: list[Note] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    lake: LakeSync | None = None  # set when the run also synced the Parquet lake
 
     @property
     def ok(self) -> bool:
@@ -157,6 +162,8 @@ class IngestResult:
             lines.append(
                 "raw tables: " + ", ".join(f"{t} {n:,}" for t, n in self.table_rows.items())
             )
+        if self.lake is not None:
+            lines.append(self.lake.line())
         if self.rejections:
             lines.append(
                 f"{len(self.rejections)} rejection(s) in {self.files_rejected} file(s); "

@@ -14,6 +14,7 @@ from pipelines.contract.codes import BRANCH_OFFICE
 
 from .discovery import discover_all
 from .errors import Problem
+from .lake import sync_lake
 from .loader import Warehouse, write_quarantine
 from .model import Delivery, DeliveryResult, IngestResult, Rejection
 from .names import NameIndex
@@ -75,8 +76,16 @@ def _rejections_of(parsed: ParsedFile, root: str) -> list[Rejection]:
 
 
 class _Run:
-    def __init__(self, raw_dir: Path, warehouse: Path, progress: Progress | None, workers: int):
+    def __init__(
+        self,
+        raw_dir: Path,
+        warehouse: Path,
+        progress: Progress | None,
+        workers: int,
+        lake_dir: Path | None = None,
+    ):
         self.raw_dir = raw_dir
+        self.lake_dir = lake_dir
         self.root = display_root(raw_dir)
         self.wh_path = warehouse
         self.quarantine = quarantine_dir_for(warehouse)
@@ -154,6 +163,10 @@ class _Run:
             self._emit(final=True)
             self._record_rejections()
             res.table_rows = wh.table_rows()
+            if self.lake_dir is not None:
+                # The parse workers are done: the copy may use both cores.
+                wh.con.execute(f"SET threads = {self.workers}")
+                res.lake = sync_lake(wh.con, self.lake_dir, self.progress)
         res.seconds = time.perf_counter() - t0
         return res
 
@@ -270,6 +283,7 @@ def ingest(
     dates: Sequence[date] | None = None,
     progress: Progress | None = None,
     workers: int = 2,
+    lake_dir: Path | None = None,
 ) -> IngestResult:
     """Load the complete deliveries under ``raw_dir`` into ``warehouse`` (raw.* tables).
 
@@ -277,5 +291,9 @@ def ingest(
     SHA-256) is already loaded are skipped; others replace the key's rows in one transaction.
     Rejected files load nothing; they are listed in ``raw._rejections`` and in a readable
     report under ``<warehouse>/../../quarantine/<data date>/``.
+
+    With ``lake_dir``, the committed raw tables are then mirrored as hive-partitioned Parquet
+    under ``<lake_dir>/raw`` (``pipelines.ingest.lake``), the Spark engine's input.
     """
-    return _Run(Path(raw_dir), Path(warehouse), progress, workers).run(dates)
+    lake = Path(lake_dir) if lake_dir is not None else None
+    return _Run(Path(raw_dir), Path(warehouse), progress, workers, lake).run(dates)

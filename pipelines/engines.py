@@ -1,0 +1,135 @@
+"""Which engine builds the dbt models, and how a Spark build reaches the DuckDB warehouse.
+
+DuckDB (the default) builds the models inside the warehouse file. Spark (``NHCS_ENGINE=spark``,
+``nhcs run --engine spark``; docs/scale-out.md) builds the same dbt project through dbt-spark
+from the Parquet lake that ingestion also writes; its tables land as plain Parquet folders under
+``<spark_dir>/tables/<schema>/<model>/``. ``mirror_spark_tables`` then copies those tables into
+the warehouse's schemas of the same names, so the checks, the briefing and the published
+analytics database read the same tables whichever engine built them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .settings import Settings
+
+# The schemas of dbt tables (staging is views: nothing to copy; Spark views read the lake).
+MIRRORED_SCHEMAS = ("seeds", "intermediate", "marts", "recon")
+Progress = Callable[[str], None]
+
+
+class MirrorError(RuntimeError):
+    """Spark's output cannot be copied into the warehouse; the warehouse is unchanged."""
+
+
+def dbt_target(settings: Settings) -> str:
+    """The dbt profile target of an engine (dbt_project/profiles.yml)."""
+    return settings.engine
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment variables dbt reads (profiles.yml, dbt_project.yml) for these settings."""
+    env = {"NHCS_WAREHOUSE": str(settings.warehouse)}
+    if settings.engine == "spark":
+        env.update(NHCS_SPARK_DIR=str(settings.spark_dir), NHCS_LAKE_DIR=str(settings.lake_dir))
+    return env
+
+
+def lake_dir_for_ingest(settings: Settings) -> Path | None:
+    """Ingestion also writes the Parquet lake when Spark is the engine."""
+    return settings.lake_dir if settings.engine == "spark" else None
+
+
+@dataclass(frozen=True)
+class MirroredTable:
+    schema: str
+    name: str
+    rows: int
+
+
+def spark_tables(spark_dir: Path, schemas: Iterable[str] = MIRRORED_SCHEMAS) -> list[Path]:
+    """Folders of the tables Spark built (``<spark_dir>/tables/<schema>/<name>``)."""
+    root = Path(spark_dir) / "tables"
+    found = []
+    for schema in schemas:
+        folder = root / schema
+        if folder.is_dir():
+            found += sorted(
+                p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+            )
+    return found
+
+
+def _lit(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def mirror_spark_tables(
+    spark_dir: Path, warehouse: Path, progress: Progress | None = None
+) -> list[MirroredTable]:
+    """Replace the warehouse's copy of every table Spark built, in one transaction.
+
+    A table folder without data files (Spark writes none for an empty partitioned table) empties
+    the warehouse table of that name, keeping its columns; if the warehouse has no such table
+    either, the mirror fails and changes nothing."""
+    say = progress or (lambda msg: None)
+    folders = spark_tables(spark_dir)
+    if not folders:
+        raise MirrorError(
+            f"no Spark tables under {Path(spark_dir) / 'tables'}: did the Spark dbt build run "
+            "with this NHCS_SPARK_DIR?"
+        )
+    con = duckdb.connect(str(warehouse))
+    done: list[MirroredTable] = []
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for folder in folders:
+            schema, name = folder.parent.name, folder.name
+            relation = f'"{schema}"."{name}"'
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            files = [p for p in folder.rglob("*.parquet") if not _hidden(p, folder)]
+            if files:
+                listing = ", ".join(_lit(p) for p in sorted(files))
+                con.execute(
+                    f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_parquet("
+                    f"[{listing}], hive_partitioning = true)"
+                )
+            else:
+                exists = con.execute(
+                    "SELECT count(*) FROM information_schema.tables "
+                    "WHERE table_schema = ? AND table_name = ?",
+                    [schema, name],
+                ).fetchone()[0]
+                if not exists:
+                    raise MirrorError(
+                        f"{folder}: Spark wrote no data file and the warehouse has no table "
+                        f"{schema}.{name} to take the columns from"
+                    )
+                con.execute(f"DELETE FROM {relation}")
+            rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+            done.append(MirroredTable(schema, name, rows))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    say(
+        f"spark: {len(done)} tables copied into {Path(warehouse).name} "
+        f"({sum(t.rows for t in done):,} rows)"
+    )
+    return done
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    """Spark's own bookkeeping (``_SUCCESS``, ``.crc``, ``_temporary``) is not data; a
+    partition folder (``_data_date=2022-03-31``) is. Spark's file listing has the same rule."""
+    return any(
+        part.startswith(".") or (part.startswith("_") and "=" not in part)
+        for part in path.relative_to(root).parts
+    )
