@@ -274,6 +274,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         Path(args.out),
         keep=args.keep,
         progress=_progress,
+        engines=("duckdb", *(e for e in args.engine or () if e != "duckdb")),
     )
     print((out / "results.md").read_text(encoding="utf-8"))
     return EXIT_OK
@@ -384,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--out", default=str(PROJECT_ROOT / "data" / "bench"))
     b.add_argument("--keep", action="store_true", help="keep the generated deliveries")
+    b.add_argument(
+        "--engine",
+        action="append",
+        choices=["duckdb", "spark"],
+        help="also build on this engine (repeatable; duckdb always runs)",
+    )
     b.set_defaults(func=cmd_bench)
 
     c = sub.add_parser("check", help="run the reconciliation checks on the current warehouse")

@@ -97,7 +97,9 @@ def _py(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def run_scenario(sc: Scenario, work: Path, progress) -> list[StageResult]:
+def run_scenario(
+    sc: Scenario, work: Path, progress, engines: tuple[str, ...] = ("duckdb",)
+) -> list[StageResult]:
     raw, wh, reports = work / "raw", work / "warehouse.duckdb", work / "reports"
     log = work / "bench.log"
     env = {
@@ -112,7 +114,7 @@ def run_scenario(sc: Scenario, work: Path, progress) -> list[StageResult]:
 
     def stage(name, cmd, **kw):
         progress(f"[{sc.name}] {name} ...")
-        r = measure(name, cmd, env=env, log=log, **kw)
+        r = measure(name, cmd, env={**env, **(kw.pop("env", None) or {})}, log=log, **kw)
         progress(
             f"[{sc.name}] {name}: {r.wall_s:.1f}s wall, {r.cpu_s:.1f}s cpu, "
             f"{r.peak_rss_mb:.0f} MB peak{'' if r.ok else ' FAILED ' + r.detail}"
@@ -169,7 +171,39 @@ def run_scenario(sc: Scenario, work: Path, progress) -> list[StageResult]:
     # The nightly run: one data date again after the full build (the last one delivered).
     last = max(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("_"))
     stage("nightly_one_day", [nhcs, "run", "--date", last])
+    if "spark" in engines:
+        _spark_stages(stage, nhcs, wh, last, sql_floor)
     return results
+
+
+def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult) -> None:
+    """The same dbt project on local Spark (docs/scale-out.md), on the warehouse built above."""
+    spark_dir, lake = wh.with_name("spark"), wh.with_name("lake")
+    env = {"NHCS_SPARK_DIR": str(spark_dir), "NHCS_LAKE_DIR": str(lake)}
+    stage("lake_sync", [nhcs, "ingest", "--lake"], env=env)
+    dbt = stage(
+        "dbt_build_spark",
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--target",
+            "spark",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+    )
+    dbt.floor, dbt.ratio_to_floor = "sql_floor", _ratio(dbt, sql_floor)
+    for p in (wh, wh.with_name("analytics.duckdb")):
+        p.unlink(missing_ok=True)
+    for folder in (spark_dir, lake):
+        shutil.rmtree(folder, ignore_errors=True)
+    stage("main_job_spark", [nhcs, "run", "--engine", "spark"], env=env)
+    stage("nightly_one_day_spark", [nhcs, "run", "--engine", "spark", "--date", last], env=env)
 
 
 def run_sql_floor(warehouse: str) -> list[tuple]:
@@ -220,20 +254,26 @@ def machine() -> dict:
     }
 
 
-def run_bench(names: list[str], out_root: Path, keep: bool = False, progress=print) -> Path:
+def run_bench(
+    names: list[str],
+    out_root: Path,
+    keep: bool = False,
+    progress=print,
+    engines: tuple[str, ...] = ("duckdb",),
+) -> Path:
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     out = out_root / stamp
     out.mkdir(parents=True, exist_ok=True)
-    report = {"machine": machine(), "started": stamp, "scenarios": {}}
+    report = {"machine": machine(), "started": stamp, "engines": list(engines), "scenarios": {}}
     for name in names:
         sc = SCENARIOS[name]
         work = out / name
         work.mkdir(parents=True, exist_ok=True)
-        results = run_scenario(sc, work, progress)
+        results = run_scenario(sc, work, progress, engines)
         report["scenarios"][name] = {"scenario": asdict(sc), "stages": [asdict(r) for r in results]}
         (out / "results.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         if not keep:
-            for sub in ("raw", "dagster_home"):
+            for sub in ("raw", "dagster_home", "spark", "lake"):
                 shutil.rmtree(work / sub, ignore_errors=True)
     md = to_markdown(report)
     (out / "results.md").write_text(md, encoding="utf-8")
