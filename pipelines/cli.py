@@ -78,8 +78,37 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 # --- dbt ----------------------------------------------------------------------------------
 
 
-def prepare_dbt_manifest(quiet: bool = True) -> Path:
-    """Parse the dbt project so dagster-dbt can load its manifest (never done at import)."""
+def _dbt_inputs_digest() -> str:
+    """What dbt's parse depends on: every project file (path, size, mtime), the dbt version and
+    the NHCS_* environment (profiles.yml and dbt_project.yml read env vars)."""
+    import hashlib
+
+    h = hashlib.sha256(Path(sys.executable).with_name("dbt").resolve().as_posix().encode())
+    for p in sorted(DBT_PROJECT_DIR.rglob("*")):
+        rel = p.relative_to(DBT_PROJECT_DIR).parts
+        if rel[0] in {"target", "logs", "dbt_packages"} or not p.is_file():
+            continue
+        st = p.stat()
+        h.update(f"{'/'.join(rel)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    for key in sorted(k for k in os.environ if k.startswith("NHCS_")):
+        h.update(f"{key}={os.environ[key]}\n".encode())
+    return h.hexdigest()
+
+
+def prepare_dbt_manifest(quiet: bool = True, force: bool = True) -> Path:
+    """Parse the dbt project so dagster-dbt can load its manifest (never done at import).
+
+    With ``force=False`` the parse is skipped when nothing it depends on changed since the
+    last one (``target/.nhcs-parse-inputs``): a nightly run then saves dbt's start-up."""
+    from .engines import dbt_env, dbt_target_args
+
+    target = DBT_PROJECT_DIR / "target"
+    manifest, stamp = target / "manifest.json", target / ".nhcs-parse-inputs"
+    settings = load_settings()
+    env = {**os.environ, **dbt_env(settings)}
+    digest = _dbt_inputs_digest()
+    if not force and manifest.exists() and stamp.exists() and stamp.read_text() == digest:
+        return manifest
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [
         str(dbt),
@@ -88,12 +117,14 @@ def prepare_dbt_manifest(quiet: bool = True) -> Path:
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
+        # the run's target: its partial-parse state is then reused by the build
+        *dbt_target_args(settings),
     ]
     if quiet:
         cmd.append("--quiet")
-    env = {**os.environ, "NHCS_WAREHOUSE": str(load_settings().warehouse)}
     subprocess.run(cmd, check=True, env=env, cwd=DBT_PROJECT_DIR)
-    return DBT_PROJECT_DIR / "target" / "manifest.json"
+    stamp.write_text(digest)
+    return manifest
 
 
 def cmd_dbt_prepare(args: argparse.Namespace) -> int:
@@ -193,9 +224,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         NHCS_ENGINE=s.engine,
     )
     s.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    # Always re-parse (partial parsing makes it cheap): a manifest older than the models makes
-    # dagster-dbt fail mid-run on nodes it does not know.
-    prepare_dbt_manifest()
+    # A manifest older than the models makes dagster-dbt fail mid-run on nodes it does not
+    # know: re-parse whenever a project file or the NHCS_* environment changed.
+    prepare_dbt_manifest(force=False)
     dagster_home()
     started = time.monotonic()
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None

@@ -18,6 +18,10 @@ import duckdb
 
 from .settings import Settings
 
+# The production build. dbt's unit tests check model logic on fixed inputs: they run in
+# `make test` (tests/dbt) and cost a run nothing to skip, as dbt's docs recommend.
+BUILD_ARGS = ("build", "--exclude", "resource_type:unit_test")
+
 # The schemas of dbt tables (staging is views: nothing to copy; Spark views read the lake).
 MIRRORED_SCHEMAS = ("seeds", "intermediate", "marts", "recon")
 Progress = Callable[[str], None]
@@ -27,9 +31,12 @@ class MirrorError(RuntimeError):
     """Spark's output cannot be copied into the warehouse; the warehouse is unchanged."""
 
 
-def dbt_target(settings: Settings) -> str:
-    """The dbt profile target of an engine (dbt_project/profiles.yml)."""
-    return settings.engine
+def dbt_target_args(settings: Settings) -> list[str]:
+    """The dbt CLI arguments that choose the engine's profile target (dbt_project/profiles.yml).
+
+    Empty for DuckDB, the profile's default target: dbt keys its partial-parse state on the
+    command line, so ``--target duckdb`` would throw away the parse that ``nhcs`` prepared."""
+    return [] if settings.engine == "duckdb" else ["--target", settings.engine]
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import psutil
 
+from ..engines import BUILD_ARGS
 from ..settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
@@ -146,7 +147,7 @@ def run_scenario(
         "dbt_build",
         [
             str(BIN / "dbt"),
-            "build",
+            *BUILD_ARGS,
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
@@ -185,7 +186,7 @@ def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult)
         "dbt_build_spark",
         [
             str(BIN / "dbt"),
-            "build",
+            *BUILD_ARGS,
             "--target",
             "spark",
             "--project-dir",

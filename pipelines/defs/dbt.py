@@ -13,7 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ..engines import dbt_env, dbt_target, mirror_spark_tables
+from ..engines import BUILD_ARGS, dbt_env, dbt_target_args, mirror_spark_tables
 from ..settings import DBT_PROJECT_DIR
 from ..warehouse_lock import warehouse_lock
 from .resources import NhcsPaths
@@ -71,11 +71,11 @@ def build_dbt_assets():
         settings = paths.settings()
         # dbt runs as a subprocess and reads its paths from the environment.
         os.environ.update(dbt_env(settings))
-        target = dbt_target(settings)
-        if target != "duckdb":
-            context.log.info(f"building the dbt models on {target} (docs/scale-out.md)")
+        if settings.engine != "duckdb":
+            context.log.info(f"building the dbt models on {settings.engine} (docs/scale-out.md)")
         with warehouse_lock(settings.warehouse, progress=context.log.info):
-            yield from dbt.cli(["build", "--target", target], context=context).stream()
+            args = [*BUILD_ARGS, *dbt_target_args(settings)]
+            yield from dbt.cli(args, context=context).stream()
             if settings.engine == "spark":
                 mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)
 
