@@ -17,6 +17,11 @@ import yaml
 from pipelines.contract.codes import ENTRUSTED_ORGS
 
 DEFAULT_SEED = 20220331
+# The largest scale the code widths of the contract leave room for at the Hanoi calibration's
+# shape (the journal's 8-digit day sequence and the savings book numbers are the first to
+# run out; ``model.build`` checks the actual counts) and far beyond what fits in memory on
+# the reference machine: national size is 26.8.
+MAX_SCALE = 100.0
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,14 @@ class Calibration:
         """The same scenario with every count and amount multiplied by ``scale`` and rounded.
 
         Rounding is half-up on the exact decimal product, so ``0.01`` of 6,304,000,000,000 is
-        exactly 63,040,000,000. Structure counts (communes) scale too, but never below one
-        commune per district office. Ratios (quality) do not scale.
+        exactly 63,040,000,000. Above 1 the branch grows (``26.8`` is a national-size run):
+        customers, groups, loans, amounts and turns scale, but the structure does not: the
+        31 units are fixed and communes scale down (never below one per district office)
+        but never above the file's own count. Ratios (quality) do not scale.
         """
         s = self.scale if scale is None else scale
-        if not (0 < s <= 1.0):
-            raise ValueError(f"scale: must be in (0, 1], got {s}")
+        if not (0 < s <= MAX_SCALE):
+            raise ValueError(f"scale: must be in (0, {MAX_SCALE:g}], got {s}")
         ds = Decimal(str(s))
 
         def r(x: int) -> int:
@@ -98,7 +105,7 @@ class Calibration:
             period_end=self.period_end,
             opening_date=self.opening_date,
             units=self.units,
-            communes=max(self.units, r(self.communes)),
+            communes=min(self.communes, max(self.units, r(self.communes))),
             orgs=orgs,
             entrusted_change_vnd=r(self.entrusted_change_vnd),
             direct_outstanding_vnd=r(self.direct_outstanding_vnd),
@@ -253,8 +260,10 @@ def parse_calibration(raw: Any, source: str = "") -> Calibration:
     )
     seed = _int(raw.get("seed", DEFAULT_SEED), "seed", 0)
     scale = raw.get("scale", 1.0)
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= 1:
-        raise ValueError(f"calibration: scale must be a number in (0, 1], got {scale!r}")
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= MAX_SCALE:
+        raise ValueError(
+            f"calibration: scale must be a number in (0, {MAX_SCALE:g}], got {scale!r}"
+        )
     branch = _req(raw, "branch", "")
     if not isinstance(branch, str) or not branch:
         raise ValueError("calibration: branch must be a non-empty text")

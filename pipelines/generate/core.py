@@ -22,7 +22,6 @@ from pipelines.contract.codes import (
     ORG_BY_CODE,
     RECON_DIFFERENCE,
     UNIT_BY_CODE,
-    UNITS,
 )
 from pipelines.contract.naming import file_name, manifest_name
 from pipelines.contract.reports import (
@@ -41,7 +40,8 @@ from pipelines.contract.reports import (
 from . import writers as w
 from .calibration import Calibration, load_calibration
 from .frames import Frames
-from .model import build
+from .model import Scenario, build
+from .offices import OFFICE_CODES, OfficeSplit
 
 DEFAULT_CALIBRATION = Path(__file__).with_name("calibrations") / "hanoi-2022q1.yaml"
 FORMATS = ("xlsx", "csv", "parquet")
@@ -124,81 +124,25 @@ def generate(
 
     say(f"building scenario (scale {cal.scale}, seed {seed_})")
     sc = build(cal, seed_)
-    fr = Frames(sc)
-    # Snapshot by snapshot: compute every output of a snapshot, then release its big frames,
-    # so the parent holds at most one loan-level snapshot besides the M31 partitions.
-    snaps_truth: dict[int, dict] = {}
-    doichieu: dict[int, pl.DataFrame] = {}
-    hoi_bank = None
-    for k in range(sc.n_snap):
-        fr.m31_by_office(k)
-        for u in UNITS:
-            fr.form(k, u.code, "01.1")
-            fr.form(k, u.code, "01.2")
-            if u.code != BRANCH_OFFICE:
-                fr.bc0437(k, u.code)
-        snaps_truth[k] = truth_snapshot(fr, k)
-        doichieu[k] = fr.doichieu_all(k)
-        if k == sc.n_snap - 1:
-            hoi_bank = fr.hoi_bank()
-        fr.release(k)
-    journal = build_journal(fr)
-    say(
-        f"scenario built: {len(sc.loans['customer'])} loans, {len(journal)} journal lines "
-        f"({time.perf_counter() - t0:.1f}s)"
-    )
-
-    plan = plan_faults(fr, journal, doichieu, list(dict.fromkeys(inject)), seed_)
-    if "rollforward-break" in plan:
-        journal = journal.filter(pl.col("txn_id") != plan["rollforward-break"]["txn_id"])
-    if "reconciliation-discrepancy" in plan:
-        f = plan["reconciliation-discrepancy"]
-        k = sc.n_snap - 1
-        doichieu[k] = doichieu[k].with_columns(
-            pl.when(pl.col("customer_code") == f["customer_code"])
-            .then(pl.col("confirmed_outstanding") - f["delta_vnd"])
-            .otherwise(pl.col("confirmed_outstanding"))
-            .alias("confirmed_outstanding"),
-            pl.when(pl.col("customer_code") == f["customer_code"])
-            .then(pl.lit(RECON_DIFFERENCE))
-            .otherwise(pl.col("result"))
-            .alias("result"),
-        )
-
-    jparts = {key[0]: v for key, v in journal.partition_by("pgd_code", as_dict=True).items()}
-    dparts = {
-        k: {key[0]: v for key, v in d.partition_by("pgd_code", as_dict=True).items()}
-        for k, d in doichieu.items()
-    }
-    offices = [u.code for u in UNITS]
-    sizes = {o: len(fr.m31_by_office(sc.n_snap - 1).get(o, [])) for o in offices}
-    offices.sort(key=lambda o: -sizes[o])
+    # Office by office from here: every report of an office depends on its own slice of the
+    # scenario only (offices.py), so the parent never builds branch-wide frames and a worker
+    # holds one office at a time; memory follows the largest office, not the branch.
+    split = OfficeSplit(sc)
+    bases = split.txn_bases()
+    say(f"scenario built: {len(sc.loans['customer'])} loans ({time.perf_counter() - t0:.1f}s)")
+    plan = plan_faults(split, bases, list(dict.fromkeys(inject)), seed_)
+    sizes = {o: split.n_loans(o) for o in OFFICE_CODES}
+    offices = sorted(OFFICE_CODES, key=lambda o: -sizes[o])
 
     def package(office: str) -> dict:
-        snaps = []
-        for k, d in enumerate(sc.dates):
-            m31 = fr.m31_by_office(k).get(office)
-            if m31 is None:
-                continue
-            snaps.append(
-                {
-                    "k": k,
-                    "d": d,
-                    "m31": m31,
-                    "forms": {wh: fr.form(k, office, wh) for wh in ("01.1", "01.2")},
-                    "bc0437": fr.bc0437(k, office) if office != BRANCH_OFFICE else None,
-                    "doichieu": dparts[k].get(office),
-                }
-            )
         return {
             "office": office,
             "fmt": fmt,
             "seed": seed_,
             "raw": raw_dir,
             "plan": plan,
-            "dates": sc.dates,
-            "journal": jparts.get(office),
-            "snaps": snaps,
+            "sc": split.scenario(office),
+            "txn_base": bases[office],
         }
 
     results: list[dict] = []
@@ -233,12 +177,16 @@ def generate(
     else:
         for o in offices:
             results.append(_write_office(package(o)))
-    results.append(_write_hoi(fr, hoi_bank, raw_dir, seed_, fmt))
+    snaps_truth = {
+        k: truth_finish(sc, k, [r["truth"][k] for r in results]) for k in range(sc.n_snap)
+    }
+    hoi_bank = pl.concat([r["hoi"] for r in results]).sort("org_code", "pgd_code")
+    results.append(_write_hoi(sc, hoi_bank, raw_dir, seed_, fmt))
 
     faults_out = []
     for r in sorted(results, key=lambda r: r["office"]):
         faults_out += r.get("faults", [])
-    truth = compute_truth(fr, snaps_truth)
+    truth = compute_truth(sc, snaps_truth)
     truth.update(
         {
             "scenario": {
@@ -297,8 +245,12 @@ def _targets(cal: Calibration) -> dict:
 # ---------------------------------------------------------------------------------------------
 # journal
 # ---------------------------------------------------------------------------------------------
-def build_journal(fr: Frames) -> pl.DataFrame:
-    """Every journal line of the period (one frame), in delivery order, with txn ids."""
+def build_journal(fr: Frames, base: dict[dt.date, int] | None = None) -> pl.DataFrame:
+    """Every journal line of the scenario (one frame), in delivery order, with txn ids.
+
+    ``base``: for an office slice, the branch-wide sequence number before the office's first
+    line of each day (``OfficeSplit.txn_bases``); without it the lines are numbered 1, 2, ...
+    """
     sc = fr.sc
     year = sc.cal.period_start.year
     parts = []
@@ -355,11 +307,16 @@ def build_journal(fr: Frames) -> pl.DataFrame:
             nulls_last=False,
         )
     )
+    if base is None:
+        seq = pl.int_range(1, pl.len() + 1)
+    else:
+        seq = pl.int_range(1, pl.len() + 1).over("txn_date") + pl.col("txn_date").replace_strict(
+            base, return_dtype=pl.Int64
+        )
     df = df.with_columns(
-        (
-            pl.col("txn_date").dt.strftime("%y%m%d")
-            + pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(8)
-        ).alias("txn_id"),
+        (pl.col("txn_date").dt.strftime("%y%m%d") + seq.cast(pl.String).str.zfill(8)).alias(
+            "txn_id"
+        ),
         (
             pl.col("memo")
             + pl.when(pl.col("txn_type") == "TL")
@@ -387,25 +344,34 @@ def build_journal(fr: Frames) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # faults
 # ---------------------------------------------------------------------------------------------
-def plan_faults(
-    fr: Frames, journal: pl.DataFrame, doichieu: dict, inject: list[str], seed: int
-) -> dict:
+def plan_faults(split: OfficeSplit, bases: dict[str, dict], inject: list[str], seed: int) -> dict:
+    """Where each requested fault goes. Runs in the parent, office by office (only when
+    faults are asked for), and draws exactly what a branch-wide pass would draw."""
     if not inject:
         return {}
-    sc = fr.sc
+    sc = split.sc
     rng = np.random.default_rng([seed, 0xFA17])
     last = sc.n_snap - 1
-    cands = [
-        u.code
-        for u in DISTRICT_OFFICES
-        if u.code in fr.m31_by_office(last) and fr.bc0437(last, u.code).height > 0
-    ]
+    frames: dict[str, Frames] = {}
+
+    def fr_of(office: str) -> Frames:
+        # Only the offices the faults land in are kept; the scans below build and drop.
+        if office not in frames:
+            frames[office] = Frames(split.scenario(office))
+        return frames[office]
+
+    cands = []
+    for u in DISTRICT_OFFICES:
+        fr = Frames(split.scenario(u.code))
+        if u.code in fr.m31_by_office(last) and fr.bc0437(last, u.code).height > 0:
+            cands.append(u.code)
+        del fr
     offices = list(rng.permutation(cands))
     plan: dict[str, dict] = {}
     for i, name in enumerate(inject):
         office = str(offices[i % len(offices)])
         if name == "control-total-mismatch":
-            form = fr.form(last, office, "01.1")
+            form = fr_of(office).form(last, office, "01.1")
             row = int(rng.integers(0, form.height - 1))
             plan[name] = {
                 "office": office,
@@ -418,8 +384,19 @@ def plan_faults(
             }
         elif name == "rollforward-break":
             mid = max(1, (last + 1) // 2)
-            pool = journal.filter((pl.col("month") == mid) & (pl.col("txn_type") == "TNTH"))
+            # The branch's TNTH lines of the middle month, in journal order.
+            pool = pl.concat(
+                [
+                    build_journal(Frames(split.scenario(o)), bases[o]).filter(
+                        (pl.col("month") == mid) & (pl.col("txn_type") == "TNTH")
+                    )
+                    for o in OFFICE_CODES
+                ]
+            ).sort("txn_date", "txn_id")
             row = pool.row(int(rng.integers(0, pool.height)), named=True)
+            day = build_journal(fr_of(row["pgd_code"]), bases[row["pgd_code"]]).filter(
+                pl.col("txn_date") == row["txn_date"]
+            )
             plan[name] = {
                 "txn_id": row["txn_id"],
                 "office": row["pgd_code"],
@@ -428,16 +405,10 @@ def plan_faults(
                 "amount": row["amount"],
                 "date": row["txn_date"],
                 # 1-based line of the file (header = line 1) the dropped line would have had.
-                "line": 2
-                + journal.filter(
-                    (pl.col("txn_date") == row["txn_date"])
-                    & (pl.col("pgd_code") == row["pgd_code"])
-                )["txn_id"]
-                .to_list()
-                .index(row["txn_id"]),
+                "line": 2 + day["txn_id"].to_list().index(row["txn_id"]),
             }
         elif name == "group-register-mismatch":
-            bc = fr.bc0437(last, office)
+            bc = fr_of(office).bc0437(last, office)
             row = int(rng.integers(0, bc.height))
             plan[name] = {
                 "office": office,
@@ -446,7 +417,8 @@ def plan_faults(
                 "delta_vnd": 5_000_000,
             }
         elif name == "reconciliation-discrepancy":
-            d = doichieu[last]
+            # The branch's register in delivery order (offices in code order).
+            d = pl.concat([Frames(split.scenario(o)).doichieu_all(last) for o in OFFICE_CODES])
             pool = d.filter(
                 (pl.col("reconciled_on").dt.month() == sc.dates[last].month)
                 & (pl.col("bank_outstanding") > 2_000_000)
@@ -460,7 +432,7 @@ def plan_faults(
                 "bank_outstanding": row["bank_outstanding"],
             }
         elif name == "redelivery":
-            m = fr.m31_by_office(last)[office].filter(pl.col("outstanding") > 10_000_000)
+            m = fr_of(office).m31_by_office(last)[office].filter(pl.col("outstanding") > 10_000_000)
             row = m.row(int(rng.integers(0, m.height)), named=True)
             plan[name] = {
                 "office": office,
@@ -635,8 +607,13 @@ def _write_form(
 
 
 def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per office
+    """Compute and write every file of one office from its slice of the scenario; return
+    the counts, the faults placed and the office's share of the truth and of HOI."""
     office = pkg["office"]
-    fmt, seed, raw, plan, dates = pkg["fmt"], pkg["seed"], pkg["raw"], pkg["plan"], pkg["dates"]
+    fmt, seed, raw, plan = pkg["fmt"], pkg["seed"], pkg["raw"], pkg["plan"]
+    sc: Scenario = pkg.pop("sc")
+    fr = Frames(sc)
+    dates = sc.dates
     ext = fmt
     files = rows = 0
     folders: set[Path] = set()
@@ -651,8 +628,11 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
         return p
 
     # Journal: one CSV per day with transactions.
-    jr = pkg["journal"]
-    if jr is not None:
+    jr = build_journal(fr, pkg["txn_base"])
+    f = plan.get("rollforward-break")
+    if f and f["office"] == office:
+        jr = jr.filter(pl.col("txn_id") != f["txn_id"])
+    if jr.height:
         for (d,), part in jr.partition_by("txn_date", as_dict=True, maintain_order=True).items():
             name = file_name(SKGD, office, d, "csv")
             q = w.Quirks.for_file(name, seed)
@@ -680,10 +660,42 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
                     }
                 )
 
-    for snap in pkg["snaps"]:
-        k, d, m31 = snap["k"], snap["d"], snap["m31"]
+    del jr
+
+    truth: dict[int, dict] = {}
+    hoi = None
+    for k, d in enumerate(dates):
+        truth[k] = truth_partial(fr, k)
+        if k == sc.n_snap - 1:
+            hoi = fr.hoi_bank()
+        m31 = fr.m31_by_office(k).get(office)
+        if m31 is None:
+            fr.release(k)
+            continue
+        snap = {
+            "forms": {wh: fr.form(k, office, wh) for wh in ("01.1", "01.2")},
+            "bc0437": fr.bc0437(k, office) if office != BRANCH_OFFICE else None,
+            "doichieu": fr.doichieu_all(k),
+        }
+        if snap["doichieu"].height == 0:
+            snap["doichieu"] = None
+        f = plan.get("reconciliation-discrepancy")
+        if f and f["office"] == office and f["k"] == k and snap["doichieu"] is not None:
+            snap["doichieu"] = snap["doichieu"].with_columns(
+                pl.when(pl.col("customer_code") == f["customer_code"])
+                .then(pl.col("confirmed_outstanding") - f["delta_vnd"])
+                .otherwise(pl.col("confirmed_outstanding"))
+                .alias("confirmed_outstanding"),
+                pl.when(pl.col("customer_code") == f["customer_code"])
+                .then(pl.lit(RECON_DIFFERENCE))
+                .otherwise(pl.col("result"))
+                .alias("result"),
+            )
+        fr.release(k)
         fo = folder(d)
-        clean_m31[k] = m31
+        f = plan.get("redelivery")
+        if f and f["office"] == office and f["k"] == k:
+            clean_m31[k] = m31  # the corrected file, written after the first manifest
         # M31
         name = file_name(M31, office, d, ext)
         q = w.Quirks.for_file(name, seed, fmt == "xlsx")
@@ -854,6 +866,8 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
         "rows": rows,
         "folders": [str(p) for p in folders],
         "faults": faults,
+        "truth": truth,
+        "hoi": hoi,
     }
 
 
@@ -878,8 +892,7 @@ def _round_hundredths(v: int) -> int:
     return (int(v) + 5_000) // 10_000
 
 
-def _write_hoi(fr: Frames, bank: pl.DataFrame, raw: Path, seed: int, fmt: str) -> dict:
-    sc = fr.sc
+def _write_hoi(sc: Scenario, bank: pl.DataFrame, raw: Path, seed: int, fmt: str) -> dict:
     d = sc.dates[-1]
     fo = raw / d.isoformat() / HOI_UNIT
     _fresh_folder(fo)
@@ -978,9 +991,8 @@ def _write_hoi(fr: Frames, bank: pl.DataFrame, raw: Path, seed: int, fmt: str) -
 # ---------------------------------------------------------------------------------------------
 # truth
 # ---------------------------------------------------------------------------------------------
-def compute_truth(fr: Frames, snaps: dict[int, dict]) -> dict:
-    """The scenario's aggregates per snapshot (see ``truth_snapshot``) and the period change."""
-    sc = fr.sc
+def compute_truth(sc: Scenario, snaps: dict[int, dict]) -> dict:
+    """The scenario's aggregates per snapshot (see ``truth_finish``) and the period change."""
     out: dict = {"as_of": {d.isoformat(): snaps[k] for k, d in enumerate(sc.dates)}}
     first, last = sc.dates[0].isoformat(), sc.dates[-1].isoformat()
     out["entrusted_change_vnd"] = (
@@ -990,8 +1002,20 @@ def compute_truth(fr: Frames, snaps: dict[int, dict]) -> dict:
     return out
 
 
-def truth_snapshot(fr: Frames, k: int) -> dict:
-    """Aggregates of snapshot ``k`` with the marts' definitions, from the report frames."""
+ORG_SUMS = ("outstanding_vnd", "overdue_vnd", "frozen_vnd", "households", "groups")
+LENDING = (
+    "loan_turns",
+    "poor_group_turns",
+    "job_creation_turns",
+    "workers_attracted",
+    "water_sanitation_works",
+)
+
+
+def truth_partial(fr: Frames, k: int) -> dict:
+    """One office's counts and sums of snapshot ``k``, with the marts' definitions, from the
+    report frames. Every customer, loan and group belongs to one office, so the branch's
+    figures are the sums of these (``truth_finish``)."""
     sc = fr.sc
     d = sc.dates[k]
     poor = ("01", "19", "20")
@@ -1010,8 +1034,6 @@ def truth_snapshot(fr: Frames, k: int) -> dict:
             "households": pos["customer_code"].n_unique(),
             "groups": pos["group_code"].n_unique(),
         }
-    e_out = int(ent["outstanding"].sum())
-    d_out = int(dire["outstanding"].sum())
     net_ytd = pl.col("disbursed_ytd") - pl.col("disbursement_reversed_ytd")
     turns = ll.filter(net_ytd > 0)
     in_period = pl.col("disbursement_date") >= pl.lit(
@@ -1031,30 +1053,55 @@ def truth_snapshot(fr: Frames, k: int) -> dict:
         ),
     }
     rec = fr.doichieu_all(k)
-    overdue = int(ll["outstanding_overdue"].sum())
-    frozen = int(ll["outstanding_frozen"].sum())
-    total = e_out + d_out
     g_pos = ent.filter(pl.col("outstanding") > 0)["group_code"].unique()
     gs = pl.DataFrame({"group_code": sc.groups["code"], "score": sc.groups["score"]})
     gs = gs.filter(pl.col("group_code").is_in(g_pos.implode()))
+    return {
+        "entrusted_outstanding_vnd": int(ent["outstanding"].sum()),
+        "direct_outstanding_vnd": int(dire["outstanding"].sum()),
+        "orgs": orgs,
+        "households_entrusted": ent.filter(pl.col("outstanding") > 0)["customer_code"].n_unique(),
+        "groups_with_outstanding": len(g_pos),
+        "lending": lending,
+        "in_scope": rec.height,
+        "reconciled": rec.filter(pl.col("result").is_not_null()).height,
+        "overdue_vnd": int(ll["outstanding_overdue"].sum()),
+        "frozen_vnd": int(ll["outstanding_frozen"].sum()),
+        "groups_rated": gs.height,
+        "groups_good": gs.filter(pl.col("score") >= 85).height,
+    }
+
+
+def truth_finish(sc: Scenario, k: int, parts: list[dict]) -> dict:
+    """The branch's aggregates of snapshot ``k``: the offices' ``truth_partial`` summed."""
+
+    def tot(key: str) -> int:
+        return sum(int(p[key]) for p in parts)
+
+    e_out, d_out = tot("entrusted_outstanding_vnd"), tot("direct_outstanding_vnd")
+    total = e_out + d_out
+    overdue, frozen = tot("overdue_vnd"), tot("frozen_vnd")
+    rated, good = tot("groups_rated"), tot("groups_good")
+    lending = {x: sum(int(p["lending"][x]) for p in parts) for x in LENDING}
     return {
         "entrusted_outstanding_vnd": e_out,
         "direct_outstanding_vnd": d_out,
         "total_outstanding_vnd": total,
         "entrusted_share": round(e_out / total, 6) if total else None,
-        "orgs": orgs,
-        "households_entrusted": ent.filter(pl.col("outstanding") > 0)["customer_code"].n_unique(),
-        "groups_with_outstanding": len(g_pos),
+        "orgs": {
+            org: {x: sum(int(p["orgs"][org][x]) for p in parts) for x in ORG_SUMS}
+            for org in ENTRUSTED_ORGS
+        },
+        "households_entrusted": tot("households_entrusted"),
+        "groups_with_outstanding": tot("groups_with_outstanding"),
         "period_lending": {"qtd": lending if k > 0 else None, "ytd": lending},
         "reconciliation": {
             "campaign_year": sc.cal.reconciliation.campaign_year,
-            "in_scope": rec.height,
-            "reconciled": rec.filter(pl.col("result").is_not_null()).height,
+            "in_scope": tot("in_scope"),
+            "reconciled": tot("reconciled"),
         },
         "overdue_vnd": overdue,
         "frozen_vnd": frozen,
         "overdue_frozen_ratio": round((overdue + frozen) / total, 8) if total else None,
-        "groups_rated_good_share": round(gs.filter(pl.col("score") >= 85).height / gs.height, 6)
-        if gs.height
-        else None,
+        "groups_rated_good_share": round(good / rated, 6) if rated else None,
     }

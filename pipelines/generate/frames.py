@@ -66,7 +66,13 @@ class Frames:
             grp = c["group"]
             has_g = grp >= 0
             gi = np.maximum(grp, 0)
-            leader_name = c["name"][np.maximum(g["leader"], 0)]
+            if len(g["code"]):
+                leader_name = c["name"][np.maximum(g["leader"], 0)]
+                g_code = np.where(has_g, g["code"][gi], "")
+                g_name = np.where(has_g, leader_name[gi], None)
+            else:  # an office slice without groups (the branch office)
+                g_code = np.full(len(grp), "")
+                g_name = np.full(len(grp), None, dtype=object)
             self._cust = pl.DataFrame(
                 {
                     "cust_idx": np.arange(len(grp)),
@@ -78,10 +84,8 @@ class Frames:
                     "hamlet_code": np.char.add(
                         com["code"][c["commune"]], np.char.zfill(c["hamlet_no"].astype(str), 2)
                     ),
-                    "group_code": pl.Series(np.where(has_g, g["code"][gi], "")).replace("", None),
-                    "group_name": pl.Series(
-                        np.where(has_g, leader_name[gi], None).tolist(), dtype=pl.String
-                    ),
+                    "group_code": pl.Series(g_code).replace("", None),
+                    "group_name": pl.Series(g_name.tolist(), dtype=pl.String),
                     "org_code": np.asarray(ORG_CODES)[c["org"]],
                     "customer_code": c["code"],
                     "customer_name": c["name"].tolist(),
@@ -101,7 +105,9 @@ class Frames:
             sc = self.sc
             L = sc.loans
             n = len(L["customer"])
-            num = (100_000_000_000 + np.arange(n, dtype=np.int64) * 37).astype(str)
+            # Codes come from the branch-wide loan index (an office slice carries it).
+            gidx = L.get("gidx", np.arange(n, dtype=np.int64)).astype(np.int64)
+            num = (100_000_000_000 + gidx * 37).astype(str)
             prefix = np.where(L["direct"], LOAN_CODE_PREFIX_DIRECT, LOAN_CODE_PREFIX_ENTRUSTED)
             classes = {m: term_class(int(m)) for m in np.unique(L["term"])}
             self._static = pl.DataFrame(
@@ -140,6 +146,11 @@ class Frames:
         self._forms_all.pop((k, "01.2"), None)
         self._loan_level.pop(k, None)
         self._ll_office.pop(k, None)
+        self._m31.pop(k, None)
+        for key_ in [x for x in self._forms if x[0] == k]:
+            del self._forms[key_]
+        for key_ in [x for x in self._bc if x[0] == k]:
+            del self._bc[key_]
 
     # ----- loan level, one row per loan (no savings duplicates) ------------------------------
     def loan_level(self, k: int) -> pl.DataFrame:
@@ -279,11 +290,15 @@ class Frames:
         return pl.concat([agg, total])
 
     def _forms_grouped_empty(self, k: int, which: str) -> pl.DataFrame:
-        any_ = next(iter(self._forms_all[(k, which)].values()))
-        return any_.clear()
+        parts = self._forms_all[(k, which)]
+        if parts:
+            return next(iter(parts.values())).clear()
+        return self._forms_grouped(k, which, empty=True)
 
-    def _forms_grouped(self, k: int, which: str) -> dict[str, pl.DataFrame]:
+    def _forms_grouped(self, k: int, which: str, empty: bool = False):
         ll = self.loan_level(k)
+        if empty:
+            ll = ll.clear()
         if which == "01.1":
             # District offices by commune; the branch office (direct borrowers city-wide) by
             # district.
@@ -346,6 +361,8 @@ class Frames:
             )
             .with_columns([pl.col(f"c{i}").cast(pl.Int64) for i in range(3, 18)])
         )
+        if empty:
+            return agg
         return {key[0]: v for key, v in agg.partition_by("pgd_code", as_dict=True).items()}
 
     # ----- BC0437 ---------------------------------------------------------------------------
@@ -468,7 +485,8 @@ class Frames:
         bank_i = np.where(done, acc[cust, mm], 0)
         cdf = self.customers()
         office = sc.customers["office"][cust]
-        off_n = np.array([int(o) for o in office])
+        off_n = np.array([int(o) for o in office], dtype=np.int64)
+        g_cust = sc.customers.get("gidx", np.arange(n_c))[cust]
         df = (
             pl.DataFrame(
                 {
@@ -482,7 +500,7 @@ class Frames:
                     "officer": pl.Series(
                         np.where(
                             done,
-                            np.asarray(OFFICERS, dtype=object)[(cust + off_n) % len(OFFICERS)],
+                            np.asarray(OFFICERS, dtype=object)[(g_cust + off_n) % len(OFFICERS)],
                             None,
                         ).tolist(),
                         dtype=pl.String,

@@ -43,7 +43,7 @@ def _write(tmp_path, mutate) -> Path:
     [
         (lambda r: r["orgs"].pop("12"), "orgs.12"),
         (lambda r: r["period_lending"].pop("workers_attracted"), "workers_attracted"),
-        (lambda r: r.__setitem__("scale", 2), "scale"),
+        (lambda r: r.__setitem__("scale", 1000), "scale"),
         (lambda r: r["reconciliation"].__setitem__("reconciled", 10**9), "reconciled"),
         (lambda r: r.__setitem__("opening_date", "yesterday"), "opening_date"),
         (lambda r: r["orgs"]["11"].__setitem__("groups", "many"), "orgs.11.groups"),
