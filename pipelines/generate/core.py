@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import multiprocessing as mp
+import pickle
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -133,6 +136,24 @@ def generate(
     plan = plan_faults(split, bases, list(dict.fromkeys(inject)), seed_)
     sizes = {o: split.n_loans(o) for o in OFFICE_CODES}
     offices = sorted(OFFICE_CODES, key=lambda o: -sizes[o])
+    structure = sc.notes | {
+        "communes": len(sc.communes["code"]),
+        "groups": len(sc.groups["code"]),
+        "customers": len(sc.customers["kind"]),
+        "loans": len(sc.loans["customer"]),
+    }
+    dates = sc.dates
+    # Each office's slice goes to a scratch file and the branch-wide scenario is released
+    # before the writers start: the build is the parent's peak, and the writing phase holds
+    # the workers' offices only (a national-size run needs both to fit).
+    scratch = tempfile.TemporaryDirectory(prefix="nhcs-generate-")
+    slices = {}
+    for o in OFFICE_CODES:
+        slices[o] = Path(scratch.name) / f"{o}.pickle"
+        with open(slices[o], "wb") as fh:
+            pickle.dump(split.scenario(o), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    del sc, split
+    gc.collect()
 
     def package(office: str) -> dict:
         return {
@@ -141,7 +162,7 @@ def generate(
             "seed": seed_,
             "raw": raw_dir,
             "plan": plan,
-            "sc": split.scenario(office),
+            "slice": slices[office],
             "txn_base": bases[office],
         }
 
@@ -177,16 +198,17 @@ def generate(
     else:
         for o in offices:
             results.append(_write_office(package(o)))
+    scratch.cleanup()
     snaps_truth = {
-        k: truth_finish(sc, k, [r["truth"][k] for r in results]) for k in range(sc.n_snap)
+        k: truth_finish(cal, k, [r["truth"][k] for r in results]) for k in range(len(dates))
     }
     hoi_bank = pl.concat([r["hoi"] for r in results]).sort("org_code", "pgd_code")
-    results.append(_write_hoi(sc, hoi_bank, raw_dir, seed_, fmt))
+    results.append(_write_hoi(dates, hoi_bank, raw_dir, seed_, fmt))
 
     faults_out = []
     for r in sorted(results, key=lambda r: r["office"]):
         faults_out += r.get("faults", [])
-    truth = compute_truth(sc, snaps_truth)
+    truth = compute_truth(dates, snaps_truth)
     truth.update(
         {
             "scenario": {
@@ -201,13 +223,7 @@ def generate(
             "targets": _targets(cal),
             "hoi_differences": next(r for r in results if r["office"] == HOI_UNIT)["differences"],
             "faults": sorted(faults_out, key=lambda f: f["fault"]),
-            "structure": sc.notes
-            | {
-                "communes": len(sc.communes["code"]),
-                "groups": len(sc.groups["code"]),
-                "customers": len(sc.customers["kind"]),
-                "loans": len(sc.loans["customer"]),
-            },
+            "structure": structure,
         }
     )
     (raw_dir / "_truth.json").write_text(
@@ -611,7 +627,9 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
     the counts, the faults placed and the office's share of the truth and of HOI."""
     office = pkg["office"]
     fmt, seed, raw, plan = pkg["fmt"], pkg["seed"], pkg["raw"], pkg["plan"]
-    sc: Scenario = pkg.pop("sc")
+    with open(pkg["slice"], "rb") as fh:
+        sc: Scenario = pickle.load(fh)
+    pkg["slice"].unlink()  # scratch space back as soon as the office is in memory
     fr = Frames(sc)
     dates = sc.dates
     ext = fmt
@@ -892,8 +910,8 @@ def _round_hundredths(v: int) -> int:
     return (int(v) + 5_000) // 10_000
 
 
-def _write_hoi(sc: Scenario, bank: pl.DataFrame, raw: Path, seed: int, fmt: str) -> dict:
-    d = sc.dates[-1]
+def _write_hoi(dates: list[dt.date], bank: pl.DataFrame, raw: Path, seed: int, fmt: str) -> dict:
+    d = dates[-1]
     fo = raw / d.isoformat() / HOI_UNIT
     _fresh_folder(fo)
     rng = np.random.default_rng([seed, 0x401])
@@ -991,10 +1009,10 @@ def _write_hoi(sc: Scenario, bank: pl.DataFrame, raw: Path, seed: int, fmt: str)
 # ---------------------------------------------------------------------------------------------
 # truth
 # ---------------------------------------------------------------------------------------------
-def compute_truth(sc: Scenario, snaps: dict[int, dict]) -> dict:
+def compute_truth(dates: list[dt.date], snaps: dict[int, dict]) -> dict:
     """The scenario's aggregates per snapshot (see ``truth_finish``) and the period change."""
-    out: dict = {"as_of": {d.isoformat(): snaps[k] for k, d in enumerate(sc.dates)}}
-    first, last = sc.dates[0].isoformat(), sc.dates[-1].isoformat()
+    out: dict = {"as_of": {d.isoformat(): snaps[k] for k, d in enumerate(dates)}}
+    first, last = dates[0].isoformat(), dates[-1].isoformat()
     out["entrusted_change_vnd"] = (
         out["as_of"][last]["entrusted_outstanding_vnd"]
         - out["as_of"][first]["entrusted_outstanding_vnd"]
@@ -1072,7 +1090,7 @@ def truth_partial(fr: Frames, k: int) -> dict:
     }
 
 
-def truth_finish(sc: Scenario, k: int, parts: list[dict]) -> dict:
+def truth_finish(cal: Calibration, k: int, parts: list[dict]) -> dict:
     """The branch's aggregates of snapshot ``k``: the offices' ``truth_partial`` summed."""
 
     def tot(key: str) -> int:
@@ -1096,7 +1114,7 @@ def truth_finish(sc: Scenario, k: int, parts: list[dict]) -> dict:
         "groups_with_outstanding": tot("groups_with_outstanding"),
         "period_lending": {"qtd": lending if k > 0 else None, "ytd": lending},
         "reconciliation": {
-            "campaign_year": sc.cal.reconciliation.campaign_year,
+            "campaign_year": cal.reconciliation.campaign_year,
             "in_scope": tot("in_scope"),
             "reconciled": tot("reconciled"),
         },

@@ -175,7 +175,7 @@ class Frames:
         if k == 0:
             # The opening snapshot's year-to-date columns describe the previous year.
             L = sc.loans
-            in_year = np.array([x.year == d.year for x in L["disb_date"][idx]])
+            in_year = L["disb_date"][idx].astype("datetime64[Y]").astype(np.int64) + 1970 == d.year
             amt = L["amount"][idx]
             opened = tot[idx, 0]
             est = np.minimum(

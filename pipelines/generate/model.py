@@ -102,9 +102,37 @@ C_CONT, C_NEW, C_SETTLED, C_SAVINGS, C_DIRECT_OLD, C_DIRECT_NEW = range(6)
 FLOW_TYPES = ("disb", "rev", "th", "qh", "kh", "tl", "wo", "cqh", "khn")
 
 
-def _add_months(d: dt.date, months: int, day: int | None = None) -> dt.date:
-    y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
-    return dt.date(y, m + 1, min(day or d.day, 28))
+def _month_day(month_index: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``datetime64[D]`` of month ``month_index`` (year * 12 + month - 1), day ``min(day, 28)``,
+    for whole arrays (8 bytes a date instead of a Python ``date`` object)."""
+    m = (np.asarray(month_index, np.int64) - 1970 * 12).astype("datetime64[M]")
+    return m.astype("datetime64[D]") + (np.minimum(day, 28) - 1).astype("timedelta64[D]")
+
+
+def _digits(x: np.ndarray, width: int = 1) -> np.ndarray:
+    """Decimal text of non-negative integers, zero-padded to ``width``, as a fixed-width
+    array no wider than needed (``astype(str)`` would make 21-character elements)."""
+    x = np.asarray(x, np.int64)
+    w = max(width, len(str(int(x.max()))) if len(x) else 1)
+    return np.char.zfill(x.astype(f"<U{w}"), width)
+
+
+def roll_forward(
+    opening: tuple[np.ndarray, np.ndarray, np.ndarray], flows: dict[str, np.ndarray], n_snap: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """In-term, overdue and frozen balances at every snapshot from the opening ones and the
+    monthly flows (contract 4.1's balance identity, per debt status)."""
+    n = len(opening[0])
+    it = np.zeros((n, n_snap), np.int64)
+    ov = np.zeros((n, n_snap), np.int64)
+    fz = np.zeros((n, n_snap), np.int64)
+    it[:, 0], ov[:, 0], fz[:, 0] = opening
+    for m in range(1, n_snap):
+        f = {k: v[:, m] for k, v in flows.items()}
+        it[:, m] = it[:, m - 1] + f["disb"] - f["rev"] - f["th"] - f["cqh"]
+        ov[:, m] = ov[:, m - 1] + f["cqh"] - f["qh"] - f["khn"]
+        fz[:, m] = fz[:, m - 1] + f["khn"] - f["kh"] - f["wo"]
+    return it, ov, fz
 
 
 @dataclass
@@ -115,15 +143,19 @@ class Scenario:
     groups: dict[str, np.ndarray]
     customers: dict[str, np.ndarray]
     loans: dict[str, np.ndarray]
-    it: np.ndarray  # (n_loans, n_snap) in-term balance
-    ov: np.ndarray
-    fz: np.ndarray
+    # (n_loans, n_snap) in-term / overdue / frozen balances. ``build`` leaves them None (the
+    # branch-wide matrices are the biggest arrays of a national run) and keeps ``opening``;
+    # an office slice rolls its own forward from the flows (``roll_forward``).
+    it: np.ndarray | None
+    ov: np.ndarray | None
+    fz: np.ndarray | None
     flows: dict[str, np.ndarray]  # type -> (n_loans, n_snap), [:,0] = December
     present: np.ndarray  # (n_loans, n_snap) bool: loan in that M31
     savings: dict[str, np.ndarray]  # one element per savings book
     recon: dict[str, np.ndarray]  # one element per in-scope customer
     gn_wrong: np.ndarray  # wrong first disbursement later reversed (DK)
     notes: dict = field(default_factory=dict)
+    opening: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # it, ov, fz at [:, 0]
 
     @property
     def n_snap(self) -> int:
@@ -461,7 +493,6 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
 
     # Disbursement dates
     age = np.zeros(n_loans, np.int64)
-    old_i = np.flatnonzero(~is_new)
     settled_i = np.flatnonzero(l_kind == K_SETTLED)
     cont_like = np.flatnonzero((l_kind == K_CONT) | (l_kind == K_SECOND) | (l_kind == K_DIRECT_OLD))
     max_age = np.maximum(1, term[cont_like] - n_months - 2)
@@ -472,15 +503,12 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     settle_month[settled_i] = 1 + rng.integers(0, n_months, len(settled_i))
     age[settled_i] = term[settled_i] - settle_month[settled_i]
     opening = cal.opening_date
-    disb_date = np.empty(n_loans, dtype=object)
-    for i in old_i:
-        disb_date[i] = _add_months(opening, -int(age[i]), int(tday[i]))
-    for i in new_i:
-        disb_date[i] = _add_months(opening, int(start_month[i]), int(tday[i]))
-    mat_date = np.array(
-        [_add_months(disb_date[i], int(term[i]), int(tday[i])) for i in range(n_loans)],
-        dtype=object,
-    )
+    if len(tday) and tday.min() < 1:
+        raise AssertionError("generator bug: a transaction day below 1")
+    disb_month = np.where(is_new, start_month, -age) + opening.year * 12 + opening.month - 1
+    disb_date = _month_day(disb_month, tday)
+    mat_date = _month_day(disb_month + term, tday)
+    del disb_month
 
     # ----- balances at period end ---------------------------------------------------------
     end_bal = np.zeros(n_loans, np.int64)
@@ -610,14 +638,8 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     in_period = (flows["disb"][:, period] - flows["rev"][:, period]).sum(1)
     open_bal[~is_new] = end_bal[~is_new] + out_period[~is_new] - in_period[~is_new]
     open_bal[is_new] = 0
-    it[:, 0] = open_bal - open_ov - open_fz
-    ov[:, 0] = open_ov
-    fz[:, 0] = open_fz
-    for m in range(1, n_snap):
-        f = {k: v[:, m] for k, v in flows.items()}
-        it[:, m] = it[:, m - 1] + f["disb"] - f["rev"] - f["th"] - f["cqh"]
-        ov[:, m] = ov[:, m - 1] + f["cqh"] - f["qh"] - f["khn"]
-        fz[:, m] = fz[:, m - 1] + f["khn"] - f["kh"] - f["wo"]
+    del it, ov, fz
+    it, ov, fz = roll_forward((open_bal - open_ov - open_fz, open_ov, open_fz), flows, n_snap)
     if (it < 0).any() or (ov < 0).any() or (fz < 0).any():
         raise AssertionError("generator bug: a negative balance")
     tot = it + ov + fz
@@ -661,6 +683,13 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
         "bad": is_bad,
     }
 
+    # The balance matrices and the loan-level working arrays are not needed any more: free
+    # them before the customers' texts (the build's peak; see docs/generator.md, memory).
+    opening_bal = (it[:, 0].copy(), ov[:, 0].copy(), fz[:, 0].copy())
+    open_tot = tot[:, 0].copy()
+    del it, ov, fz, tot, earns, need_amt, step, open_bal, open_ov, open_fz
+    del out_period, in_period, end_bal, raw_end, remaining, scalable, amount_key, kind_of_commune
+
     # ----- customers' personal data ------------------------------------------------------
     is_company = np.zeros(n_cust, bool)
     is_company[np.concatenate([d_old_c, d_new_c])] = np.isin(
@@ -690,15 +719,12 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     ]
     century = np.where(birth >= 2000, 2, 0) + female.astype(np.int64)
     nid = np.char.add(
-        np.char.add("001", century.astype(str)),
-        np.char.add(
-            np.char.zfill((birth % 100).astype(str), 2),
-            np.char.zfill(rng.integers(0, 1_000_000, n_cust).astype(str), 6),
-        ),
+        np.char.add("001", _digits(century)),
+        np.char.add(_digits(birth % 100, 2), _digits(rng.integers(0, 1_000_000, n_cust), 6)),
     )
     phone = np.char.add(
         np.asarray(["09", "03", "08", "07"])[rng.integers(0, 4, n_cust)],
-        np.char.zfill(rng.integers(0, 100_000_000, n_cust).astype(str), 8),
+        _digits(rng.integers(0, 100_000_000, n_cust), 8),
     ).astype(object)
     phone[rng.random(n_cust) < EMPTY_PHONE_SHARE] = None
     # Category from the customer's first loan programme; savings-only members are households.
@@ -711,7 +737,7 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     code_perm = rng.permutation(n_cust)
     cust.update(
         {
-            "code": np.char.zfill((10_000_000 + code_perm * 7 + 3).astype(str), 10),
+            "code": _digits(10_000_000 + code_perm * 7 + 3, 10),
             "name": cname,
             "female": female,
             "birth": birth,
@@ -729,7 +755,7 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     first_pos = np.r_[0, np.flatnonzero(np.diff(cust_group[o2])) + 1]
     leader[cust_group[o2][first_pos]] = o2[first_pos]
     groups = {
-        "code": np.char.zfill((100_001 + np.arange(n_grp)).astype(str), 7),
+        "code": _digits(100_001 + np.arange(n_grp), 7),
         "commune": g_com,
         "org": g_org,
         "hamlet_no": g_hamlet_no,
@@ -755,15 +781,12 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     savings = {
         "customer": book_cust,
         "no": book_no,
-        "code": np.char.add(
-            np.char.add("105", np.char.zfill((book_cust + 1).astype(str), 8)),
-            book_no.astype(str),
-        ),
+        "code": np.char.add(np.char.add("105", _digits(book_cust + 1, 8)), _digits(book_no)),
         "balance": sav,
     }
 
     # ----- reconciliation campaign -----------------------------------------------------------
-    c_open = np.bincount(l_cust, weights=tot[:, 0], minlength=n_cust) > 0
+    c_open = np.bincount(l_cust, weights=open_tot, minlength=n_cust) > 0
     scope = np.flatnonzero(c_open)
     if len(scope) != S:
         raise AssertionError(f"generator bug: scope {len(scope)} != {S}")
@@ -792,9 +815,9 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
         groups=groups,
         customers=cust,
         loans=loans,
-        it=it,
-        ov=ov,
-        fz=fz,
+        it=None,
+        ov=None,
+        fz=None,
         flows=flows,
         present=present,
         savings=savings,
@@ -807,4 +830,5 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
             "reversals": int(n_rev),
             "year": year,
         },
+        opening=opening_bal,
     )

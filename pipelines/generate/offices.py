@@ -19,7 +19,7 @@ import numpy as np
 
 from pipelines.contract.codes import UNITS
 
-from .model import Scenario
+from .model import Scenario, roll_forward
 
 OFFICE_CODES = tuple(sorted(u.code for u in UNITS))
 # Flow types with one journal line each (besides GN / DK): see ``core.FLOW_OF_TYPE``.
@@ -75,6 +75,11 @@ class OfficeSplit:
         r_sel = np.flatnonzero(self.cust_office[sc.recon["customer"]] == i)
         recon = {k: v[r_sel] for k, v in sc.recon.items()}
         recon["customer"] = local(c_sel, recon["customer"])
+        flows = {t: v[l_sel] for t, v in sc.flows.items()}
+        if sc.opening is not None:
+            it, ov, fz = roll_forward(tuple(x[l_sel] for x in sc.opening), flows, sc.n_snap)
+        else:
+            it, ov, fz = sc.it[l_sel], sc.ov[l_sel], sc.fz[l_sel]
         return Scenario(
             cal=sc.cal,
             dates=sc.dates,
@@ -82,10 +87,10 @@ class OfficeSplit:
             groups=groups,
             customers=cust,
             loans=loans,
-            it=sc.it[l_sel],
-            ov=sc.ov[l_sel],
-            fz=sc.fz[l_sel],
-            flows={t: v[l_sel] for t, v in sc.flows.items()},
+            it=it,
+            ov=ov,
+            fz=fz,
+            flows=flows,
             present=sc.present[l_sel],
             savings=savings,
             recon=recon,
