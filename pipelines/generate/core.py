@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 import json
@@ -11,6 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -126,34 +128,20 @@ def generate(
     raw_dir.mkdir(parents=True, exist_ok=True)
 
     say(f"building scenario (scale {cal.scale}, seed {seed_})")
-    sc = build(cal, seed_)
-    # Office by office from here: every report of an office depends on its own slice of the
-    # scenario only (offices.py), so the parent never builds branch-wide frames and a worker
-    # holds one office at a time; memory follows the largest office, not the branch.
-    split = OfficeSplit(sc)
-    bases = split.txn_bases()
-    say(f"scenario built: {len(sc.loans['customer'])} loans ({time.perf_counter() - t0:.1f}s)")
-    plan = plan_faults(split, bases, list(dict.fromkeys(inject)), seed_)
-    sizes = {o: split.n_loans(o) for o in OFFICE_CODES}
-    offices = sorted(OFFICE_CODES, key=lambda o: -sizes[o])
-    structure = sc.notes | {
-        "communes": len(sc.communes["code"]),
-        "groups": len(sc.groups["code"]),
-        "customers": len(sc.customers["kind"]),
-        "loans": len(sc.loans["customer"]),
-    }
-    dates = sc.dates
-    # Each office's slice goes to a scratch file and the branch-wide scenario is released
-    # before the writers start: the build is the parent's peak, and the writing phase holds
-    # the workers' offices only (a national-size run needs both to fit).
+    # The build is the run's memory peak (branch-wide arrays): with a pool it runs in a
+    # process of its own, which returns every byte to the system when it ends, before the
+    # writers start. It leaves one scratch file per office (its slice of the scenario).
     scratch = tempfile.TemporaryDirectory(prefix="nhcs-generate-")
-    slices = {}
-    for o in OFFICE_CODES:
-        slices[o] = Path(scratch.name) / f"{o}.pickle"
-        with open(slices[o], "wb") as fh:
-            pickle.dump(split.scenario(o), fh, protocol=pickle.HIGHEST_PROTOCOL)
-    del sc, split
-    gc.collect()
+    args = (cal, seed_, list(dict.fromkeys(inject)), Path(scratch.name))
+    if workers > 1:
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
+            prep = ex.submit(_prepare, *args).result()
+    else:
+        prep = _prepare(*args)
+    plan, bases, slices, dates = prep["plan"], prep["bases"], prep["slices"], prep["dates"]
+    sizes, structure = prep["sizes"], prep["structure"]
+    offices = sorted(OFFICE_CODES, key=lambda o: -sizes[o])
+    say(f"scenario built: {structure['loans']} loans ({time.perf_counter() - t0:.1f}s)")
 
     def package(office: str) -> dict:
         return {
@@ -244,6 +232,37 @@ def generate(
     }
     say(f"done: {summary['files']} files in {summary['folders']} folders, {summary['seconds']}s")
     return summary
+
+
+def _prepare(cal: Calibration, seed: int, inject: list[str], scratch: Path) -> dict:
+    """Build the scenario, place the faults, number the journal, and write every office's
+    slice of the scenario to ``scratch``; return what the writers and the truth need."""
+    sc = build(cal, seed)
+    # Office by office from here: every report of an office depends on its own slice of the
+    # scenario only (offices.py), so no branch-wide frame is built and a worker holds one
+    # office at a time; memory follows the largest office, not the branch.
+    split = OfficeSplit(sc)
+    bases = split.txn_bases()
+    plan = plan_faults(split, bases, inject, seed)
+    slices = {}
+    for o in OFFICE_CODES:
+        slices[o] = scratch / f"{o}.pickle"
+        with open(slices[o], "wb") as fh:
+            pickle.dump(split.scenario(o), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return {
+        "plan": plan,
+        "bases": bases,
+        "slices": slices,
+        "dates": sc.dates,
+        "sizes": {o: split.n_loans(o) for o in OFFICE_CODES},
+        "structure": sc.notes
+        | {
+            "communes": len(sc.communes["code"]),
+            "groups": len(sc.groups["code"]),
+            "customers": len(sc.customers["kind"]),
+            "loans": len(sc.loans["customer"]),
+        },
+    }
 
 
 def _targets(cal: Calibration) -> dict:
@@ -878,6 +897,8 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
                 "actual_sha256": sha2,
             }
         )
+    del fr, sc, clean_m31
+    _release_memory()
     return {
         "office": office,
         "files": files,
@@ -887,6 +908,16 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
         "truth": truth,
         "hoi": hoi,
     }
+
+
+def _release_memory() -> None:
+    """Hand freed heap memory back to the system between offices (a pool worker lives for
+    many offices; glibc keeps freed blocks otherwise)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _fresh_folder(p: Path) -> None:

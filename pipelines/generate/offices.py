@@ -19,7 +19,7 @@ import numpy as np
 
 from pipelines.contract.codes import UNITS
 
-from .model import Scenario, roll_forward
+from .model import Scenario, dense_column, dense_rows, roll_forward
 
 OFFICE_CODES = tuple(sorted(u.code for u in UNITS))
 # Flow types with one journal line each (besides GN / DK): see ``core.FLOW_OF_TYPE``.
@@ -75,7 +75,7 @@ class OfficeSplit:
         r_sel = np.flatnonzero(self.cust_office[sc.recon["customer"]] == i)
         recon = {k: v[r_sel] for k, v in sc.recon.items()}
         recon["customer"] = local(c_sel, recon["customer"])
-        flows = {t: v[l_sel] for t, v in sc.flows.items()}
+        flows = {t: dense_rows(v, l_sel) for t, v in sc.flows.items()}
         if sc.opening is not None:
             it, ov, fz = roll_forward(tuple(x[l_sel] for x in sc.opening), flows, sc.n_snap)
         else:
@@ -94,7 +94,7 @@ class OfficeSplit:
             present=sc.present[l_sel],
             savings=savings,
             recon=recon,
-            gn_wrong=sc.gn_wrong[l_sel],
+            gn_wrong=dense_rows(sc.gn_wrong, l_sel),
             notes={"office": office},
         )
 
@@ -115,10 +115,10 @@ class OfficeSplit:
         # GN of the rest, one line per other flow type with an amount).
         counts = np.zeros(sc.n_snap * 29 * n_off, np.int64)
         for m in range(1, sc.n_snap):
-            wrong = sc.gn_wrong[:, m]
-            lines = 2 * (wrong > 0) + (sc.flows["disb"][:, m] - wrong > 0)
+            wrong = dense_column(sc.gn_wrong, m)
+            lines = 2 * (wrong > 0) + (dense_column(sc.flows["disb"], m) - wrong > 0)
             for flow in JOURNAL_FLOWS:
-                lines = lines + (sc.flows[flow][:, m] > 0)
+                lines = lines + (dense_column(sc.flows[flow], m) > 0)
             key = (m * 29 + tday) * n_off + self.loan_office
             counts += np.bincount(key, weights=lines, minlength=len(counts)).astype(np.int64)
         per_day = counts.reshape(-1, n_off)  # rows: (month, day) in date order
