@@ -122,7 +122,10 @@ def test_codes_keep_their_widths_and_are_unique(upscaled):
     per_loan = checks.loans(m31).group_by("_date", "loan_code").len()
     assert per_loan["len"].max() == 1
     assert (
-        m31.group_by("loan_code").agg(pl.col("customer_code").n_unique())["customer_code"].max()
+        checks.loans(m31)
+        .group_by("loan_code")
+        .agg(pl.col("customer_code").n_unique())["customer_code"]
+        .max()
         == 1
     )
     bc = t["BC0437"]
