@@ -10,7 +10,27 @@
       which picks up new month-ends, new journal days and re-delivered (_rN) files.
 
     A first build or --full-refresh builds every partition, whatever the vars: both paths give
-    the same rows. -#}
+    the same rows.
+
+    "Rebuild whole partitions" is one strategy per engine (partitioned_incremental_config):
+    - DuckDB: delete+insert with unique_key = the partition column (the rows of every partition
+      value in the new batch are deleted, then the batch inserted);
+    - Spark (parquet tables have no DELETE): insert_overwrite with partition_by = the partition
+      column; dbt-spark sets partitionOverwriteMode=DYNAMIC, so exactly the partitions present
+      in the new batch are replaced, the others kept: the same rows as delete+insert. In both,
+      a selected partition whose batch is empty is left as it was. -#}
+
+{% macro partitioned_incremental_config(partition_column) -%}
+    {{ return(adapter.dispatch('partitioned_incremental_config')(partition_column)) }}
+{%- endmacro %}
+
+{% macro default__partitioned_incremental_config(partition_column) -%}
+    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': partition_column}) }}
+{%- endmacro %}
+
+{% macro spark__partitioned_incremental_config(partition_column) -%}
+    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [partition_column]}) }}
+{%- endmacro %}
 
 
 

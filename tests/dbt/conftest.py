@@ -20,10 +20,18 @@ import fixtures  # noqa: E402
 DBT = Path(sys.executable).with_name("dbt")
 
 
-def run_dbt(warehouse: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
+def run_dbt(
+    warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run the dbt CLI on ``warehouse``; target and logs go to ``work`` so parallel test
-    sessions do not share dbt's target folder. Fails the test with dbt's output on error."""
-    env = {**os.environ, "NHCS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
+    sessions do not share dbt's target folder. Fails the test with dbt's output on error.
+    ``env`` adds environment variables (e.g. NHCS_SPARK_DIR / NHCS_LAKE_DIR for --target spark)."""
+    env = {
+        **os.environ,
+        "NHCS_WAREHOUSE": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "0",
+        **(env or {}),
+    }
     cmd = [
         str(DBT),
         *args,

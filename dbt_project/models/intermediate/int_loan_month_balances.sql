@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='as_of_date',
         on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
     )
 }}
 

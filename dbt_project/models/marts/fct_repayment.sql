@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='txn_date',
         on_schema_change='fail',
+        **partitioned_incremental_config('txn_date')
     )
 }}
 

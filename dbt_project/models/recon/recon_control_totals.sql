@@ -107,25 +107,43 @@ delivered_matched as (
             and matched.form_code = d.form_code
 ),
 
-row_checks as (
+-- one row per form column: the checks below unpivot the 15 column pairs with a cross join
+-- and a CASE (one scan of the matched rows, where 15 UNION ALL branches made Spark plan and
+-- run the whole join 15 times)
+form_columns as (
     {%- for marker, raw_column, column in columns %}
         select
-            as_of_date,
-            pgd_code,
-            form_code,
-            'row_vs_m31' as check_item,
-            row_code,
-            row_name,
             '{{ marker }}' as column_marker,
-            '{{ column }}' as column_name,
-            missing_in,
-            coalesce(m31_{{ column }}, 0) as expected,
-            coalesce(form_{{ column }}, 0) as actual
-        from delivered_matched
+            '{{ column }}' as column_name
         {%- if not loop.last %}
             union all
         {%- endif %}
     {%- endfor %}
+),
+
+row_checks as (
+    select
+        d.as_of_date,
+        d.pgd_code,
+        d.form_code,
+        'row_vs_m31' as check_item,
+        d.row_code,
+        d.row_name,
+        c.column_marker,
+        c.column_name,
+        d.missing_in,
+        coalesce(case c.column_name
+            {%- for marker, raw_column, column in columns %}
+                when '{{ column }}' then d.m31_{{ column }}
+            {%- endfor %}
+        end, 0) as expected,
+        coalesce(case c.column_name
+            {%- for marker, raw_column, column in columns %}
+                when '{{ column }}' then d.form_{{ column }}
+            {%- endfor %}
+        end, 0) as actual
+    from delivered_matched as d
+    cross join form_columns as c
 ),
 
 row_sums as (
@@ -167,24 +185,28 @@ total_matched as (
 ),
 
 total_checks as (
-    {%- for marker, raw_column, column in columns %}
-        select
-            as_of_date,
-            pgd_code,
-            form_code,
-            'total_row_vs_rows' as check_item,
-            cast(null as {{ dbt.type_string() }}) as row_code,
-            row_name,
-            '{{ marker }}' as column_marker,
-            '{{ column }}' as column_name,
-            missing_in,
-            coalesce(rows_{{ column }}, 0) as expected,
-            coalesce(total_{{ column }}, 0) as actual
-        from total_matched
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    select
+        t.as_of_date,
+        t.pgd_code,
+        t.form_code,
+        'total_row_vs_rows' as check_item,
+        cast(null as {{ dbt.type_string() }}) as row_code,
+        t.row_name,
+        c.column_marker,
+        c.column_name,
+        t.missing_in,
+        coalesce(case c.column_name
+            {%- for marker, raw_column, column in columns %}
+                when '{{ column }}' then t.rows_{{ column }}
+            {%- endfor %}
+        end, 0) as expected,
+        coalesce(case c.column_name
+            {%- for marker, raw_column, column in columns %}
+                when '{{ column }}' then t.total_{{ column }}
+            {%- endfor %}
+        end, 0) as actual
+    from total_matched as t
+    cross join form_columns as c
 ),
 
 -- every form of every office and month-end whose Mẫu 31 was delivered must itself be there
