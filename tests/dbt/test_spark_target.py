@@ -34,7 +34,7 @@ from conftest import fixtures, run_dbt
 from pipelines.contract.reports import REPORTS
 from pipelines.settings import DBT_PROJECT_DIR
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.xdist_group("spark")
 
 # Every table the project builds: (schema, name). Staging models are views (not on disk).
 TABLES = sorted(
@@ -65,8 +65,7 @@ def _export(con: duckdb.DuckDBPyConnection, lake: Path, where: dict[str, str]) -
             )
 
 
-@pytest.fixture(scope="module")
-def spark_build(fixture_warehouse, tmp_path_factory):
+def _spark_build(fixture_warehouse: Path, tmp_path_factory) -> tuple[Path, Path, float]:
     """The mini branch built on Spark; returns (duckdb warehouse, spark dir, build seconds)."""
     work = tmp_path_factory.mktemp("dbt_spark")
     lake, spark_dir = work / "lake", work / "spark"
@@ -143,8 +142,31 @@ def _describe(con, sql: str) -> dict[str, str]:
 # ------------------------------------------------------------------------------ tests
 
 
-def test_every_built_table_is_compared(spark_build):
-    warehouse, _, _ = spark_build
+def _compare_table(con, spark_dir: Path, schema: str, table: str) -> list[str]:
+    folder = spark_dir / "tables" / schema / table
+    if not any(folder.rglob("*.parquet")):
+        return [f"no parquet files in {folder}"]
+    spark_sql = f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
+    duck_types = _describe(con, f"{schema}.{table}")
+    spark_types = _describe(con, f"select * from {spark_sql}")
+    if sorted(spark_types) != sorted(duck_types):
+        return [f"columns: DuckDB {sorted(duck_types)} vs Spark {sorted(spark_types)}"]
+    families = {c: (_family(duck_types[c]), _family(spark_types[c])) for c in duck_types}
+    wrong = {c: f for c, f in families.items() if f[0] != f[1]}
+    if wrong:
+        return [f"column types (DuckDB, Spark): {wrong}"]
+    cols = ", ".join(f'"{c}"' for c in duck_types)  # DuckDB's column order on both sides
+    duck_rows = con.execute(f"select {cols} from {schema}.{table}").fetchall()
+    spark_rows = con.execute(f"select {cols} from {spark_sql}").fetchall()
+    return compare_tables(list(duck_types), duck_rows, spark_rows)
+
+
+@pytest.mark.slow
+def test_spark_build_equals_duckdb(fixture_warehouse, tmp_path_factory):
+    """One test for the whole Spark build (so that pytest-xdist, however it distributes tests,
+    never starts two Spark builds): every table of every layer equal on both engines."""
+    warehouse, spark_dir, seconds = _spark_build(fixture_warehouse, tmp_path_factory)
+    print(f"dbt build --target spark of the mini branch: {seconds:.0f} s")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         built = con.execute(
@@ -152,40 +174,17 @@ def test_every_built_table_is_compared(spark_build):
                where table_schema in ('seeds', 'intermediate', 'marts', 'recon')
                  and table_type = 'BASE TABLE'"""
         ).fetchall()
-    finally:
-        con.close()
-    assert sorted(built) == TABLES
+        assert sorted(built) == TABLES, "the list of compared tables is out of date"
+        differences = {
+            f"{schema}.{table}": problems
+            for schema, table in TABLES
+            if (problems := _compare_table(con, spark_dir, schema, table))
+        }
+        assert differences == {}
 
-
-@pytest.mark.parametrize("schema,table", TABLES, ids=lambda x: x)
-def test_spark_table_equals_duckdb(spark_build, schema, table):
-    warehouse, spark_dir, _ = spark_build
-    folder = spark_dir / "tables" / schema / table
-    assert any(folder.rglob("*.parquet")), f"no parquet files in {folder}"
-    spark_sql = f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        duck_types = _describe(con, f"{schema}.{table}")
-        spark_types = _describe(con, f"select * from {spark_sql}")
-        assert sorted(spark_types) == sorted(duck_types), "column names differ"
-        families = {c: (_family(duck_types[c]), _family(spark_types[c])) for c in duck_types}
-        assert {c: f for c, f in families.items() if f[0] != f[1]} == {}, "column types differ"
-        cols = ", ".join(f'"{c}"' for c in duck_types)  # DuckDB's column order on both sides
-        duck_rows = con.execute(f"select {cols} from {schema}.{table}").fetchall()
-        spark_rows = con.execute(f"select {cols} from {spark_sql}").fetchall()
-    finally:
-        con.close()
-    assert compare_tables(list(duck_types), duck_rows, spark_rows) == []
-
-
-def test_spark_build_covers_the_whole_branch(spark_build):
-    """Non-trivial: every month-end reached Spark, including those delivered after the raw
-    tables were first registered, and the journal and the HOI reports did too."""
-    _, spark_dir, seconds = spark_build
-    con = duckdb.connect()
-    try:
-
-        def dates(schema, table, column):
+        # non-trivial: every month-end reached Spark, including those delivered after the raw
+        # tables were first registered, and the journal, the registers and HOI reports did too
+        def values(schema, table, column):
             folder = spark_dir / "tables" / schema / table
             return [
                 r[0]
@@ -195,14 +194,17 @@ def test_spark_build_covers_the_whole_branch(spark_build):
                 ).fetchall()
             ]
 
-        assert dates("marts", "mart_briefing_kpis", "as_of_date") == list(fixtures.MONTH_ENDS)
-        assert dates("marts", "fct_loan_balance", "as_of_date") == list(fixtures.MONTH_ENDS)
-        assert max(dates("marts", "fct_repayment", "txn_date")) > FIRST_DELIVERY_END
-        assert dates("recon", "recon_org_reports", "as_of_date") == [fixtures.D3]
-        assert dates("marts", "fct_reconciliation", "as_of_date")
+        assert values("marts", "mart_briefing_kpis", "as_of_date") == list(fixtures.MONTH_ENDS)
+        assert values("marts", "fct_loan_balance", "as_of_date") == list(fixtures.MONTH_ENDS)
+        assert max(values("marts", "fct_repayment", "txn_date")) > FIRST_DELIVERY_END
+        assert values("marts", "fct_reconciliation", "as_of_date") == [
+            fixtures.D1,
+            fixtures.D2,
+            fixtures.D3,
+        ]
+        assert values("recon", "recon_org_reports", "as_of_date") == [fixtures.D3]
     finally:
         con.close()
-    print(f"dbt build --target spark of the mini branch: {seconds:.0f} s")
 
 
 def test_comparison_detects_differences():
