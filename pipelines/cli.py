@@ -233,11 +233,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = run_main_job(s, dates=dates)
     elapsed = time.monotonic() - started
     failed = [r for r in results if not r.success]
-    if failed or len(results) < 2:
+    skipped = [e for r in results for e in r.all_events if e.event_type_value == "STEP_SKIPPED"]
+    if failed or skipped or len(results) < 2:
         for result in failed:
             for event in result.all_events:
                 if event.is_failure:
                     print(f"FAILED {event.step_key}: {event.message}", file=sys.stderr)
+        # A step skipped for want of its inputs leaves the run "successful" in Dagster, but the
+        # briefing or the publication did not happen: that is a failed run for the night.
+        for event in skipped:
+            print(f"SKIPPED {event.step_key}: {event.message}", file=sys.stderr)
         _progress(f"run failed after {elapsed:.0f}s (run ids {[r.run_id for r in results]})")
         return EXIT_FAILED
     rejected = _rejected_files(results[0])

@@ -2,9 +2,10 @@
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, Failure, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -75,8 +76,28 @@ def build_dbt_assets():
             context.log.info(f"building the dbt models on {settings.engine} (docs/scale-out.md)")
         with warehouse_lock(settings.warehouse, progress=context.log.info):
             args = [*BUILD_ARGS, *dbt_target_args(settings)]
-            yield from dbt.cli(args, context=context).stream()
+            invocation = dbt.cli(args, context=context)
+            built: set[AssetKey] = set()
+            for event in invocation.stream():
+                if isinstance(event, Output):
+                    built.add(context.assets_def.asset_key_for_output(event.output_name))
+                yield event
+            _require_every_result(context, built, invocation.target_path)
             if settings.engine == "spark":
                 mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)
 
     return nhcs_dbt_models
+
+
+def _require_every_result(context: AssetExecutionContext, built: set, target_path: Path) -> None:
+    """dbt exited 0, so every selected model was built; dagster-dbt learns it from dbt's JSON
+    log lines on stdout. If one of them was lost (an engine writing into that stdout), the asset
+    would silently stay unmaterialized and everything downstream be *skipped*, the run still
+    green. Fail instead, naming the models."""
+    missing = sorted(k.to_user_string() for k in set(context.selected_asset_keys) - built)
+    if missing:
+        raise Failure(
+            f"dbt finished, but no result reached Dagster for {len(missing)} model(s): "
+            f"{', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}. Something wrote "
+            f"into dbt's log stream; see {target_path / 'dbt.log'}.",
+        )
