@@ -190,7 +190,9 @@ def generate(
     snaps_truth = {
         k: truth_finish(cal, k, [r["truth"][k] for r in results]) for k in range(len(dates))
     }
-    hoi_bank = pl.concat([r["hoi"] for r in results]).sort("org_code", "pgd_code")
+    hoi_bank = pl.concat([r["hoi"] for r in results if r["hoi"] is not None]).sort(
+        "org_code", "pgd_code"
+    )
     results.append(_write_hoi(dates, hoi_bank, raw_dir, seed_, fmt))
 
     faults_out = []
@@ -301,21 +303,26 @@ def build_journal(fr: Frames, base: dict[dt.date, int] | None = None) -> pl.Data
             a = sc.flows[flow][:, m]
             idx = np.flatnonzero(a > 0)
             parts.append((idx, m, typ, a[idx], 0))
-    df = pl.concat(
-        [
-            pl.DataFrame(
-                {
-                    "loan_idx": i,
-                    "month": np.full(len(i), m),
-                    "txn_type": t,
-                    "amount": a.astype(np.int64),
-                    "seq": np.full(len(i), s),
-                },
-                schema_overrides={"txn_type": pl.String},
-            )
-            for i, m, t, a, s in parts
-            if len(i)
-        ]
+    frames = [
+        pl.DataFrame(
+            {
+                "loan_idx": i,
+                "month": np.full(len(i), m),
+                "txn_type": t,
+                "amount": a.astype(np.int64),
+                "seq": np.full(len(i), s),
+            },
+            schema_overrides={"txn_type": pl.String},
+        )
+        for i, m, t, a, s in parts
+        if len(i)
+    ]
+    # An office slice may have no line at all at tiny scales.
+    empty = {"loan_idx": pl.Int64, "month": pl.Int64, "txn_type": pl.String}
+    df = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema=empty | {"amount": pl.Int64, "seq": pl.Int64})
     )
     order = {t: n for n, t in enumerate(JOURNAL_TYPES)}
     static = fr.loans_static().select("loan_idx", "cust_idx", "loan_code", "program_code", "tday")
@@ -649,6 +656,30 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
     with open(pkg["slice"], "rb") as fh:
         sc: Scenario = pickle.load(fh)
     pkg["slice"].unlink()  # scratch space back as soon as the office is in memory
+    if len(sc.customers["kind"]) == 0:  # an office without customers (tiny scales): no files
+        zero = {
+            "entrusted_outstanding_vnd": 0,
+            "direct_outstanding_vnd": 0,
+            "orgs": {org: dict.fromkeys(ORG_SUMS, 0) for org in ENTRUSTED_ORGS},
+            "households_entrusted": 0,
+            "groups_with_outstanding": 0,
+            "lending": dict.fromkeys(LENDING, 0),
+            "in_scope": 0,
+            "reconciled": 0,
+            "overdue_vnd": 0,
+            "frozen_vnd": 0,
+            "groups_rated": 0,
+            "groups_good": 0,
+        }
+        return {
+            "office": office,
+            "files": 0,
+            "rows": 0,
+            "folders": [],
+            "faults": [],
+            "truth": {k: zero for k in range(sc.n_snap)},
+            "hoi": None,
+        }
     fr = Frames(sc)
     dates = sc.dates
     ext = fmt
