@@ -80,7 +80,7 @@ def build_dbt_assets():
             built: set[AssetKey] = set()
             for event in invocation.stream():
                 if isinstance(event, Output):
-                    built.add(context.assets_def.asset_key_for_output(event.output_name))
+                    built.add(context.assets_def.keys_by_output_name[event.output_name])
                 yield event
             _require_every_result(context, built, invocation.target_path)
             if settings.engine == "spark":

@@ -351,6 +351,8 @@ def build_journal(fr: Frames, base: dict[dt.date, int] | None = None) -> pl.Data
     )
     if base is None:
         seq = pl.int_range(1, pl.len() + 1)
+    elif not base:  # an office with no journal line: an empty mapping has no dtype to return
+        seq = pl.int_range(1, pl.len() + 1).over("txn_date")
     else:
         seq = pl.int_range(1, pl.len() + 1).over("txn_date") + pl.col("txn_date").replace_strict(
             base, return_dtype=pl.Int64
