@@ -305,12 +305,17 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
+    if args.raw and len(args.scenario or ()) != 1:
+        print("--raw needs exactly one --scenario (it names the results)", file=sys.stderr)
+        return EXIT_FAILED
     out = run_bench(
         args.scenario or ["hanoi-0.1", "hanoi-1.0"],
         Path(args.out),
         keep=args.keep,
         progress=_progress,
         engines=("duckdb", *(e for e in args.engine or () if e != "duckdb")),
+        raw_dir=Path(args.raw).resolve() if args.raw else None,
+        main_only=args.main_only,
     )
     print((out / "results.md").read_text(encoding="utf-8"))
     return EXIT_OK
@@ -426,6 +431,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         choices=["duckdb", "spark"],
         help="also build on this engine (repeatable; duckdb always runs)",
+    )
+    b.add_argument(
+        "--raw",
+        help="benchmark these existing deliveries instead of generating them (read only; "
+        "with one --scenario, which then only names the results)",
+    )
+    b.add_argument(
+        "--main-only",
+        action="store_true",
+        help="only the main job (its log gives each step), the SQL floor and the nightly run",
     )
     b.set_defaults(func=cmd_bench)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -99,9 +100,17 @@ def _py(code: str) -> list[str]:
 
 
 def run_scenario(
-    sc: Scenario, work: Path, progress, engines: tuple[str, ...] = ("duckdb",)
+    sc: Scenario,
+    work: Path,
+    progress,
+    engines: tuple[str, ...] = ("duckdb",),
+    raw_dir: Path | None = None,
+    main_only: bool = False,
 ) -> list[StageResult]:
-    raw, wh, reports = work / "raw", work / "warehouse.duckdb", work / "reports"
+    """``raw_dir``: existing deliveries (no generation; never written to). ``main_only``: skip
+    the stage-by-stage runs and the parse floor; the main job's log still gives each step."""
+    raw = Path(raw_dir) if raw_dir else work / "raw"
+    wh, reports = work / "warehouse.duckdb", work / "reports"
     log = work / "bench.log"
     env = {
         "NHCS_RAW_DIR": str(raw),
@@ -123,11 +132,39 @@ def run_scenario(
         results.append(r)
         return r
 
-    gen = [nhcs, "generate", "--raw", str(raw), "--scale", str(sc.scale), "--format", sc.fmt]
-    if sc.calibration:
-        gen += ["--calibration", sc.calibration]
-    stage("generate", gen)
+    if raw_dir is None:
+        gen = [nhcs, "generate", "--raw", str(raw), "--scale", str(sc.scale), "--format", sc.fmt]
+        if sc.calibration:
+            gen += ["--calibration", sc.calibration]
+        stage("generate", gen)
+    sql_floor = None
+    if not main_only:
+        sql_floor = _stage_by_stage(stage, nhcs, raw, wh, work)
 
+    # The main job on existing deliveries, from an empty warehouse (ingest -> reports).
+    for p in (wh, wh.with_name("analytics.duckdb")):
+        p.unlink(missing_ok=True)
+    main = stage("main_job", [nhcs, "run"])
+    main.extra.update(_step_seconds(log))
+    if sql_floor is None:
+        sql_floor = stage(
+            "sql_floor",
+            _py(f"from pipelines.bench import run_sql_floor; run_sql_floor({str(wh)!r})"),
+        )
+        dbt_s = main.extra.get("step_nhcs_dbt_models_s")
+        if dbt_s and sql_floor.ok and sql_floor.wall_s:
+            main.extra["dbt_step_vs_sql_floor"] = round(dbt_s / sql_floor.wall_s, 1)
+    # The nightly run: one data date again after the full build (the last one delivered).
+    last = max(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    nightly = stage("nightly_one_day", [nhcs, "run", "--date", last])
+    nightly.extra.update(_step_seconds(log))
+    if "spark" in engines:
+        _spark_stages(stage, nhcs, wh, last, sql_floor, log)
+    return results
+
+
+def _stage_by_stage(stage, nhcs: str, raw: Path, wh: Path, work: Path) -> StageResult:
+    """Each stage as its own process against its floor; returns the SQL floor's result."""
     floor = stage(
         "parse_floor",
         _py(
@@ -165,19 +202,22 @@ def run_scenario(
         if _has_subcommand(name):
             stage(name, [nhcs, name])
 
-    # The main job on existing deliveries, from an empty warehouse (ingest -> reports).
-    for p in (wh, wh.with_name("analytics.duckdb")):
-        p.unlink(missing_ok=True)
-    stage("main_job", [nhcs, "run"])
-    # The nightly run: one data date again after the full build (the last one delivered).
-    last = max(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("_"))
-    stage("nightly_one_day", [nhcs, "run", "--date", last])
-    if "spark" in engines:
-        _spark_stages(stage, nhcs, wh, last, sql_floor)
-    return results
+    return sql_floor
 
 
-def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult) -> None:
+def _step_seconds(log: Path) -> dict[str, float]:
+    """Dagster's step timings of the last `nhcs run` in the bench log (what each step took
+    inside the main job)."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    start = text.rfind("nhcs_ingest: data dates")
+    found = re.findall(r'Finished execution of step "(\w+)" in ([\d.]+)(ms|s)', text[start:])
+    return {
+        f"step_{step}_s": round(float(v) / (1000 if unit == "ms" else 1), 1)
+        for step, v, unit in found
+    }
+
+
+def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult, log: Path) -> None:
     """The same dbt project on local Spark (docs/scale-out.md), on the warehouse built above."""
     spark_dir, lake = wh.with_name("spark"), wh.with_name("lake")
     env = {"NHCS_SPARK_DIR": str(spark_dir), "NHCS_LAKE_DIR": str(lake)}
@@ -203,8 +243,12 @@ def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult)
         p.unlink(missing_ok=True)
     for folder in (spark_dir, lake):
         shutil.rmtree(folder, ignore_errors=True)
-    stage("main_job_spark", [nhcs, "run", "--engine", "spark"], env=env)
-    stage("nightly_one_day_spark", [nhcs, "run", "--engine", "spark", "--date", last], env=env)
+    main = stage("main_job_spark", [nhcs, "run", "--engine", "spark"], env=env)
+    main.extra.update(_step_seconds(log))
+    nightly = stage(
+        "nightly_one_day_spark", [nhcs, "run", "--engine", "spark", "--date", last], env=env
+    )
+    nightly.extra.update(_step_seconds(log))
 
 
 def run_sql_floor(warehouse: str) -> list[tuple]:
@@ -261,16 +305,24 @@ def run_bench(
     keep: bool = False,
     progress=print,
     engines: tuple[str, ...] = ("duckdb",),
+    raw_dir: Path | None = None,
+    main_only: bool = False,
 ) -> Path:
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     out = out_root / stamp
     out.mkdir(parents=True, exist_ok=True)
-    report = {"machine": machine(), "started": stamp, "engines": list(engines), "scenarios": {}}
+    report = {
+        "machine": machine(),
+        "started": stamp,
+        "engines": list(engines),
+        "raw_dir": str(raw_dir) if raw_dir else None,
+        "scenarios": {},
+    }
     for name in names:
         sc = SCENARIOS[name]
         work = out / name
         work.mkdir(parents=True, exist_ok=True)
-        results = run_scenario(sc, work, progress, engines)
+        results = run_scenario(sc, work, progress, engines, raw_dir, main_only)
         report["scenarios"][name] = {"scenario": asdict(sc), "stages": [asdict(r) for r in results]}
         (out / "results.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         if not keep:
