@@ -147,10 +147,7 @@ def run_scenario(
     main = stage("main_job", [nhcs, "run"])
     main.extra.update(_step_seconds(log))
     if sql_floor is None:
-        sql_floor = stage(
-            "sql_floor",
-            _py(f"from pipelines.bench import run_sql_floor; run_sql_floor({str(wh)!r})"),
-        )
+        sql_floor = stage("sql_floor", _sql_floor(wh))
         dbt_s = main.extra.get("step_nhcs_dbt_models_s")
         if dbt_s and sql_floor.ok and sql_floor.wall_s:
             main.extra["dbt_step_vs_sql_floor"] = round(dbt_s / sql_floor.wall_s, 1)
@@ -180,29 +177,24 @@ def _stage_by_stage(stage, nhcs: str, raw: Path, wh: Path, work: Path) -> StageR
         ingest.extra["rows"] = rows
         ingest.extra["rows_per_s"] = round(rows / ingest.wall_s)
 
-    dbt = stage(
-        "dbt_build",
-        [
-            str(BIN / "dbt"),
-            *BUILD_ARGS,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--quiet",
-        ],
-        cwd=DBT_PROJECT_DIR,
-    )
-    sql_floor = stage(
-        "sql_floor",
-        _py(f"from pipelines.bench import run_sql_floor; run_sql_floor({str(wh)!r})"),
-    )
+    dbt = stage("dbt_build", _dbt_build(), cwd=DBT_PROJECT_DIR)
+    sql_floor = stage("sql_floor", _sql_floor(wh))
     dbt.floor, dbt.ratio_to_floor = "sql_floor", _ratio(dbt, sql_floor)
     for name in ("check", "report", "publish"):
         if _has_subcommand(name):
             stage(name, [nhcs, name])
 
     return sql_floor
+
+
+def _dbt_build(*extra: str) -> list[str]:
+    """The production dbt build (pipelines.engines.BUILD_ARGS) as its own process."""
+    dirs = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    return [str(BIN / "dbt"), *BUILD_ARGS, *extra, *dirs, "--quiet"]
+
+
+def _sql_floor(wh: Path) -> list[str]:
+    return _py(f"from pipelines.bench import run_sql_floor; run_sql_floor({str(wh)!r})")
 
 
 def _step_seconds(log: Path) -> dict[str, float]:
@@ -222,22 +214,7 @@ def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult,
     spark_dir, lake = wh.with_name("spark"), wh.with_name("lake")
     env = {"NHCS_SPARK_DIR": str(spark_dir), "NHCS_LAKE_DIR": str(lake)}
     stage("lake_sync", [nhcs, "ingest", "--lake"], env=env)
-    dbt = stage(
-        "dbt_build_spark",
-        [
-            str(BIN / "dbt"),
-            *BUILD_ARGS,
-            "--target",
-            "spark",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--quiet",
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-    )
+    dbt = stage("dbt_build_spark", _dbt_build("--target", "spark"), cwd=DBT_PROJECT_DIR, env=env)
     dbt.floor, dbt.ratio_to_floor = "sql_floor", _ratio(dbt, sql_floor)
     for p in (wh, wh.with_name("analytics.duckdb")):
         p.unlink(missing_ok=True)
