@@ -44,14 +44,18 @@ def run_checks(
     identities = tuple(identities)
     say = progress or (lambda _msg: None)
 
-    frames, problems = _load_frames(warehouse, identities, as_of)
-    context = ephemeral_context() if frames else None
+    context = None
     results: list[CheckResult] = []
+    # One identity at a time: only one recon model is in memory at once (at national size a
+    # single one is tens of millions of rows; docs/performance.md).
     for spec in identities:
+        frames, problems = _load_frames(warehouse, (spec,), as_of)
         if spec.model in problems:
             results.extend(_errored(spec, problems[spec.model]))
             continue
-        df = frames[spec.model]
+        df = frames.pop(spec.model)
+        if context is None:
+            context = ephemeral_context()
         say(f"identity {spec.identity}: validating {len(df)} rows of {RECON_SCHEMA}.{spec.model}")
         try:
             outcomes = validate(context, spec, df)
@@ -59,6 +63,7 @@ def run_checks(
             results.extend(_errored(spec, f"validation raised {type(exc).__name__}: {exc}"))
             continue
         results.extend(_results(spec, df, outcomes))
+        del df, outcomes
 
     report = QualityReport(
         run_id=run_id,
