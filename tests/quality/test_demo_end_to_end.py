@@ -10,16 +10,13 @@ check that failed without a fault of its own, fails the test.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from pipelines.quality import Status, run_checks
-from pipelines.settings import DBT_PROJECT_DIR
+from tests.dbt_build import dbt_build
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("quality")]
 
@@ -44,27 +41,7 @@ def _build(root: Path, inject: list[str]):
     raw, warehouse = root / "raw", root / "wh.duckdb"
     generate(raw, scale=0.01, inject=inject, workers=1)
     ingest(raw, warehouse)
-    env = {**os.environ, "NHCS_WAREHOUSE": str(warehouse)}
-    dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(root / "dbt_target"),
-            "--log-path",
-            str(root / "dbt_logs"),
-            "--quiet",
-        ],
-        env=env,
-        cwd=DBT_PROJECT_DIR,
-        capture_output=True,
-        text=True,
-    )
+    done = dbt_build(warehouse, root, "--quiet")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))
     return warehouse, truth

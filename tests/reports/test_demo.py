@@ -5,17 +5,13 @@ with the generator's ``_truth.json`` and the page is rendered in Chromium."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from readback import parse_briefing, read_sheet
 
-from pipelines.settings import DBT_PROJECT_DIR
+from tests.dbt_build import dbt_build
 
 generate_module = pytest.importorskip(
     "pipelines.generate", reason="the demo generator (pipelines.generate) is not in this tree"
@@ -37,24 +33,7 @@ def demo(tmp_path_factory) -> dict:
     raw, warehouse = work / "raw", work / "warehouse.duckdb"
     generate_module.generate(raw, scale=0.01, fmt="parquet")
     ingest(raw, warehouse)
-    env = {**os.environ, "NHCS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    proc = dbt_build(warehouse, work)
     assert proc.returncode == 0, proc.stdout[-5000:]
     run_checks(warehouse)
     files = {p.name: p for p in build_reports(warehouse, work / "reports", as_of=AS_OF)}

@@ -6,9 +6,7 @@ guide's SQL examples are executed on the published file."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import subprocess
 import sys
 from datetime import date
 from decimal import Decimal
@@ -20,7 +18,8 @@ from readback import parse_briefing, read_sheet
 
 from pipelines.publish import PERSONAL_COLUMN, publish
 from pipelines.reports import build_reports
-from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from pipelines.settings import PROJECT_ROOT
+from tests.dbt_build import dbt_build
 
 pytestmark = [pytest.mark.xdist_group("reports-e2e"), pytest.mark.slow]
 
@@ -49,25 +48,7 @@ def built(tmp_path_factory, mini) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("reports-e2e")
     warehouse = work / "warehouse.duckdb"
     mini.build_raw(warehouse)
-    env = {**os.environ, "NHCS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
-    dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    proc = dbt_build(warehouse, work)
     assert proc.returncode == 0, proc.stdout[-5000:]
     from pipelines.quality import run_checks
 
