@@ -101,40 +101,46 @@ def build_suite(spec: IdentitySpec):
     return suite
 
 
-def validate(context, spec: IdentitySpec, df: pd.DataFrame) -> list[RuleOutcome]:
-    """Run the identity's suite on ``df`` (index = positions) and map results back to rules."""
-    name = f"identity_{spec.identity}"
-    source = context.data_sources.add_pandas(f"{name}_source")
-    batch_def = source.add_dataframe_asset(spec.model).add_batch_definition_whole_dataframe("all")
-    suite = context.suites.add(build_suite(spec))
-    batch = batch_def.get_batch(batch_parameters={"dataframe": df})
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+class SuiteValidator:
+    """An identity's suite, ready to validate any number of DataFrames (the runner feeds a
+    large recon model in row chunks): the data source, asset and suite are registered once."""
 
-    rules = {(r.check, r.text): r for r in spec.rules}
-    merged: dict[tuple[str, str], RuleOutcome] = {}
-    for res in result.results:
-        meta = res.expectation_config.meta or {}
-        rule = rules[(meta["check"], meta["rule"])]
-        error = _exception_message(res.exception_info)
-        body = res.result or {}
-        outcome = RuleOutcome(
-            rule=rule,
-            success=bool(res.success) and error is None,
-            unexpected_index=list(body.get("unexpected_index_list") or []),
-            element_count=int(body.get("element_count") or 0),
-            error=error,
-        )
-        key = (rule.check, rule.text)
-        if key in merged:  # a rule made of two expectations (flag in set + not null)
-            prev = merged[key]
-            prev.success = prev.success and outcome.success
-            prev.unexpected_index = sorted(
-                set(prev.unexpected_index) | set(outcome.unexpected_index)
+    def __init__(self, context, spec: IdentitySpec):
+        name = f"identity_{spec.identity}"
+        source = context.data_sources.add_pandas(f"{name}_source")
+        asset = source.add_dataframe_asset(spec.model)
+        self._batch_def = asset.add_batch_definition_whole_dataframe("all")
+        self._suite = context.suites.add(build_suite(spec))
+        self._rules = {(r.check, r.text): r for r in spec.rules}
+
+    def __call__(self, df: pd.DataFrame) -> list[RuleOutcome]:
+        """Validate ``df``; unexpected rows are reported by ``df``'s index labels."""
+        batch = self._batch_def.get_batch(batch_parameters={"dataframe": df})
+        result = batch.validate(self._suite, result_format={"result_format": "COMPLETE"})
+        merged: dict[tuple[str, str], RuleOutcome] = {}
+        for res in result.results:
+            meta = res.expectation_config.meta or {}
+            rule = self._rules[(meta["check"], meta["rule"])]
+            error = _exception_message(res.exception_info)
+            body = res.result or {}
+            outcome = RuleOutcome(
+                rule=rule,
+                success=bool(res.success) and error is None,
+                unexpected_index=list(body.get("unexpected_index_list") or []),
+                element_count=int(body.get("element_count") or 0),
+                error=error,
             )
-            prev.error = prev.error or outcome.error
-        else:
-            merged[key] = outcome
-    return list(merged.values())
+            key = (rule.check, rule.text)
+            if key in merged:  # a rule made of two expectations (flag in set + not null)
+                prev = merged[key]
+                prev.success = prev.success and outcome.success
+                prev.unexpected_index = sorted(
+                    set(prev.unexpected_index) | set(outcome.unexpected_index)
+                )
+                prev.error = prev.error or outcome.error
+            else:
+                merged[key] = outcome
+        return list(merged.values())
 
 
 def _exception_message(info: Any) -> str | None:

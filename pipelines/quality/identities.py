@@ -71,6 +71,14 @@ class IdentitySpec:
         cols += [c for c in (*self.key_columns, *self.required_columns) if c not in cols]
         return tuple(cols)
 
+    def rule_columns(self) -> tuple[str, ...]:
+        """What the suite reads: the rules' columns and ``check_item`` (the only column a rule's
+        ``where`` or a check's ``items`` may name). The other columns only describe a failing
+        row, so the runner fetches them for failing rows alone."""
+        cols = ["check_item", "expected", "actual", "is_break"]
+        cols += [r.column for r in self.rules if r.column and r.column not in cols]
+        return tuple(cols)
+
 
 # Every office that delivered a Mẫu 31 at some month-end, at every month-end of the warehouse.
 _OFFICE_MONTHS = """

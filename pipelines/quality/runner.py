@@ -1,10 +1,19 @@
-"""Run the reconciliation checks on a warehouse: read the recon models, validate, record."""
+"""Run the reconciliation checks on a warehouse: read the recon models, validate, record.
+
+A recon model is validated in row chunks (``NHCS_CHECK_CHUNK_ROWS``, default 2,000,000), and
+only the columns its rules read are loaded; every column is fetched for failing rows alone. At
+national size the roll-forward model has ~57 million rows: loaded whole, with every column, the
+checks were killed at 24 GB (docs/performance.md). Rows keep DuckDB's ``rowid`` as their index,
+so a failing row found in any chunk is located in the table itself.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,10 +22,28 @@ from .identities import IDENTITIES, CheckSpec, IdentitySpec
 from .report import CheckResult, FailingRow, QualityReport, Status
 
 RECON_SCHEMA = "recon"
+DEFAULT_CHUNK_ROWS = 2_000_000
+# Failing rows listed with their detail, per check (all of them are counted). A systematic
+# break at national size would otherwise mean tens of millions of listed rows; the exception
+# lists (pipelines/reports) read the recon models themselves.
+MAX_LISTED_ROWS = 100_000
+NOT_LOADED = "report_not_loaded"
 
 
 class _Unavailable(Exception):
     """A recon model cannot be checked (missing table or column, no rows)."""
+
+
+def chunk_rows_setting() -> int:
+    """Rows validated at a time: ``NHCS_CHECK_CHUNK_ROWS``, default 2,000,000."""
+    value = os.environ.get("NHCS_CHECK_CHUNK_ROWS", "")
+    try:
+        rows = int(value) if value else DEFAULT_CHUNK_ROWS
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise ValueError(f"NHCS_CHECK_CHUNK_ROWS={value!r}: expected a positive whole number")
+    return rows
 
 
 def run_checks(
@@ -27,43 +54,39 @@ def run_checks(
     persist: bool = True,
     progress: Callable[[str], None] | None = None,
     identities: Iterable[IdentitySpec] = IDENTITIES,
+    chunk_rows: int | None = None,
 ) -> QualityReport:
     """Check every identity of contract section 5 on ``warehouse``'s ``recon.*`` models.
 
     ``as_of``: None checks every row of every model (the whole warehouse); a date checks, per
     model, the rows of the latest date on or before it (the figures as known at that date).
     A check that cannot run (warehouse, model or column missing, no rows) has status
-    ``error``, which counts as failed. With ``persist``, the run's summary and every failing
-    row are appended to ``quality.check_results`` (and the run to ``quality.check_runs``).
+    ``error``, which counts as failed. With ``persist``, the run's summary and every listed
+    failing row are appended to ``quality.check_results`` (and the run to
+    ``quality.check_runs``). ``chunk_rows``: rows validated at a time (default
+    ``NHCS_CHECK_CHUNK_ROWS``).
     """
-    from .gx_suites import ephemeral_context, validate
-
     warehouse = Path(warehouse)
     run_id = run_id or uuid.uuid4().hex
     checked_at = datetime.now(UTC)
-    identities = tuple(identities)
+    chunk_rows = chunk_rows or chunk_rows_setting()
     say = progress or (lambda _msg: None)
 
     context = None
     results: list[CheckResult] = []
-    # One identity at a time: only one recon model is in memory at once (at national size a
-    # single one is tens of millions of rows; docs/performance.md).
     for spec in identities:
-        frames, problems = _load_frames(warehouse, (spec,), as_of)
-        if spec.model in problems:
-            results.extend(_errored(spec, problems[spec.model]))
+        if not warehouse.exists():
+            msg = f"warehouse {warehouse} does not exist (nothing ingested or built yet)"
+            results.extend(_errored(spec, msg))
             continue
-        df = frames.pop(spec.model)
         if context is None:
+            from .gx_suites import ephemeral_context
+
             context = ephemeral_context()
-        say(f"identity {spec.identity}: validating {len(df)} rows of {RECON_SCHEMA}.{spec.model}")
         try:
-            outcomes = validate(context, spec, df)
-        except Exception as exc:  # noqa: BLE001 - a suite that cannot run is an error, loudly
-            results.extend(_errored(spec, f"validation raised {type(exc).__name__}: {exc}"))
-            continue
-        results.extend(_results(spec, df, outcomes))
-        del df, outcomes
+            results.extend(_check_identity(warehouse, spec, as_of, context, chunk_rows, say))
+        except _Unavailable as exc:
+            results.extend(_errored(spec, str(exc)))
 
     report = QualityReport(
         run_id=run_id,
@@ -82,102 +105,161 @@ def run_checks(
     return report
 
 
-# --- reading ------------------------------------------------------------------------------
-
-
-def _load_frames(warehouse: Path, identities: tuple[IdentitySpec, ...], as_of: date | None):
-    """The recon models as DataFrames (read-only, one short connection), or why not."""
+def _check_identity(warehouse, spec, as_of, context, chunk_rows, say) -> list[CheckResult]:
     import duckdb
 
     from ..warehouse_lock import warehouse_lock
+    from .gx_suites import SuiteValidator
 
-    frames: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    if not warehouse.exists():
-        msg = f"warehouse {warehouse} does not exist (nothing ingested or built yet)"
-        return frames, {spec.model: msg for spec in identities}
-    # The lock keeps this read from colliding with a writer (DuckDB refuses a read-only
-    # connection while another process writes); it is held for the read only.
+    # One read-only connection for the whole identity: the rowids that locate failing rows
+    # stay valid while no writer replaces the table, which the lock rules out.
     with warehouse_lock(warehouse), duckdb.connect(str(warehouse), read_only=True) as con:
-        for spec in identities:
-            try:
-                frames[spec.model] = _load_frame(con, spec, as_of)
-            except _Unavailable as exc:
-                problems[spec.model] = str(exc)
-    return frames, problems
+        model = _Model(con, spec, as_of)
+        validate = SuiteValidator(context, spec)
+        tally = _Tally(spec)
+        uncovered = model.uncovered()
+        if uncovered is not None:
+            say(f"identity {spec.identity}: {len(uncovered)} expected report(s) not loaded")
+        try:
+            for frame in model.chunks(chunk_rows, say):
+                tally.add(frame, validate(frame))
+            if uncovered is not None:
+                tally.add(uncovered, validate(uncovered))
+        except Exception as exc:  # noqa: BLE001 - a suite that cannot run is an error, loudly
+            return _errored(spec, f"validation raised {type(exc).__name__}: {exc}")
+        records = model.records(tally.listed_ids(), uncovered)
+    return tally.results(records)
 
 
-def _load_frame(con, spec: IdentitySpec, as_of: date | None):
-    table = f"{RECON_SCHEMA}.{spec.model}"
-    present = {
-        name
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [RECON_SCHEMA, spec.model],
-        ).fetchall()
-    }
-    if not present:
-        raise _Unavailable(f"{table} does not exist (has `dbt build` run on this warehouse?)")
-    wanted = spec.all_columns()
-    missing = [c for c in wanted if c not in present and c not in _OPTIONAL]
-    if missing:
-        raise _Unavailable(f"{table} lacks column(s) {', '.join(missing)}")
-    cols = ", ".join(f'"{c}"' for c in wanted if c in present)
-    if as_of is None:
-        df = con.execute(f"select {cols} from {table}").df()
-        if df.empty:
-            raise _Unavailable(f"{table} has no rows: nothing was reconciled")
-    else:
-        df = con.execute(
-            f"select {cols} from {table} where as_of_date = "
-            f"(select max(as_of_date) from {table} where as_of_date <= ?)",
-            [as_of],
+# --- reading ------------------------------------------------------------------------------
+
+
+class _Model:
+    """One recon model as the checks read it: its rows in chunks, and failing rows' detail."""
+
+    def __init__(self, con, spec: IdentitySpec, as_of: date | None):
+        self.con, self.spec, self.as_of = con, spec, as_of
+        self.table = f"{RECON_SCHEMA}.{spec.model}"
+        present = {
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [RECON_SCHEMA, spec.model],
+            ).fetchall()
+        }
+        if not present:
+            raise _Unavailable(
+                f"{self.table} does not exist (has `dbt build` run on this warehouse?)"
+            )
+        missing = [c for c in spec.all_columns() if c not in present and c not in _OPTIONAL]
+        if missing:
+            raise _Unavailable(f"{self.table} lacks column(s) {', '.join(missing)}")
+        self.columns = [c for c in spec.all_columns() if c in present]
+        if as_of is None:
+            self.where, self.params = "", []
+        else:
+            self.where = (
+                f"where as_of_date = (select max(as_of_date) from {self.table} "
+                "where as_of_date <= ?)"
+            )
+            self.params = [as_of]
+        (self.rows,) = con.execute(
+            f"select count(*) from {self.table} {self.where}", self.params
+        ).fetchone()
+        if not self.rows:
+            if as_of is None:
+                raise _Unavailable(f"{self.table} has no rows: nothing was reconciled")
+            raise _Unavailable(f"{self.table} has no rows dated on or before {as_of.isoformat()}")
+
+    def chunks(self, chunk_rows: int, say: Callable[[str], None]) -> Iterator[Any]:
+        """The rule columns, ``chunk_rows`` at a time, indexed by rowid."""
+        # A rule column the model lacks is left out: its expectation then fails loudly.
+        cols = ", ".join(f'"{c}"' for c in self.spec.rule_columns() if c in self.columns)
+        self.con.execute(
+            f"select rowid as _row, {cols} from {self.table} {self.where}", self.params
+        )
+        vectors = max(1, chunk_rows // 2048)  # DuckDB hands rows out in vectors of 2,048
+        done = 0
+        while True:
+            frame = self.con.fetch_df_chunk(vectors)
+            if frame.empty:
+                return
+            done += len(frame)
+            say(
+                f"identity {self.spec.identity}: validating rows to {done:,} of "
+                f"{self.rows:,} of {self.table}"
+            )
+            # unnamed: GX reports a named index's labels as {name: label} dicts
+            yield frame.set_index("_row").rename_axis(None)
+
+    def uncovered(self):
+        """A failing item for every key the model should have rows for and has none (index
+        below zero, never a rowid), or None."""
+        coverage = self.spec.coverage
+        if not coverage:
+            return None
+        import duckdb
+        import pandas as pd
+
+        try:
+            expected = self.con.execute(f"select distinct * from ({coverage}) as c").df()
+        except duckdb.Error as exc:
+            raise _Unavailable(
+                f"cannot list what {self.table} must cover: {str(exc).splitlines()[0]}"
+            ) from exc
+        if self.as_of is not None and not expected.empty:
+            dates = pd.to_datetime(expected["as_of_date"]).dt.date
+            known = dates[dates <= self.as_of]
+            expected = expected[dates == known.max()] if not known.empty else expected.iloc[0:0]
+        if expected.empty:
+            return None
+        keys = list(expected.columns)
+        key_cols = ", ".join(f'"{k}"' for k in keys)
+        present = self.con.execute(
+            f"select distinct {key_cols} from {self.table} {self.where}", self.params
         ).df()
-        if df.empty:
-            raise _Unavailable(f"{table} has no rows dated on or before {as_of.isoformat()}")
-    if spec.coverage:
-        df = _with_coverage(con, spec, df, as_of)
-    return df.reset_index(drop=True)
+        marker = expected.astype(str).merge(
+            present.astype(str), on=keys, how="left", indicator=True
+        )["_merge"]
+        rows = expected[(marker == "left_only").to_numpy()].reset_index(drop=True)
+        if rows.empty:
+            return None
+        rows["check_item"] = NOT_LOADED
+        rows["expected"], rows["actual"], rows["difference"] = 1, 0, -1
+        rows["is_break"] = True
+        if "missing_in" in self.columns:
+            rows["missing_in"] = "recon"
+        if "column_name" in self.columns:
+            rows["column_name"] = NOT_LOADED
+        if "is_finding" in self.columns:
+            rows["is_finding"] = False
+        rows.index = -1 - rows.index
+        return rows
 
+    def records(self, ids: list[int], uncovered) -> dict[int, dict[str, Any]]:
+        """Every column of the listed failing rows, by rowid (or uncovered item's index)."""
+        import pandas as pd
 
-NOT_LOADED = "report_not_loaded"
-
-
-def _with_coverage(con, spec: IdentitySpec, df, as_of: date | None):
-    """Append a failing item for every key the model should have rows for and has none."""
-    import duckdb
-    import pandas as pd
-
-    try:
-        expected = con.execute(f"select distinct * from ({spec.coverage}) as c").df()
-    except duckdb.Error as exc:
-        raise _Unavailable(
-            f"cannot list what recon.{spec.model} must cover: {str(exc).splitlines()[0]}"
-        ) from exc
-    if as_of is not None and not expected.empty:
-        dates = pd.to_datetime(expected["as_of_date"]).dt.date
-        known = dates[dates <= as_of]
-        expected = expected[dates == known.max()] if not known.empty else expected.iloc[0:0]
-    if expected.empty:
-        return df
-    keys = list(expected.columns)
-    present = df[keys].drop_duplicates().astype(str)
-    marker = expected.astype(str).merge(present, on=keys, how="left", indicator=True)["_merge"]
-    missing = expected[(marker == "left_only").to_numpy()]
-    if missing.empty:
-        return df
-    rows = missing.copy()
-    rows["check_item"] = NOT_LOADED
-    rows["expected"], rows["actual"], rows["difference"] = 1, 0, -1
-    rows["is_break"] = True
-    if "missing_in" in df.columns:
-        rows["missing_in"] = "recon"
-    if "column_name" in df.columns:
-        rows["column_name"] = NOT_LOADED
-    if "is_finding" in df.columns:
-        rows["is_finding"] = False
-    return pd.concat([df, rows], ignore_index=True)
+        records: dict[int, dict[str, Any]] = {}
+        if uncovered is not None:
+            for idx, row in uncovered.iterrows():
+                records[idx] = {k: _clean(v) for k, v in row.to_dict().items()}
+        wanted = pd.DataFrame({"_row": [i for i in ids if i >= 0]}, dtype="int64")
+        if wanted.empty:
+            return records
+        cols = ", ".join(f't."{c}"' for c in self.columns)
+        self.con.register("_failing_rowids", wanted)
+        try:
+            found = self.con.execute(
+                f"select t.rowid as _row, {cols} from {self.table} as t "
+                "semi join _failing_rowids as f on t.rowid = f._row"
+            ).df()
+        finally:
+            self.con.unregister("_failing_rowids")
+        for row in found.to_dict("records"):
+            records[int(row.pop("_row"))] = {k: _clean(v) for k, v in row.items()}
+        return records
 
 
 # Key columns a model may legitimately lack (e.g. identity 4 is branch-wide: no office).
@@ -203,69 +285,93 @@ def _errored(spec: IdentitySpec, message: str) -> list[CheckResult]:
     ]
 
 
-def _results(spec: IdentitySpec, df, outcomes) -> list[CheckResult]:
-    results = []
-    records: dict[Any, dict[str, Any]] = {}
-    for check in spec.checks:
-        mine = [o for o in outcomes if o.rule.check == check.key]
-        items = df.index if check.items is None else df.query(check.items).index
-        item_set = set(items)
-        errors = [f"{o.rule.text}: {o.error}" for o in mine if o.error]
-        broken: dict[Any, list[str]] = {}
-        for o in mine:
-            for idx in o.unexpected_index:
-                if idx in item_set:
+@dataclass
+class _CheckTally:
+    items: int = 0
+    failed: int = 0
+    listed: dict[int, list[str]] = field(default_factory=dict)  # rowid -> rules broken
+    errors: list[str] = field(default_factory=list)
+    unlocated: list[str] = field(default_factory=list)
+
+
+class _Tally:
+    """Each check's counts and listed failing rows, accumulated over the chunks."""
+
+    def __init__(self, spec: IdentitySpec):
+        self.spec = spec
+        self.checks = {c.key: _CheckTally() for c in spec.checks}
+
+    def add(self, frame, outcomes) -> None:
+        import numpy as np
+
+        for check in self.spec.checks:
+            t = self.checks[check.key]
+            items = frame.index if check.items is None else frame.query(check.items).index
+            items = np.asarray(items, dtype="int64")
+            t.items += len(items)
+            broken: dict[int, list[str]] = {}
+            for o in (o for o in outcomes if o.rule.check == check.key):
+                if o.error:
+                    if f"{o.rule.text}: {o.error}" not in t.errors:
+                        t.errors.append(f"{o.rule.text}: {o.error}")
+                    continue
+                hits = np.asarray(o.unexpected_index, dtype="int64")
+                hits = hits[np.isin(hits, items)]
+                # A rule that failed without pointing at rows (should not happen for row rules).
+                if not o.success and not len(hits) and o.rule.text not in t.unlocated:
+                    t.unlocated.append(o.rule.text)
+                for idx in hits.tolist():
                     broken.setdefault(idx, []).append(o.rule.text)
-        # A rule that failed without pointing at rows (should not happen for row rules).
-        unlocated = [
-            o.rule.text
-            for o in mine
-            if not o.success and not o.error and not any(i in item_set for i in o.unexpected_index)
-        ]
-        rows = [
-            _failing_row(spec, _record(df, idx, records), rules) for idx, rules in broken.items()
-        ]
-        rows.sort(key=_sort_key)
-        if errors:
-            status, message = Status.ERROR, "; ".join(errors)
-        elif not item_set and check.blocking:
-            status = Status.ERROR
-            message = f"no items to check in {RECON_SCHEMA}.{spec.model} ({check.items})"
-        elif broken or unlocated:
-            status = Status.FAILED
-            message = _failure_message(check, len(broken), unlocated)
-        else:
-            status, message = Status.PASSED, ""
-        results.append(
-            CheckResult(
-                key=check.key,
-                identity=check.identity,
-                title=check.title,
-                blocking=check.blocking,
-                model=spec.model,
-                status=status,
-                items_checked=len(item_set),
-                items_failed=len(broken),
-                failing_rows=rows,
-                rules=[r.text for r in spec.rules if r.check == check.key],
-                message=message,
+            t.failed += len(broken)
+            room = max(MAX_LISTED_ROWS - len(t.listed), 0)
+            for idx in sorted(broken)[:room]:
+                t.listed[idx] = broken[idx]
+
+    def listed_ids(self) -> list[int]:
+        return sorted({idx for t in self.checks.values() for idx in t.listed})
+
+    def results(self, records: dict[int, dict[str, Any]]) -> list[CheckResult]:
+        spec, out = self.spec, []
+        for check in spec.checks:
+            t = self.checks[check.key]
+            rows = [_failing_row(spec, records[idx], rules) for idx, rules in t.listed.items()]
+            rows.sort(key=_sort_key)
+            if t.errors:
+                status, message = Status.ERROR, "; ".join(t.errors)
+            elif not t.items and check.blocking:
+                status = Status.ERROR
+                message = f"no items to check in {RECON_SCHEMA}.{spec.model} ({check.items})"
+            elif t.failed or t.unlocated:
+                status = Status.FAILED
+                message = _failure_message(check, t.failed, t.unlocated, len(rows))
+            else:
+                status, message = Status.PASSED, ""
+            out.append(
+                CheckResult(
+                    key=check.key,
+                    identity=check.identity,
+                    title=check.title,
+                    blocking=check.blocking,
+                    model=spec.model,
+                    status=status,
+                    items_checked=t.items,
+                    items_failed=t.failed,
+                    failing_rows=rows,
+                    rules=[r.text for r in spec.rules if r.check == check.key],
+                    message=message,
+                )
             )
-        )
-    return results
+        return out
 
 
-def _failure_message(check: CheckSpec, n: int, unlocated: list[str]) -> str:
+def _failure_message(check: CheckSpec, n: int, unlocated: list[str], listed: int) -> str:
     what = "findings" if not check.blocking else "breaks"
     text = f"{n} {what}"
+    if listed < n:
+        text += f" (the first {listed:,} by rowid listed)"
     if unlocated:
         text += f"; rule(s) failed without row detail: {', '.join(unlocated)}"
     return text
-
-
-def _record(df, idx, cache: dict[Any, dict[str, Any]]) -> dict[str, Any]:
-    if idx not in cache:
-        cache[idx] = {k: _clean(v) for k, v in df.loc[idx].to_dict().items()}
-    return cache[idx]
 
 
 def _clean(value: Any) -> Any:
