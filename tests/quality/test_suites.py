@@ -278,3 +278,64 @@ def test_coverage_source_missing_is_an_error(warehouse):
     assert status["control_totals"] is Status.ERROR
     assert "must cover" in report.result("control_totals").message
     assert status["org_totals"] is Status.PASSED  # no coverage rule: branch-wide figures
+
+
+def _long_rollforward(tables, loans: int):
+    """The roll-forward model with ``loans`` loans (two rows each): several 2,048-row chunks."""
+    base = tables["recon_loan_rollforward"].iloc[:2]
+    df = pd.concat([base] * loans, ignore_index=True)
+    df["loan_code"] = [f"66000101{i // 2:08d}" for i in range(len(df))]
+    return df
+
+
+def test_chunks_locate_breaks_anywhere_in_a_long_model(warehouse):
+    tables = clean_recon()
+    df = _long_rollforward(tables, 5_000)  # 10,000 rows: five chunks of 2,048 rows
+    hit = df.loan_code.isin(["6600010100000000", "6600010100003000", "6600010100004999"])
+    tables["recon_loan_rollforward"] = set_row(df, hit & (df.check_item == "TNTH"), actual=7)
+    write_recon(warehouse, tables)
+
+    whole = run_checks(warehouse, persist=False).result("loan_rollforward")
+    progress: list[str] = []
+    chunked = run_checks(
+        warehouse, persist=False, chunk_rows=2_048, progress=progress.append
+    ).result("loan_rollforward")
+    assert sum("identity 2: validating rows" in m for m in progress) == 5
+    for r in (whole, chunked):
+        assert (r.items_checked, r.items_failed) == (10_000, 3)
+        assert [row.keys["loan_code"] for row in r.failing_rows] == [
+            "6600010100000000",
+            "6600010100003000",
+            "6600010100004999",
+        ]
+        assert {(row.expected, row.actual, row.column) for row in r.failing_rows} == {
+            (1_000_000, 7, "TNTH")
+        }
+
+
+def test_listing_is_capped_but_every_break_is_counted(warehouse, monkeypatch):
+    from pipelines.quality import runner
+
+    monkeypatch.setattr(runner, "MAX_LISTED_ROWS", 100)
+    tables = clean_recon()
+    df = _long_rollforward(tables, 2_500)
+    tables["recon_loan_rollforward"] = set_row(df, df.check_item == "outstanding", actual=0)
+    write_recon(warehouse, tables)
+
+    r = run_checks(warehouse, persist=False, chunk_rows=2_048).result("loan_rollforward")
+    assert (r.items_checked, r.items_failed, len(r.failing_rows)) == (5_000, 2_500, 100)
+    assert r.message == "2500 breaks (the first 100 by rowid listed)"
+    assert r.failing_rows[0].keys["loan_code"] == "6600010100000000"
+
+
+def test_chunk_size_setting_is_validated(monkeypatch):
+    from pipelines.quality.runner import DEFAULT_CHUNK_ROWS, chunk_rows_setting
+
+    monkeypatch.delenv("NHCS_CHECK_CHUNK_ROWS", raising=False)
+    assert chunk_rows_setting() == DEFAULT_CHUNK_ROWS
+    monkeypatch.setenv("NHCS_CHECK_CHUNK_ROWS", "500000")
+    assert chunk_rows_setting() == 500_000
+    for bad in ("0", "lots"):
+        monkeypatch.setenv("NHCS_CHECK_CHUNK_ROWS", bad)
+        with pytest.raises(ValueError, match="NHCS_CHECK_CHUNK_ROWS"):
+            chunk_rows_setting()
