@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from .settings import Settings
+from .warehouse_db import connect
 
 # The production build. dbt's unit tests check model logic on fixed inputs: they run in
 # `make test` (tests/dbt) and cost a run nothing to skip, as dbt's docs recommend.
@@ -91,7 +90,7 @@ def mirror_spark_tables(
             f"no Spark tables under {Path(spark_dir) / 'tables'}: did the Spark dbt build run "
             "with this NHCS_SPARK_DIR?"
         )
-    con = duckdb.connect(str(warehouse))
+    con = connect(warehouse)
     done: list[MirroredTable] = []
     try:
         con.execute("BEGIN TRANSACTION")

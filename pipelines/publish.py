@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from .warehouse_db import connect
 from .warehouse_lock import warehouse_lock
 
 PUBLISHED_SCHEMAS = ("marts", "recon", "quality")
@@ -67,10 +68,9 @@ def build_copy(warehouse: Path, out: Path) -> dict[str, int]:
     """Write the published schemas of ``warehouse`` into the new file ``out``; returns
     ``{schema.table: rows}``. Raises PublishError on a personal-data column or when the
     warehouse has no marts."""
-    src = duckdb.connect(str(warehouse), read_only=True)
+    src = connect(warehouse, read_only=True)
     copied: dict[str, int] = {}
     try:
-        src.execute("set enable_progress_bar = false")
         # The warehouse stays the default catalog, so dbt's views resolve their references.
         src.execute(f"attach {_sql_str(str(out))} as published (READ_WRITE)")
         for schema in PUBLISHED_SCHEMAS:
@@ -111,7 +111,7 @@ def _sql_str(s: str) -> str:
 
 
 def _verify(path: Path, expected: dict[str, int]) -> None:
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     try:
         for name, rows in expected.items():
             schema, table = name.split(".", 1)

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contract.reports import REPORT_BY_CODE, REPORTS
+from pipelines.warehouse_db import connect
 
 PARTITION_COLUMN = "_data_date"
 STATE_FILE = "_state.json"
@@ -164,7 +165,7 @@ def sync_lake(
 def sync_lake_from(warehouse: Path, lake_dir: Path, progress: Progress | None = None) -> LakeSync:
     """``sync_lake`` on its own read-only connection (the warehouse must not be open for
     writing by another process)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse, read_only=True)
     try:
         return sync_lake(con, lake_dir, progress)
     finally:

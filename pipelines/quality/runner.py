@@ -106,14 +106,13 @@ def run_checks(
 
 
 def _check_identity(warehouse, spec, as_of, context, chunk_rows, say) -> list[CheckResult]:
-    import duckdb
-
+    from ..warehouse_db import connect
     from ..warehouse_lock import warehouse_lock
     from .gx_suites import SuiteValidator
 
     # One read-only connection for the whole identity: the rowids that locate failing rows
     # stay valid while no writer replaces the table, which the lock rules out.
-    with warehouse_lock(warehouse), duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_lock(warehouse), connect(warehouse, read_only=True) as con:
         model = _Model(con, spec, as_of)
         validate = SuiteValidator(context, spec)
         tally = _Tally(spec)

@@ -179,14 +179,13 @@ def _arrow_table(rows: list[dict[str, Any]]):
 
 def persist_report(warehouse: Path, report: QualityReport) -> int:
     """Append the run to the quality tables (created if missing). Returns rows written."""
-    import duckdb
-
+    from ..warehouse_db import connect
     from ..warehouse_lock import warehouse_lock
 
     rows = report_rows(report)
     table = _arrow_table(rows)
     failed = sum(1 for r in report.results if not r.passed)
-    with warehouse_lock(Path(warehouse)), duckdb.connect(str(warehouse)) as con:
+    with warehouse_lock(Path(warehouse)), connect(warehouse) as con:
         con.execute(DDL)
         con.register("_quality_results", table)
         con.execute("begin")

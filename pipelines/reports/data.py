@@ -14,6 +14,8 @@ from typing import Any
 
 import duckdb
 
+from ..warehouse_db import connect
+
 Row = dict[str, Any]
 
 # Column names that carry personal data (architecture §5). Marts and recon models must not have
@@ -166,8 +168,7 @@ DISTRICT_COLUMNS = [
 
 
 def load_report_data(warehouse: Path, as_of: date | None = None) -> ReportData:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    con.execute("set enable_progress_bar = false")
+    con = connect(warehouse, read_only=True)
     try:
         return _load(con, as_of)
     finally:

@@ -1,0 +1,35 @@
+"""Opening the DuckDB warehouse the same way in every step.
+
+DuckDB's default memory limit is 80 % of the machine. At national size one step then held
+~20 GB of a 24 GB machine, leaving nothing for the others (docs/performance.md). Every
+connection here is capped by ``NHCS_DUCKDB_MEMORY_LIMIT`` (default ``8GB``), the setting the dbt
+profile reads too; above the cap DuckDB spills to disk instead of growing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_MEMORY_LIMIT = "8GB"
+
+
+def memory_limit() -> str:
+    return os.environ.get("NHCS_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse (or another DuckDB file), memory capped, no progress bar."""
+    limit = memory_limit()
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
+    except (duckdb.InvalidInputException, duckdb.ParserException) as exc:
+        if "memory" not in str(exc).lower():
+            raise
+        raise ValueError(
+            f"NHCS_DUCKDB_MEMORY_LIMIT={limit!r}: expected a size such as 8GB or 512MB ({exc})"
+        ) from exc
+    con.execute("set enable_progress_bar = false")
+    return con
