@@ -137,27 +137,52 @@ def run_scenario(
         if sc.calibration:
             gen += ["--calibration", sc.calibration]
         stage("generate", gen)
-    sql_floor = None
-    if not main_only:
-        sql_floor = _stage_by_stage(stage, nhcs, raw, wh, work)
-
-    # The main job on existing deliveries, from an empty warehouse (ingest -> reports).
-    for p in (wh, wh.with_name("analytics.duckdb")):
-        p.unlink(missing_ok=True)
-    main = stage("main_job", [nhcs, "run"])
-    main.extra.update(_step_seconds(log))
-    if sql_floor is None:
-        sql_floor = stage("sql_floor", _sql_floor(wh))
-        dbt_s = main.extra.get("step_nhcs_dbt_models_s")
-        if dbt_s and sql_floor.ok and sql_floor.wall_s:
-            main.extra["dbt_step_vs_sql_floor"] = round(dbt_s / sql_floor.wall_s, 1)
     # The nightly run: one data date again after the full build (the last one delivered).
     last = max(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if main_only:
+        _main_jobs(stage, nhcs, wh, last, engines, log)
+        return results
+
+    sql_floor = _stage_by_stage(stage, nhcs, raw, wh, work)
+    _main_job(stage, nhcs, wh, log, "duckdb")
     nightly = stage("nightly_one_day", [nhcs, "run", "--date", last])
     nightly.extra.update(_step_seconds(log))
     if "spark" in engines:
         _spark_stages(stage, nhcs, wh, last, sql_floor, log)
     return results
+
+
+def _main_job(stage, nhcs: str, wh: Path, log: Path, engine: str) -> StageResult:
+    """The main job on existing deliveries, from an empty warehouse (ingest -> reports)."""
+    spark_dir, lake = wh.with_name("spark"), wh.with_name("lake")
+    for p in (wh, wh.with_name("analytics.duckdb")):
+        p.unlink(missing_ok=True)
+    for folder in (spark_dir, lake):
+        shutil.rmtree(folder, ignore_errors=True)
+    if engine == "duckdb":
+        main = stage("main_job", [nhcs, "run"])
+    else:
+        env = {"NHCS_SPARK_DIR": str(spark_dir), "NHCS_LAKE_DIR": str(lake)}
+        main = stage(f"main_job_{engine}", [nhcs, "run", "--engine", engine], env=env)
+    main.extra.update(_step_seconds(log))
+    return main
+
+
+def _main_jobs(stage, nhcs: str, wh: Path, last: str, engines, log: Path) -> None:
+    """``--main-only``: each engine's main job, the SQL floor on the warehouse it ingested, and
+    DuckDB's nightly run. (Spark's nightly run rebuilds every table model: at national size it
+    is another full build, so it is left to the full scenario.)"""
+    sql_floor = None
+    for engine in engines:
+        main = _main_job(stage, nhcs, wh, log, engine)
+        if sql_floor is None:
+            sql_floor = stage("sql_floor", _sql_floor(wh))
+        dbt_s = main.extra.get("step_nhcs_dbt_models_s")
+        if dbt_s and sql_floor.ok and sql_floor.wall_s:
+            main.extra["dbt_step_vs_sql_floor"] = round(dbt_s / sql_floor.wall_s, 1)
+        if engine == "duckdb":
+            nightly = stage("nightly_one_day", [nhcs, "run", "--date", last])
+            nightly.extra.update(_step_seconds(log))
 
 
 def _stage_by_stage(stage, nhcs: str, raw: Path, wh: Path, work: Path) -> StageResult:
@@ -216,12 +241,7 @@ def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult,
     stage("lake_sync", [nhcs, "ingest", "--lake"], env=env)
     dbt = stage("dbt_build_spark", _dbt_build("--target", "spark"), cwd=DBT_PROJECT_DIR, env=env)
     dbt.floor, dbt.ratio_to_floor = "sql_floor", _ratio(dbt, sql_floor)
-    for p in (wh, wh.with_name("analytics.duckdb")):
-        p.unlink(missing_ok=True)
-    for folder in (spark_dir, lake):
-        shutil.rmtree(folder, ignore_errors=True)
-    main = stage("main_job_spark", [nhcs, "run", "--engine", "spark"], env=env)
-    main.extra.update(_step_seconds(log))
+    _main_job(stage, nhcs, wh, log, "spark")
     nightly = stage(
         "nightly_one_day_spark", [nhcs, "run", "--engine", "spark", "--date", last], env=env
     )
