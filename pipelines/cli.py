@@ -15,10 +15,11 @@ from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
-from .settings import DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
+from .settings import DBT_PROJECT_DIR, PROJECT_ROOT, SettingsError, load_settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 2  # as argparse: an option or setting the command cannot use
 EXIT_REJECTIONS = 3
 
 
@@ -497,7 +498,11 @@ def subcommands() -> set[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"nhcs: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ def _path(env: str, default: str) -> Path:
 ENGINES = ("duckdb", "spark")
 
 
+class SettingsError(ValueError):
+    """A setting (option or ``NHCS_*`` variable) has a value the pipeline cannot use."""
+
+
 @dataclass(frozen=True)
 class Settings:
     raw_dir: Path
@@ -66,7 +70,7 @@ def load_settings(
     """Settings from explicit values, else the environment, else the defaults."""
     engine = engine or os.environ.get("NHCS_ENGINE") or "duckdb"
     if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r} (NHCS_ENGINE): expected one of {ENGINES}")
+        raise SettingsError(f"unknown engine {engine!r} (NHCS_ENGINE): expected one of {ENGINES}")
     lake, spark = os.environ.get("NHCS_LAKE_DIR"), os.environ.get("NHCS_SPARK_DIR")
     return Settings(
         raw_dir=Path(raw_dir).resolve() if raw_dir else _path("NHCS_RAW_DIR", "data/raw"),

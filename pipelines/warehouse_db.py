@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from .settings import SettingsError
+
 DEFAULT_MEMORY_LIMIT = "8GB"
 
 
@@ -28,7 +30,7 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     except (duckdb.InvalidInputException, duckdb.ParserException) as exc:
         if "memory" not in str(exc).lower():
             raise
-        raise ValueError(
+        raise SettingsError(
             f"NHCS_DUCKDB_MEMORY_LIMIT={limit!r}: expected a size such as 8GB or 512MB ({exc})"
         ) from exc
     con.execute("set enable_progress_bar = false")

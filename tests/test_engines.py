@@ -55,6 +55,18 @@ def test_settings_choose_engine_target_and_folders(tmp_path, monkeypatch):
         load_settings()
 
 
+def test_cli_reports_a_bad_setting_in_one_line(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import EXIT_USAGE, main
+
+    monkeypatch.setenv("NHCS_ENGINE", "postgres")
+    assert main(["run", "--warehouse", str(tmp_path / "w.duckdb")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "nhcs: unknown engine 'postgres' (NHCS_ENGINE): expected one of ('duckdb', 'spark')\n"
+    )
+
+
 def test_mirror_copies_tables_partitions_and_skips_spark_bookkeeping(tmp_path):
     spark, wh = tmp_path / "spark", tmp_path / "warehouse.duckdb"
     tables = spark / "tables"

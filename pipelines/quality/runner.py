@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ..settings import SettingsError
 from .identities import IDENTITIES, CheckSpec, IdentitySpec
 from .report import CheckResult, FailingRow, QualityReport, Status
 
@@ -42,7 +43,7 @@ def chunk_rows_setting() -> int:
     except ValueError:
         rows = 0
     if rows < 1:
-        raise ValueError(f"NHCS_CHECK_CHUNK_ROWS={value!r}: expected a positive whole number")
+        raise SettingsError(f"NHCS_CHECK_CHUNK_ROWS={value!r}: expected a positive whole number")
     return rows
 
 
