@@ -269,20 +269,24 @@ _OPTIONAL = frozenset({"pgd_code", "missing_in", "row_name", "expected_source"})
 # --- results ------------------------------------------------------------------------------
 
 
+def _check_result(
+    spec: IdentitySpec, check: CheckSpec, status: Status, message: str, **counts: Any
+) -> CheckResult:
+    return CheckResult(
+        key=check.key,
+        identity=check.identity,
+        title=check.title,
+        blocking=check.blocking,
+        model=spec.model,
+        status=status,
+        rules=[r.text for r in spec.rules if r.check == check.key],
+        message=message,
+        **counts,
+    )
+
+
 def _errored(spec: IdentitySpec, message: str) -> list[CheckResult]:
-    return [
-        CheckResult(
-            key=c.key,
-            identity=c.identity,
-            title=c.title,
-            blocking=c.blocking,
-            model=spec.model,
-            status=Status.ERROR,
-            rules=[r.text for r in spec.rules if r.check == c.key],
-            message=message,
-        )
-        for c in spec.checks
-    ]
+    return [_check_result(spec, c, Status.ERROR, message) for c in spec.checks]
 
 
 @dataclass
@@ -347,18 +351,14 @@ class _Tally:
             else:
                 status, message = Status.PASSED, ""
             out.append(
-                CheckResult(
-                    key=check.key,
-                    identity=check.identity,
-                    title=check.title,
-                    blocking=check.blocking,
-                    model=spec.model,
-                    status=status,
+                _check_result(
+                    spec,
+                    check,
+                    status,
+                    message,
                     items_checked=t.items,
                     items_failed=t.failed,
                     failing_rows=rows,
-                    rules=[r.text for r in spec.rules if r.check == check.key],
-                    message=message,
                 )
             )
         return out
