@@ -227,10 +227,16 @@ def _step_seconds(log: Path) -> dict[str, float]:
     inside the main job)."""
     text = log.read_text(encoding="utf-8", errors="replace")
     start = text.rfind("nhcs_ingest: data dates")
-    found = re.findall(r'Finished execution of step "(\w+)" in ([\d.]+)(ms|s)', text[start:])
+    # Dagster writes "812ms", "44.1s", or from a minute on "17m35s" (and "1h2m3s").
+    found = re.findall(
+        r'Finished execution of step "(\w+)" in (?:(\d+)h)?(?:(\d+)m(?!s))?([\d.]+)(ms|s)',
+        text[start:],
+    )
     return {
-        f"step_{step}_s": round(float(v) / (1000 if unit == "ms" else 1), 1)
-        for step, v, unit in found
+        f"step_{step}_s": round(
+            int(h or 0) * 3600 + int(m or 0) * 60 + float(v) / (1000 if unit == "ms" else 1), 1
+        )
+        for step, h, m, v, unit in found
     }
 
 
