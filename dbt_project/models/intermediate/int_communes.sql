@@ -9,7 +9,7 @@ district_rows as (
         pgd_code,
         commune_name,
         as_of_date
-    from {{ ref('stg_branch__loan_snapshots') }}
+    from {{ ref('stg_branch__loan_places') }}
     where pgd_code <> '0100'
 ),
 

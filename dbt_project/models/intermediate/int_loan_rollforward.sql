@@ -34,51 +34,94 @@ checkable_months as (
             and prev.as_of_date = {{ previous_month_end('curr.as_of_date') }}
 ),
 
-loan_keys as (
+-- Each month-end's rows meet the previous month-end's rows shifted one month forward and the
+-- month's journal in two full outer joins on (loan, month-end): one pass over each side, where a
+-- UNION of the three key sets followed by three joins sorted and hashed every row three times
+-- (4.6 min of the national build).
+current_rows as (
     select
         as_of_date,
         loan_code,
-        pgd_code
+        pgd_code,
+        customer_code,
+        program_code,
+        org_code,
+        outstanding,
+        disbursed_month,
+        disbursement_reversed_month,
+        repaid_in_term_month,
+        repaid_overdue_month,
+        repaid_frozen_month,
+        repaid_month,
+        interest_collected_month,
+        written_off_month
     from balances
-    union
+),
+
+previous_rows as (
     select
         {{ month_end(dbt.dateadd('day', 1, 'as_of_date')) }} as as_of_date,
         loan_code,
-        pgd_code
+        pgd_code,
+        customer_code,
+        program_code,
+        org_code,
+        outstanding
     from balances
-    union
+    -- only a month-end file opens the next month (a mid-month file is no opening balance)
+    where as_of_date = {{ month_end('as_of_date') }}
+),
+
+snapshots as (
     select
-        month_end_date as as_of_date,
-        loan_code,
-        pgd_code
-    from journal
+        coalesce(curr.as_of_date, prev.as_of_date) as as_of_date,
+        coalesce(curr.loan_code, prev.loan_code) as loan_code,
+        coalesce(curr.pgd_code, prev.pgd_code) as pgd_code,
+        coalesce(curr.customer_code, prev.customer_code) as customer_code,
+        coalesce(curr.program_code, prev.program_code) as program_code,
+        coalesce(curr.org_code, prev.org_code) as org_code,
+        prev.loan_code is not null as is_in_previous_snapshot,
+        curr.loan_code is not null as is_in_current_snapshot,
+        prev.outstanding as opening_outstanding,
+        curr.outstanding as closing_outstanding,
+        curr.disbursed_month,
+        curr.disbursement_reversed_month,
+        curr.repaid_in_term_month,
+        curr.repaid_overdue_month,
+        curr.repaid_frozen_month,
+        curr.repaid_month,
+        curr.interest_collected_month,
+        curr.written_off_month
+    from current_rows as curr
+    full outer join previous_rows as prev
+        on curr.loan_code = prev.loan_code and curr.as_of_date = prev.as_of_date
 ),
 
 rollforward as (
     select
-        k.as_of_date,
+        coalesce(s.as_of_date, j.month_end_date) as as_of_date,
         m.previous_as_of_date,
-        k.pgd_code,
-        k.loan_code,
-        coalesce(curr.customer_code, prev.customer_code, j.customer_code) as customer_code,
-        coalesce(curr.program_code, prev.program_code, j.program_code) as program_code,
-        coalesce(curr.org_code, prev.org_code) as org_code,
-        prev.loan_code is not null as is_in_previous_snapshot,
-        curr.loan_code is not null as is_in_current_snapshot,
-        coalesce(prev.outstanding, 0) as opening_outstanding,
-        coalesce(curr.disbursed_month, 0) as disbursed_month,
-        coalesce(curr.disbursement_reversed_month, 0) as disbursement_reversed_month,
-        coalesce(curr.repaid_in_term_month, 0) as repaid_in_term_month,
-        coalesce(curr.repaid_overdue_month, 0) as repaid_overdue_month,
-        coalesce(curr.repaid_frozen_month, 0) as repaid_frozen_month,
-        coalesce(curr.interest_collected_month, 0) as interest_collected_month,
-        coalesce(curr.written_off_month, 0) as written_off_month,
-        coalesce(prev.outstanding, 0)
-        + coalesce(curr.disbursed_month, 0)
-        - coalesce(curr.disbursement_reversed_month, 0)
-        - coalesce(curr.repaid_month, 0)
-        - coalesce(curr.written_off_month, 0) as expected_outstanding,
-        coalesce(curr.outstanding, 0) as closing_outstanding,
+        coalesce(s.pgd_code, j.pgd_code) as pgd_code,
+        coalesce(s.loan_code, j.loan_code) as loan_code,
+        coalesce(s.customer_code, j.customer_code) as customer_code,
+        coalesce(s.program_code, j.program_code) as program_code,
+        s.org_code,
+        coalesce(s.is_in_previous_snapshot, false) as is_in_previous_snapshot,
+        coalesce(s.is_in_current_snapshot, false) as is_in_current_snapshot,
+        coalesce(s.opening_outstanding, 0) as opening_outstanding,
+        coalesce(s.disbursed_month, 0) as disbursed_month,
+        coalesce(s.disbursement_reversed_month, 0) as disbursement_reversed_month,
+        coalesce(s.repaid_in_term_month, 0) as repaid_in_term_month,
+        coalesce(s.repaid_overdue_month, 0) as repaid_overdue_month,
+        coalesce(s.repaid_frozen_month, 0) as repaid_frozen_month,
+        coalesce(s.interest_collected_month, 0) as interest_collected_month,
+        coalesce(s.written_off_month, 0) as written_off_month,
+        coalesce(s.opening_outstanding, 0)
+        + coalesce(s.disbursed_month, 0)
+        - coalesce(s.disbursement_reversed_month, 0)
+        - coalesce(s.repaid_month, 0)
+        - coalesce(s.written_off_month, 0) as expected_outstanding,
+        coalesce(s.closing_outstanding, 0) as closing_outstanding,
         coalesce(j.disbursed, 0) as journal_disbursed,
         coalesce(j.disbursement_reversed, 0) as journal_disbursement_reversed,
         coalesce(j.repaid_in_term, 0) as journal_repaid_in_term,
@@ -87,15 +130,13 @@ rollforward as (
         coalesce(j.interest_collected, 0) as journal_interest_collected,
         coalesce(j.written_off, 0) as journal_written_off,
         coalesce(j.journal_lines, 0) as journal_lines
-    from loan_keys as k
+    from snapshots as s
+    full outer join journal as j
+        on s.loan_code = j.loan_code and s.as_of_date = j.month_end_date
     inner join checkable_months as m
-        on k.pgd_code = m.pgd_code and k.as_of_date = m.as_of_date
-    left join balances as curr
-        on k.loan_code = curr.loan_code and k.as_of_date = curr.as_of_date
-    left join balances as prev
-        on k.loan_code = prev.loan_code and m.previous_as_of_date = prev.as_of_date
-    left join journal as j
-        on k.loan_code = j.loan_code and k.as_of_date = j.month_end_date
+        on
+            coalesce(s.pgd_code, j.pgd_code) = m.pgd_code
+            and coalesce(s.as_of_date, j.month_end_date) = m.as_of_date
 )
 
 select
