@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from .data import load_report_data
 from .html import render_html
+from .tables import HANOI
 from .xlsx import write_briefing_xlsx, write_exceptions_xlsx
-
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def build_reports(

@@ -498,4 +498,8 @@ def _deliveries(con, notes: list[str]) -> Deliveries:
         f"select count(*), {f'max({rev})' if rev else 'null'}, "
         f"{f'max({at})' if at else 'null'} from raw._loads"
     ).fetchone()
+    # Ingestion stamps loads with the machine's local clock (naive): make that explicit, so the
+    # briefing can show it in Hanoi time beside its own production time.
+    if t is not None and t.tzinfo is None:
+        t = t.astimezone()
     return Deliveries(files=n, latest_revision=r, latest_loaded_at=t, source="raw._loads")

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from . import charts, fmt
 from .data import ReportData, check_passed
-from .tables import TEXT, Table, all_tables, display, headline
+from .tables import HANOI, TEXT, Table, all_tables, display, headline
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -80,7 +80,8 @@ def deliveries_text(d: ReportData) -> str:
     if dl.files is None:
         return "chưa có thông tin về các lần giao nhận dữ liệu"
     rev = f", lần giao lại cao nhất r{dl.latest_revision}" if dl.latest_revision else ""
-    at = f", nạp gần nhất {dl.latest_loaded_at:%d/%m/%Y %H:%M}" if dl.latest_loaded_at else ""
+    loaded = dl.latest_loaded_at
+    at = f", nạp gần nhất {loaded.astimezone(HANOI):%d/%m/%Y %H:%M}" if loaded else ""
     return f"{fmt.fmt_int(dl.files)} tệp dữ liệu đã nạp{rev}{at}"
 
 

@@ -3,6 +3,7 @@ HTML and the XLSX and compared with the mart; tables, exception lists, self-cont
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -201,6 +202,22 @@ def test_page_states_as_of_produced_at_and_deliveries(fixture_reports):
     assert page.ids["as-of"] == "31/03/2022"
     assert page.ids["produced-at"] == "16:30 12/04/2022"
     assert page.ids["deliveries"].startswith("3 tệp dữ liệu đã nạp, lần giao lại cao nhất r2")
+
+
+def test_load_time_is_shown_in_hanoi_time_like_the_production_time(
+    fixture_warehouse, tmp_path, monkeypatch
+):
+    """raw._loads holds the ingesting machine's local clock: on a server kept in UTC, the last
+    load at 07:30 is 14:30 in Hanoi, the time zone of the page's own "produced at"."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        html = build_reports(fixture_warehouse, tmp_path)[0]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    page = parse_briefing(html)
+    assert page.ids["deliveries"].endswith("nạp gần nhất 01/04/2022 14:30")
 
 
 def test_data_quality_section_shows_the_latest_run(fixture_reports):
