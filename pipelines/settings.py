@@ -5,6 +5,8 @@
 ``NHCS_ENGINE`` (``duckdb``, the default, or ``spark``: which engine builds the dbt models),
 ``NHCS_LAKE_DIR`` / ``NHCS_SPARK_DIR`` (the Parquet lake and Spark's catalog and tables; default
 ``lake/`` and ``spark/`` beside the warehouse file).
+Tuning: ``NHCS_DUCKDB_MEMORY_LIMIT`` (default ``8GB``; every DuckDB connection and the dbt
+profile) and ``NHCS_CHECK_CHUNK_ROWS`` (default 2,000,000; rows the checks validate at a time).
 Relative defaults are resolved against the project root (the folder holding ``pyproject.toml``),
 so the CLI, Dagster and dbt agree whatever the working directory.
 """
@@ -84,3 +86,24 @@ def load_settings(
         lake_dir_override=Path(lake).resolve() if lake else None,
         spark_dir_override=Path(spark).resolve() if spark else None,
     )
+
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "8GB"
+DEFAULT_CHECK_CHUNK_ROWS = 2_000_000
+
+
+def duckdb_memory_limit() -> str:
+    """``NHCS_DUCKDB_MEMORY_LIMIT``: DuckDB validates the size when a connection is opened."""
+    return os.environ.get("NHCS_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+def check_chunk_rows() -> int:
+    """``NHCS_CHECK_CHUNK_ROWS``: rows of a recon model validated at a time."""
+    value = os.environ.get("NHCS_CHECK_CHUNK_ROWS", "")
+    try:
+        rows = int(value) if value else DEFAULT_CHECK_CHUNK_ROWS
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise SettingsError(f"NHCS_CHECK_CHUNK_ROWS={value!r}: expected a positive whole number")
+    return rows

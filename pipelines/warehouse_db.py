@@ -8,23 +8,16 @@ profile reads too; above the cap DuckDB spills to disk instead of growing.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
 
-from .settings import SettingsError
-
-DEFAULT_MEMORY_LIMIT = "8GB"
-
-
-def memory_limit() -> str:
-    return os.environ.get("NHCS_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+from .settings import SettingsError, duckdb_memory_limit
 
 
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse (or another DuckDB file), memory capped, no progress bar."""
-    limit = memory_limit()
+    limit = duckdb_memory_limit()
     try:
         con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
     except (duckdb.InvalidInputException, duckdb.ParserException) as exc:

@@ -10,7 +10,6 @@ so a failing row found in any chunk is located in the table itself.
 from __future__ import annotations
 
 import math
-import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,12 +17,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..settings import SettingsError
+from ..settings import check_chunk_rows
 from .identities import IDENTITIES, CheckSpec, IdentitySpec
 from .report import CheckResult, FailingRow, QualityReport, Status
 
 RECON_SCHEMA = "recon"
-DEFAULT_CHUNK_ROWS = 2_000_000
 # Failing rows listed with their detail, per check (all of them are counted). A systematic
 # break at national size would otherwise mean tens of millions of listed rows; the exception
 # lists (pipelines/reports) read the recon models themselves.
@@ -33,18 +31,6 @@ NOT_LOADED = "report_not_loaded"
 
 class _Unavailable(Exception):
     """A recon model cannot be checked (missing table or column, no rows)."""
-
-
-def chunk_rows_setting() -> int:
-    """Rows validated at a time: ``NHCS_CHECK_CHUNK_ROWS``, default 2,000,000."""
-    value = os.environ.get("NHCS_CHECK_CHUNK_ROWS", "")
-    try:
-        rows = int(value) if value else DEFAULT_CHUNK_ROWS
-    except ValueError:
-        rows = 0
-    if rows < 1:
-        raise SettingsError(f"NHCS_CHECK_CHUNK_ROWS={value!r}: expected a positive whole number")
-    return rows
 
 
 def run_checks(
@@ -70,7 +56,7 @@ def run_checks(
     warehouse = Path(warehouse)
     run_id = run_id or uuid.uuid4().hex
     checked_at = datetime.now(UTC)
-    chunk_rows = chunk_rows or chunk_rows_setting()
+    chunk_rows = chunk_rows or check_chunk_rows()
     say = progress or (lambda _msg: None)
 
     context = None

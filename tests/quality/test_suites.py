@@ -329,13 +329,13 @@ def test_listing_is_capped_but_every_break_is_counted(warehouse, monkeypatch):
 
 
 def test_chunk_size_setting_is_validated(monkeypatch):
-    from pipelines.quality.runner import DEFAULT_CHUNK_ROWS, chunk_rows_setting
+    from pipelines.settings import DEFAULT_CHECK_CHUNK_ROWS, check_chunk_rows
 
     monkeypatch.delenv("NHCS_CHECK_CHUNK_ROWS", raising=False)
-    assert chunk_rows_setting() == DEFAULT_CHUNK_ROWS
+    assert check_chunk_rows() == DEFAULT_CHECK_CHUNK_ROWS
     monkeypatch.setenv("NHCS_CHECK_CHUNK_ROWS", "500000")
-    assert chunk_rows_setting() == 500_000
+    assert check_chunk_rows() == 500_000
     for bad in ("0", "lots"):
         monkeypatch.setenv("NHCS_CHECK_CHUNK_ROWS", bad)
         with pytest.raises(ValueError, match="NHCS_CHECK_CHUNK_ROWS"):
-            chunk_rows_setting()
+            check_chunk_rows()
