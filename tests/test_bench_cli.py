@@ -42,3 +42,21 @@ def test_step_timings_read_from_the_dagster_log(tmp_path):
         "step_briefing_report_s": 10.0,
         "step_analytics_db_s": 0.8,
     }
+
+
+def test_stage_memory_counts_the_whole_process_tree():
+    """A parent and its child alive together: wait4 gives the larger one, the tree their sum."""
+    import sys
+
+    from pipelines.bench import measure
+
+    child = "b = b'x' * 150_000_000; import time; time.sleep(2)"
+    parent = (
+        "import subprocess, sys; "
+        f"p = subprocess.Popen([sys.executable, '-c', {child!r}]); "
+        "a = b'y' * 100_000_000; p.wait()"
+    )
+    r = measure("tree", [sys.executable, "-c", parent])
+    assert r.ok
+    assert 140 < r.peak_rss_mb < 240  # the child alone
+    assert r.peak_tree_mb > r.peak_rss_mb + 80  # the child and the parent

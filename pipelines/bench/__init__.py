@@ -1,7 +1,9 @@
 """`nhcs bench`: wall time, CPU time and peak memory of every stage, against measured floors.
 
 Every stage runs as its own child process (the same `nhcs` / `dbt` commands users run), so
-its peak RSS is the kernel's figure for that process tree (``wait4``), not a guess. Results go
+its peak RSS is the kernel's figure (``wait4``: the largest single process of the tree), not a
+guess; beside it, the summed RSS of the whole tree (the parse workers beside the ingest parent,
+Spark's JVM under dbt) is sampled twice a second. Results go
 to ``data/bench/<stamp>/results.json`` and ``results.md`` and ``data/bench/latest.md``.
 
 Floors, measured in the same run on the same files (issue 10):
@@ -20,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -61,6 +64,45 @@ class StageResult:
     floor: str | None = None
     ratio_to_floor: float | None = None
     extra: dict = field(default_factory=dict)
+    peak_tree_mb: float | None = None
+
+
+class TreeMemory:
+    """Peak summed RSS of a process and its descendants, sampled every ``interval`` seconds.
+
+    ``wait4`` reports the largest single process only; the memory a stage needs from the
+    machine is the sum over the processes alive at the same time."""
+
+    def __init__(self, pid: int, interval: float = 0.5):
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> int:
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return 0
+        total = 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:  # ended between the listing and the reading
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._stop.wait(self.interval)
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MB."""
+        self._stop.set()
+        self._thread.join()
+        return round(self.peak / 2**20, 1)
 
 
 def measure(
@@ -77,7 +119,11 @@ def measure(
         proc = subprocess.Popen(
             cmd, env={**os.environ, **(env or {})}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
         )
-        _, status, ru = os.wait4(proc.pid, 0)
+        tree = TreeMemory(proc.pid)
+        try:
+            _, status, ru = os.wait4(proc.pid, 0)
+        finally:
+            tree_mb = tree.stop()
     finally:
         if log:
             out.close()
@@ -92,6 +138,7 @@ def measure(
         round(ru.ru_maxrss / 1024, 1),
         code == 0,
         "" if code == 0 else f"exit {code}, see {log}",
+        peak_tree_mb=tree_mb,
     )
 
 
@@ -127,7 +174,8 @@ def run_scenario(
         r = measure(name, cmd, env={**env, **(kw.pop("env", None) or {})}, log=log, **kw)
         progress(
             f"[{sc.name}] {name}: {r.wall_s:.1f}s wall, {r.cpu_s:.1f}s cpu, "
-            f"{r.peak_rss_mb:.0f} MB peak{'' if r.ok else ' FAILED ' + r.detail}"
+            f"{r.peak_rss_mb:.0f} MB peak ({r.peak_tree_mb or 0:.0f} MB tree)"
+            f"{'' if r.ok else ' FAILED ' + r.detail}"
         )
         results.append(r)
         return r
@@ -349,8 +397,8 @@ def to_markdown(report: dict) -> str:
         lines += [
             f"## {name} (scale {sc['scenario']['scale']}, {sc['scenario']['fmt']})",
             "",
-            "| stage | wall s | cpu s | peak MB | vs floor | notes |",
-            "|---|---:|---:|---:|---:|---|",
+            "| stage | wall s | cpu s | peak MB | tree MB | vs floor | notes |",
+            "|---|---:|---:|---:|---:|---:|---|",
         ]
         for s in sc["stages"]:
             ratio = f"{s['ratio_to_floor']}x {s['floor']}" if s["ratio_to_floor"] else ""
@@ -359,7 +407,7 @@ def to_markdown(report: dict) -> str:
                 notes = f"FAILED {s['detail']} {notes}"
             lines.append(
                 f"| {s['stage']} | {s['wall_s']} | {s['cpu_s']} | {s['peak_rss_mb']} "
-                f"| {ratio} | {notes} |"
+                f"| {s.get('peak_tree_mb') or ''} | {ratio} | {notes} |"
             )
         lines.append("")
     return "\n".join(lines)
