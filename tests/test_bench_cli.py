@@ -45,7 +45,7 @@ def test_step_timings_read_from_the_dagster_log(tmp_path):
 
 
 def test_stage_memory_counts_the_whole_process_tree():
-    """A parent and its child alive together: wait4 gives the larger one, the tree their sum."""
+    """A parent and its child alive together: the tree's figure is their sum."""
     import sys
 
     from pipelines.bench import measure
@@ -58,5 +58,7 @@ def test_stage_memory_counts_the_whole_process_tree():
     )
     r = measure("tree", [sys.executable, "-c", parent])
     assert r.ok
-    assert 140 < r.peak_rss_mb < 240  # the child alone
-    assert r.peak_tree_mb > r.peak_rss_mb + 80  # the child and the parent
+    # Neither process alone holds more than ~165 MB; together they hold ~270 MB. (wait4's
+    # figure is not asserted: Linux keeps a forked child's pre-exec RSS in ru_maxrss, so under
+    # a large pytest worker it reports the worker's size.)
+    assert r.peak_tree_mb > 230
