@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 PRIMARY = "#1f4e79"
 ACCENT = "#c0504d"
 MUTED = "#d9e2ec"
+MUTED_LINE = "#8aa4bf"
 GRID = "#e5e7eb"
 TEXT = "#1f2937"
 FONT = "font-family='Segoe UI, Roboto, Helvetica, Arial, sans-serif'"
