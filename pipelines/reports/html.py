@@ -3,7 +3,7 @@ resource), rendered with Jinja from :mod:`tables`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -58,7 +58,10 @@ def build_charts(d: ReportData) -> dict[str, Markup | None]:
         return lambda v: fmt.fmt_number(v / fmt.BILLION, n)
 
     org_values = [r["outstanding_vnd"] for r in d.orgs]
-    trend_values = [r["entrusted_outstanding_vnd"] for r in d.trend]
+    # the month-ends of the as-of date's year, from the previous 31 December (the quarterly
+    # chart shows the longer history)
+    year = [r for r in d.trend if r["as_of_date"] >= date(d.as_of.year - 1, 12, 31)]
+    trend_values = [r["entrusted_outstanding_vnd"] for r in year]
     orgs = charts.hbar_chart(
         [
             (r["org_label"] if r["org_is_entrusted"] else "Trực tiếp", r["outstanding_vnd"])
@@ -71,14 +74,8 @@ def build_charts(d: ReportData) -> dict[str, Markup | None]:
         bar_height=24,
     )
     trend = charts.line_chart(
-        [f"{r['as_of_date']:%m/%Y}" for r in d.trend],
-        [
-            (
-                "Dư nợ ủy thác",
-                [r["entrusted_outstanding_vnd"] for r in d.trend],
-                charts.PRIMARY,
-            )
-        ],
+        [f"{r['as_of_date']:%m/%Y}" for r in year],
+        [("Dư nợ ủy thác", trend_values, charts.PRIMARY)],
         ty(trend_values),
         "Dư nợ ủy thác cuối tháng",
         width=520,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from html.parser import HTMLParser
@@ -109,3 +110,11 @@ def print_titles(path: Path) -> dict[str, str]:
     ):
         out[names[int(local)]] = ref.split("!")[-1]
     return out
+
+
+def narrative(path: Path) -> str:
+    """The text of the briefing's narrative paragraph."""
+    m = re.search(
+        r'<p class="lead" id="narrative">(.*?)</p>', path.read_text(encoding="utf-8"), re.S
+    )
+    return html.unescape(m.group(1)).strip()
