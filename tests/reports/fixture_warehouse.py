@@ -440,8 +440,11 @@ def _reconciliation(con, kpi_rows: list[dict]) -> None:
                case when grouping(r.pgd_code) = 0 then 'district'
                     when grouping(r.org_code) = 0 then 'organization' else 'branch' end
                    as breakdown,
-               r.pgd_code, any_value(u.district_name) as district_name,
-               r.org_code, any_value(o.org_short) as org_short,
+               r.pgd_code,
+               case when grouping(r.pgd_code) = 0 then any_value(u.district_name) end
+                   as district_name,
+               r.org_code,
+               case when grouping(r.org_code) = 0 then any_value(o.org_short) end as org_short,
                count(*) as in_scope,
                count(*) filter (where is_reconciled) as reconciled,
                count(*) filter (where reconciliation_state = 'matched') as matched,
