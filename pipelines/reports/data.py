@@ -188,7 +188,7 @@ DISTRICT_COLUMNS = [
 COMPARISON_COLUMNS = [
     "as_of_date",
     "measure",
-    "value",
+    "as_of_value",
     "previous_quarter_end_date",
     "previous_quarter_value",
     "change_previous_quarter",
@@ -205,11 +205,11 @@ RECONCILIATION_COLUMNS = [
     "district_name",
     "org_code",
     "org_short",
-    "in_scope",
-    "reconciled",
-    "matched",
-    "discrepancies",
-    "completion",
+    "in_scope_customers",
+    "reconciled_customers",
+    "matched_customers",
+    "discrepancy_customers",
+    "completion_rate",
 ]
 
 RATING_COLUMNS = [

@@ -92,7 +92,7 @@ def comparison_table(d: ReportData) -> Table | None:
         rows.append(
             {
                 "label": label,
-                "value": r["value"],
+                "value": r["as_of_value"],
                 "quarter": r["previous_quarter_value"] if compare_quarter else None,
                 "quarter_change": r["change_previous_quarter"] if compare_quarter else None,
                 "year": r["year_ago_value"],

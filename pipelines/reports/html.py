@@ -114,7 +114,7 @@ def build_charts(d: ReportData) -> dict[str, Markup | None]:
     recon = None
     if d.recon_rows("district"):
         recon = charts.progress_chart(
-            [(r["district_name"], r["completion"]) for r in d.recon_rows("district")],
+            [(r["district_name"], r["completion_rate"]) for r in d.recon_rows("district")],
             lambda v: fmt.fmt_pct(v, 1),
             "Tiến độ đối chiếu theo quận, huyện",
             target=d.kpi["reconciliation_completion"],

@@ -280,11 +280,11 @@ def _recon_row(r: dict, label: str, code: str) -> dict:
     return {
         "unit": label,
         "code": code,
-        "in_scope": r["in_scope"],
-        "reconciled": r["reconciled"],
-        "matched": r["matched"],
-        "discrepancies": r["discrepancies"],
-        "completion": r["completion"],
+        "in_scope": r["in_scope_customers"],
+        "reconciled": r["reconciled_customers"],
+        "matched": r["matched_customers"],
+        "discrepancies": r["discrepancy_customers"],
+        "completion": r["completion_rate"],
     }
 
 

@@ -309,7 +309,7 @@ def _comparisons(kpi_rows: list[dict]) -> list[dict]:
         for m, v in k.items():
             if m in NOT_MEASURES:
                 continue
-            row = {"as_of_date": d, "measure": m, "value": v}
+            row = {"as_of_date": d, "measure": m, "as_of_value": v}
             for name, then in (("previous_quarter", pq), ("year_ago", ya)):
                 before = None if then is None else then[m]
                 row[f"{name}_value"] = before
@@ -445,12 +445,13 @@ def _reconciliation(con, kpi_rows: list[dict]) -> None:
                    as district_name,
                r.org_code,
                case when grouping(r.org_code) = 0 then any_value(o.org_short) end as org_short,
-               count(*) as in_scope,
-               count(*) filter (where is_reconciled) as reconciled,
-               count(*) filter (where reconciliation_state = 'matched') as matched,
-               count(*) filter (where reconciliation_state = 'discrepancy') as discrepancies,
-               count(*) filter (where not is_reconciled) as pending,
-               count(*) filter (where is_reconciled) / count(*) as completion
+               count(*) as in_scope_customers,
+               count(*) filter (where is_reconciled) as reconciled_customers,
+               count(*) filter (where reconciliation_state = 'matched') as matched_customers,
+               count(*) filter (where reconciliation_state = 'discrepancy')
+                   as discrepancy_customers,
+               count(*) filter (where not is_reconciled) as pending_customers,
+               count(*) filter (where is_reconciled) / count(*) as completion_rate
         from marts.fct_reconciliation r
         left join marts.dim_unit u using (pgd_code)
         left join marts.dim_organization o using (org_code)
@@ -462,7 +463,8 @@ def _reconciliation(con, kpi_rows: list[dict]) -> None:
     con.execute(
         """
         update marts.mart_briefing_kpis k
-        set reconciled_customers = s.reconciled, reconciliation_completion = s.completion
+        set reconciled_customers = s.reconciled_customers,
+            reconciliation_completion = s.completion_rate
         from marts.mart_reconciliation_summary s
         where s.breakdown = 'branch' and s.as_of_date = k.as_of_date
           and s.campaign_year = k.reconciliation_campaign_year
@@ -471,7 +473,7 @@ def _reconciliation(con, kpi_rows: list[dict]) -> None:
     con.execute(
         """
         update marts.mart_briefing_comparisons c
-        set value = k.reconciled_customers
+        set as_of_value = k.reconciled_customers
         from marts.mart_briefing_kpis k
         where c.measure = 'reconciled_customers' and c.as_of_date = k.as_of_date
         """

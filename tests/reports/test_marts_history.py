@@ -22,12 +22,13 @@ pytestmark = [pytest.mark.xdist_group("reports-history"), pytest.mark.slow]
 
 COLUMNS = {
     "mart_briefing_comparisons": (
-        "as_of_date, measure, value, previous_quarter_end_date, previous_quarter_value, "
+        "as_of_date, measure, as_of_value, previous_quarter_end_date, previous_quarter_value, "
         "change_previous_quarter, year_ago_date, year_ago_value, change_year_ago"
     ),
     "mart_reconciliation_summary": (
         "as_of_date, campaign_year, breakdown, pgd_code, district_name, org_code, org_short, "
-        "in_scope, reconciled, matched, discrepancies, pending, completion"
+        "in_scope_customers, reconciled_customers, matched_customers, discrepancy_customers, "
+        "pending_customers, completion_rate"
     ),
 }
 

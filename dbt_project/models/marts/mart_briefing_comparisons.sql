@@ -3,7 +3,7 @@
     The previous quarter is the end of the quarter before the as-of date's quarter (31/12 for
     any month-end of Q1); a year earlier is the same month-end of the previous year. Each
     comparison is NULL when its month-end is not in the warehouse (or its figure is NULL, e.g.
-    an incomplete quarter). value and the compared values are exact, as DECIMAL(38,6): counts
+    an incomplete quarter). as_of_value and the compared values are exact, as DECIMAL(38,6): counts
     and amounts in đồng are whole numbers, ratios fractions (a ratio's change is in fraction
     points). -#}
 {%- set measures = [
@@ -27,7 +27,7 @@ measures as (
         select
             as_of_date,
             '{{ measure }}' as measure,
-            cast({{ measure }} as decimal(38, 6)) as value
+            cast({{ measure }} as decimal(38, 6)) as as_of_value
         from kpis
         {%- if not loop.last %}
             union all
@@ -38,13 +38,13 @@ measures as (
 select
     m.as_of_date,
     m.measure,
-    m.value,
+    m.as_of_value,
     previous_quarter.as_of_date as previous_quarter_end_date,
-    previous_quarter.value as previous_quarter_value,
-    m.value - previous_quarter.value as change_previous_quarter,
+    previous_quarter.as_of_value as previous_quarter_value,
+    m.as_of_value - previous_quarter.as_of_value as change_previous_quarter,
     year_ago.as_of_date as year_ago_date,
-    year_ago.value as year_ago_value,
-    m.value - year_ago.value as change_year_ago
+    year_ago.as_of_value as year_ago_value,
+    m.as_of_value - year_ago.as_of_value as change_year_ago
 from measures as m
 left join measures as previous_quarter
     on

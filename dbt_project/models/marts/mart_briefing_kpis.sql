@@ -84,9 +84,9 @@ reconciliation as (
     select
         c.as_of_date,
         c.reconciliation_campaign_year,
-        r.in_scope as reconciliation_in_scope,
-        r.reconciled as reconciled_customers,
-        r.completion as reconciliation_completion
+        r.in_scope_customers as reconciliation_in_scope,
+        r.reconciled_customers,
+        r.completion_rate as reconciliation_completion
     from register_campaigns as c
     inner join {{ ref('mart_reconciliation_summary') }} as r
         on

@@ -19,5 +19,5 @@ select
     {{ sum_bigint('f.rows_loaded') }} as rows_loaded
 from report_dates as d
 left join {{ ref('mart_deliveries') }} as f
-    on f.data_date <= d.as_of_date
+    on d.as_of_date >= f.data_date
 group by d.as_of_date

@@ -27,8 +27,8 @@ cells as (
         select
             as_of_date,
             '{{ breakdown }}' as breakdown,
-            {% if by_org %}org_code{% else %}cast(null as {{ dbt.type_string() }}){% endif %} as org_code,
-            {% if by_rating %}rating{% else %}cast(null as {{ dbt.type_string() }}){% endif %} as rating,
+            {% if by_org %}org_code,{% else %}cast(null as {{ dbt.type_string() }}) as org_code,{% endif %}
+            {% if by_rating %}rating,{% else %}cast(null as {{ dbt.type_string() }}) as rating,{% endif %}
             count(*) as groups_with_outstanding,
             count(case when overdue_frozen > 0 then 1 end) as groups_with_overdue_frozen,
             {{ sum_bigint('outstanding') }} as outstanding_vnd,

@@ -121,15 +121,21 @@ select
     s.reported_overdue_vnd - s.overdue_vnd as overdue_difference_vnd,
     {{ safe_ratio('s.outstanding_vnd', 't.total_outstanding_vnd') }} as share_of_total_outstanding,
     {{ safe_ratio('s.overdue_vnd + s.frozen_vnd', 's.outstanding_vnd') }} as overdue_frozen_ratio,
-    {%- for held in ['ytd', 'previous_quarter', 'year_ago'] %}
-        s.outstanding_vnd - {{ held }}.outstanding_vnd as outstanding_change_{{ held }}_vnd{% if not loop.last %},{% endif %}
-    {%- endfor %}
+    s.outstanding_vnd - ytd.outstanding_vnd as outstanding_change_ytd_vnd,
+    s.outstanding_vnd - previous_quarter.outstanding_vnd as outstanding_change_previous_quarter_vnd,
+    s.outstanding_vnd - year_ago.outstanding_vnd as outstanding_change_year_ago_vnd
 from summary as s
 inner join branch_totals as t
     on s.as_of_date = t.as_of_date
 left join summary as ytd
-    on s.org_code = ytd.org_code and ytd.as_of_date = {{ previous_year_end('s.as_of_date') }}
+    on
+        s.org_code = ytd.org_code
+        and ytd.as_of_date = {{ previous_year_end('s.as_of_date') }}
 left join summary as previous_quarter
-    on s.org_code = previous_quarter.org_code and previous_quarter.as_of_date = {{ previous_quarter_end('s.as_of_date') }}
+    on
+        s.org_code = previous_quarter.org_code
+        and previous_quarter.as_of_date = {{ previous_quarter_end('s.as_of_date') }}
 left join summary as year_ago
-    on s.org_code = year_ago.org_code and year_ago.as_of_date = {{ year_ago_month_end('s.as_of_date') }}
+    on
+        s.org_code = year_ago.org_code
+        and year_ago.as_of_date = {{ year_ago_month_end('s.as_of_date') }}
