@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
@@ -28,6 +30,13 @@ def chromium_path() -> str | None:
         if p and Path(p).exists():
             return p
     return None
+
+
+needs_chromium = pytest.mark.skipif(
+    chromium_path() is None,
+    reason="no Chromium binary (/usr/bin/chromium): `apt-get install -y chromium` "
+    "(.ci/run installs it)",
+)
 
 
 @dataclass

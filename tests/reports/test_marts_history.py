@@ -1,13 +1,10 @@
 """The SQL of the comparison and reconciliation marts on a history across a year end: the dbt
-models mart_briefing_comparisons and mart_reconciliation_summary are built (`dbt run`) on top
+models mart_briefing_comparisons and mart_reconciliation_summary are built (`dbt build`) on top
 of the five-quarter fixture warehouse, whose own versions of them were computed independently
 in Python and SQL (fixture_warehouse.py), and the two must agree row for row."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +12,7 @@ import duckdb
 import pytest
 from fixture_warehouse import build_fixture
 
-from pipelines.settings import DBT_PROJECT_DIR
+from tests.dbt_build import dbt_build
 
 pytestmark = [pytest.mark.xdist_group("reports-history"), pytest.mark.slow]
 
@@ -65,26 +62,9 @@ def built(tmp_path_factory) -> dict:
     wh = work / "warehouse.duckdb"
     build_fixture(wh, quarters=5, scale=0.01)
     oracle = _read(wh)
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "run",
-            "--select",
-            *COLUMNS,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        env={**os.environ, "NHCS_WAREHOUSE": str(wh), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"},
-        cwd=DBT_PROJECT_DIR,
-        capture_output=True,
-        text=True,
-    )
+    # `dbt build` of the two models alone: their upstream refs are the fixture's tables, and
+    # their data tests (keys, relationships, the reconciliation identity) run too
+    proc = dbt_build(wh, work, "--select", *COLUMNS)
     assert proc.returncode == 0, proc.stdout[-5000:]
     dbt = _read(wh)
     return {"oracle": oracle, "dbt": dbt}

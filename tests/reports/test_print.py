@@ -12,20 +12,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser import chromium_path, print_to_pdf
+from browser import needs_chromium, print_to_pdf
 from fixture_warehouse import build_fixture
 from printed import inked_box_mm, png, read_pdf
 
 from pipelines.reports import build_reports
 
-pytestmark = [
-    pytest.mark.xdist_group("reports"),
-    pytest.mark.skipif(
-        chromium_path() is None,
-        reason="no Chromium binary (/usr/bin/chromium): `apt-get install -y chromium` "
-        "(.ci/run installs it)",
-    ),
-]
+pytestmark = [pytest.mark.xdist_group("reports"), needs_chromium]
 
 A4_MM = (210, 297)
 # the @page margins of the template (top, right, bottom, left), less half a millimetre for the
