@@ -51,10 +51,6 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def org_reports_present(self) -> bool:
-        return any(r.get("has_org_report") for r in self.orgs)
-
-    @property
     def quarter_ends(self) -> list[Row]:
         """The KPI rows of every quarter end up to as_of (the quarterly trend)."""
         return [r for r in self.trend if r.get("is_quarter_end")]
