@@ -133,13 +133,10 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.tmp-*"))
 
 
-def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
-    target = tmp_path / "analytics.duckdb"
-    publish(fixture_warehouse, target)
-    # A marker only the old file has: the analyst must keep seeing the file they opened.
+def _while_an_analyst_reads(target: Path, publications) -> tuple[list[str], dict[str, str]]:
+    """Run ``publications()`` while another process holds ``target`` open read-only (after
+    marking that file); returns the analyst's figure before, and what they read after."""
     _sql(target, "create table marts.analyst_marker as select 1 as x")
-    old_inode = target.stat().st_ino
-
     analyst = subprocess.Popen(
         [sys.executable, "-c", ANALYST, str(target)],
         stdin=subprocess.PIPE,
@@ -150,8 +147,7 @@ def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
     try:
         before = analyst.stdout.readline().split()
         assert before[0] == "before", analyst.stderr.read()
-        # the pipeline publishes again while the analyst holds the read-only connection
-        publish(fixture_warehouse, target)
+        publications()
         analyst.stdin.write("\n")
         analyst.stdin.flush()
         out, err = analyst.communicate(timeout=60)
@@ -159,7 +155,16 @@ def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
         if analyst.poll() is None:
             analyst.kill()
     assert analyst.returncode == 0, err
-    lines = dict(line.split() for line in out.splitlines())
+    return before, dict(line.split() for line in out.splitlines())
+
+
+def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
+    target = tmp_path / "analytics.duckdb"
+    publish(fixture_warehouse, target)
+    old_inode = target.stat().st_ino
+    # the pipeline publishes again while the analyst holds the read-only connection to a file
+    # with a marker only it has: the analyst must keep seeing the file they opened
+    before, lines = _while_an_analyst_reads(target, lambda: publish(fixture_warehouse, target))
     assert lines["after"] == before[1]
     assert lines["marker"] == "1"  # still the old file
     assert target.stat().st_ino != old_inode  # a new file was swapped in
@@ -419,18 +424,9 @@ def test_a_reader_holding_an_old_publication_is_never_written_to(warehouse, tmp_
     and still holds it keeps reading it, and the publication writes a new file instead."""
     target = tmp_path / "analytics.duckdb"
     publish(warehouse, target)
-    _sql(target, "create table marts.analyst_marker as select 1 as x")
-    analyst = subprocess.Popen(
-        [sys.executable, "-c", ANALYST, str(target)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        before = analyst.stdout.readline().split()
-        assert before[0] == "before", analyst.stderr.read()
-        modes = []
+    modes = []
+
+    def three_publications():
         for i in range(3):
             _sql(
                 warehouse,
@@ -439,14 +435,8 @@ def test_a_reader_holding_an_old_publication_is_never_written_to(warehouse, tmp_
             )
             pub = publish(warehouse, target)
             modes.append((pub.mode, pub.reason))
-        analyst.stdin.write("\n")
-        analyst.stdin.flush()
-        out, err = analyst.communicate(timeout=60)
-    finally:
-        if analyst.poll() is None:
-            analyst.kill()
-    assert analyst.returncode == 0, err
-    lines = dict(line.split() for line in out.splitlines())
+
+    before, lines = _while_an_analyst_reads(target, three_publications)
     assert lines["after"] == before[1] and lines["marker"] == "1"
     # the third publication after the analyst's would have updated their file in place
     assert modes[2] == ("full", "the spare file is open in another process")
