@@ -68,6 +68,7 @@ def _scaled(cal: dict, scale: float) -> dict:
         "orgs": {c: {k: sc(v) for k, v in o.items()} for c, o in cal["orgs"].items()},
         "direct": sc(cal["direct_outstanding_vnd"]),
         "change": sc(cal["entrusted_change_vnd"]),
+        "org_change": {c: sc(v) for c, v in (cal.get("org_change_vnd") or {}).items()},
         "lend": {k: sc(v) for k, v in cal["period_lending"].items()},
         "campaign_year": cal["reconciliation"]["campaign_year"],
         "in_scope": sc(cal["reconciliation"]["in_scope"]),
@@ -145,10 +146,13 @@ def _orgs_and_kpis(f: dict, dates: list[date], org_change: dict | None):
     a step a month; the quarter's lending accrues by thirds, the year's adds the quarters."""
     orgs = f["orgs"]
     entrusted_end = sum(o["outstanding_vnd"] for o in orgs.values())
-    change = {
-        c: (org_change or {}).get(c, f["change"] * o["outstanding_vnd"] // entrusted_end)
+    # each organization's Q1 change: the calibration's org_change_vnd (else a share of the
+    # entrusted change), unless the test overrides it
+    default = {
+        c: f["org_change"].get(c, f["change"] * o["outstanding_vnd"] // entrusted_end)
         for c, o in orgs.items()
     }
+    change = {**default, **(org_change or {})}
     org_rows, kpi_rows = [], []
     by_key: dict[tuple[date, str], dict] = {}
     kpi_by_date: dict[date, dict] = {}

@@ -47,7 +47,7 @@ def demo(tmp_path_factory) -> dict:
             "2021-12-31"
         ],
         "warehouse": warehouse,
-        "analytics": publish(warehouse, work / "analytics.duckdb"),
+        "analytics": publish(warehouse, work / "analytics.duckdb").path,
         **files,
     }
 
