@@ -45,7 +45,6 @@ class ReportData:
     reconciliation: list[Row]  # mart_reconciliation_summary at as_of, the KPI's campaign
     ratings: list[Row]  # mart_group_ratings at as_of
     checks: list[Row] | None  # quality.check_results, summary rows of the latest run
-    check_run: Row | None  # quality.check_runs, the latest run
     deliveries: Row | None  # mart_delivery_summary at as_of
     exceptions: dict[str, list[Row]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -248,7 +247,6 @@ def _load(con: duckdb.DuckDBPyConnection, as_of: date | None) -> ReportData:
         [as_of],
     )
     kpi = trend[-1]
-    run = _check_run(con)
     return ReportData(
         as_of=as_of,
         kpi=kpi,
@@ -260,8 +258,7 @@ def _load(con: duckdb.DuckDBPyConnection, as_of: date | None) -> ReportData:
         districts=_districts(con, as_of, notes),
         reconciliation=_reconciliation(con, as_of, kpi),
         ratings=_ratings(con, as_of, notes),
-        checks=_checks(con, run),
-        check_run=run,
+        checks=_checks(con),
         deliveries=_deliveries(con, as_of, notes),
         exceptions=_exceptions(con, as_of),
         notes=notes,
@@ -387,30 +384,18 @@ CHECK_COLUMNS = (
 )
 
 
-def _check_run(con) -> Row | None:
-    """The latest quality run's own tally (quality.check_runs), or None when the checks have
-    never run on this warehouse."""
-    if not _columns(con, "quality", "check_runs"):
-        return None
-    rows = _rows(
-        con,
-        "select run_id, checked_at, checks, checks_failed, blocking_failed "
-        "from quality.check_runs order by checked_at desc limit 1",
-    )
-    return rows[0] if rows else None
-
-
-def _checks(con, run: Row | None) -> list[Row] | None:
-    """The check summaries of ``run`` (quality.check_results, summary rows)."""
-    if run is None:
-        return None
+def _checks(con) -> list[Row] | None:
+    """The summary rows (one per check) of the latest quality run in quality.check_results, or
+    None when the checks have never run on this warehouse."""
     cols = _columns(con, "quality", "check_results")
+    if not cols:
+        return None
     shown = [c for c in CHECK_COLUMNS if c in cols]
     return _rows(
         con,
         f"select {', '.join(shown)} from quality.check_results "
-        "where row_type = 'summary' and run_id = ? order by identity_no, check_name",
-        [run["run_id"]],
+        "where row_type = 'summary' and run_id = (select run_id from quality.check_results "
+        "order by checked_at desc limit 1) order by identity_no, check_name",
     )
 
 

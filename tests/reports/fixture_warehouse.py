@@ -627,10 +627,6 @@ def _recon(con, org_rows: list[dict]) -> None:
 def _checks(con) -> None:
     con.execute(DDL)
     for run, at in (("r1", "2022-04-01 07:00:00+07"), ("r2", "2022-04-01 08:00:00+07")):
-        con.execute(
-            "insert into quality.check_runs values (?, ?, null, 2, 1, true, 'one failed')",
-            [run, at],
-        )
         for no, name, model, failed in (
             (1, "control_totals", "recon.recon_control_totals", 1),
             (4, "org_totals", "recon.recon_org_totals", 0),

@@ -104,6 +104,7 @@ def test_quality_section_reports_the_real_check_run(built):
     html = built["briefing.html"].read_text(encoding="utf-8")
     assert "Chưa chạy" not in html
     con = duckdb.connect(str(built["warehouse"]), read_only=True)
+    # the quality runner's own tally of its latest run
     checks, failed = con.execute(
         "select checks, checks_failed from quality.check_runs order by checked_at desc limit 1"
     ).fetchone()
