@@ -337,7 +337,7 @@ def _programs_and_districts(con, kpi_rows: list[dict]) -> None:
             "19": poor - poor // 2,
             "03": job,
             "06": ws,
-            "02": other - ws - 40,
+            "02": max(other - ws - 40, 0),
             "12": 10,
             "30": 30,
         }
