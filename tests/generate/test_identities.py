@@ -72,9 +72,7 @@ def test_organizations_sum_to_totals(clean_tree, clean_frames):
 def test_reconciliation_register(clean_tree, clean_frames):
     truth = json.loads((clean_tree / "_truth.json").read_text("utf-8"))
     dates = sorted(truth["as_of"])
-    rec = checks.reconciliation(
-        clean_frames["M31"], clean_frames["DOICHIEU"], dt.date.fromisoformat(dates[0])
-    )
+    rec = checks.reconciliation(clean_frames["M31"], clean_frames["DOICHIEU"])
     prev = -1
     for d in dates:
         r = rec[dt.date.fromisoformat(d)]
