@@ -58,7 +58,10 @@ from .truth import (
     truth_partial,
 )
 
-DEFAULT_CALIBRATION = Path(__file__).with_name("calibrations") / "hanoi-2022q1.yaml"
+CALIBRATIONS = Path(__file__).with_name("calibrations")
+DEFAULT_CALIBRATION = CALIBRATIONS / "hanoi-2022q1.yaml"
+# The five-quarter example of calibration.md section 3 (Q1 2022 to Q1 2023).
+HISTORY_EXAMPLE = CALIBRATIONS / "hanoi-2022q1-2023q1.yaml"
 FORMATS = ("xlsx", "csv", "parquet")
 
 FAULTS: dict[str, str] = {

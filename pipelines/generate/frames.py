@@ -82,7 +82,9 @@ class Frames:
                     "commune_name": com["name"][c["commune"]].tolist(),
                     "district_name": com["district"][c["commune"]].tolist(),
                     "hamlet_code": np.char.add(
-                        com["code"][c["commune"]], np.char.zfill(c["hamlet_no"].astype(str), 2)
+                        com["code"][c["commune"]],
+                        # zfill of an empty array fails (an office without customers)
+                        np.char.zfill(c["hamlet_no"].astype(str), 2) if len(grp) else "",
                     ),
                     "group_code": pl.Series(g_code).replace("", None),
                     "group_name": pl.Series(g_name.tolist(), dtype=pl.String),

@@ -213,14 +213,25 @@ class Continuation:
         settled_org = H_prev - H + new_org
         second_org = t_org - new_org
 
-        # Groups that close: every member with outstanding settles; the smallest first.
+        # Groups that close: every member with outstanding settles; the smallest first, never
+        # an office's last group (an office keeps delivering its month-end reports).
         closing = np.zeros(n_g, bool)
+        g_office = sc.communes["office"][G["commune"]]
+        offices, g_office_i = np.unique(g_office, return_inverse=True)
+        alive_in_office = np.bincount(g_office_i[g_alive], minlength=len(offices))
         for o, org in enumerate(ENTRUSTED_ORGS):
             n_close = G_prev[o] - Gt[o]
             if n_close <= 0:
                 continue
             cand = np.flatnonzero(g_alive & (G["org"] == o) & ~g_trouble)
-            cand = cand[np.lexsort((rng.random(len(cand)), g_act[cand]))][:n_close]
+            chosen = []
+            for g in cand[np.lexsort((rng.random(len(cand)), g_act[cand]))]:
+                if len(chosen) == n_close:
+                    break
+                if alive_in_office[g_office_i[g]] > 1:
+                    chosen.append(g)
+                    alive_in_office[g_office_i[g]] -= 1
+            cand = np.asarray(chosen, np.int64)
             if len(cand) < n_close or g_act[cand].sum() > settled_org[o]:
                 raise self.fail(
                     f"{self.key}orgs.{org}.groups, {self.key}orgs.{org}.households",
@@ -708,8 +719,15 @@ class Continuation:
         rest = book
         n_rest = len(order)
         settle = []
+        # The branch office keeps a direct loan (and so its month-end reports) unless the
+        # period lends it a new one.
+        office = np.concatenate([self.sc.customers["office"], self.new_cust["office"]])
+        at_branch = office[np.concatenate([L["customer"], NL["customer"]])] == BRANCH_OFFICE
+        branch_left = int(at_branch[old].sum()) - (0 if (at_branch[n_old:]).any() else 1)
         for i in order:
             b = int(tot0[i])
+            if at_branch[i] and branch_left <= 0:
+                continue
             matured = mat[i] <= end_day
             early = rest - keep > DIRECT_EARLY_SHARE * rest
             tight = n_rest * MIN_BALANCE > keep  # too many loans for what is left
@@ -718,6 +736,7 @@ class Continuation:
                 settle.append(i)
                 rest -= b
                 n_rest -= 1
+                branch_left -= int(at_branch[i])
             elif not matured and not early and not tight:
                 break
         settle = np.asarray(settle, np.int64)

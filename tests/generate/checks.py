@@ -342,3 +342,40 @@ def calibration_figures(m31: pl.DataFrame, as_of, year_start, period_start) -> d
         ),
         "total_outstanding_vnd": int(end["outstanding"].sum()),
     }
+
+
+def hoi_vs_bank(m31: pl.DataFrame, hoi: pl.DataFrame, as_of) -> tuple[set, bool]:
+    """The (organization, office) rows of the ``as_of`` HOI_* reports that differ from the
+    bank's M31 (households or outstanding beyond the report's rounding), and whether every
+    TỔNG CỘNG row is the sum of its file's rows."""
+    ln = loans(m31).filter((pl.col("_date") == as_of) & (pl.col("org_code") != "99"))
+    per_c = ln.group_by("org_code", "_unit", "customer_code", "group_code").agg(
+        pl.col("outstanding").sum()
+    )
+    bank = per_c.group_by("org_code", "_unit").agg(
+        (pl.col("outstanding") > 0).sum().alias("h"), pl.col("outstanding").sum().alias("o")
+    )
+    name_to_unit = {u.name: u.code for u in UNIT_BY_CODE.values()}
+    rows = hoi.filter(~pl.col("_total") & (pl.col("_date") == as_of)).with_columns(
+        pl.col("_file").str.slice(4, 2).alias("org_code"),
+        pl.col("district_name").replace_strict(name_to_unit).alias("_pgd"),
+    )
+    cmp = rows.join(
+        bank, left_on=["org_code", "_pgd"], right_on=["org_code", "_unit"], how="left"
+    ).with_columns(pl.col("h").fill_null(0), pl.col("o").fill_null(0))
+    differs = cmp.filter(
+        (pl.col("households_with_outstanding") != pl.col("h"))
+        | ((pl.col("outstanding_mil") - (pl.col("o") + 5_000) // 10_000 * 10_000).abs() > 0)
+    )
+    got = {(r["org_code"], r["_pgd"]) for r in differs.iter_rows(named=True)}
+    tot = hoi.filter(pl.col("_total") & (pl.col("_date") == as_of))
+    sums = rows.group_by("_file").agg(
+        pl.col("households_with_outstanding").sum(), pl.col("groups").sum()
+    )
+    j = tot.join(sums, on="_file", suffix="_s")
+    ok = (
+        j.height == tot.height
+        and (j["households_with_outstanding"] == j["households_with_outstanding_s"]).all()
+        and (j["groups"] == j["groups_s"]).all()
+    )
+    return got, bool(ok)
