@@ -217,7 +217,7 @@ def test_history_whose_direct_book_runs_off(tmp_path):
         raw["periods"][3]["direct_outstanding_vnd"] = 5 * TY
         raw["periods"][4]["direct_outstanding_vnd"] = FEW_TY
 
-    scale = 0.01
+    scale = 0.004
     out = tmp_path / "raw"
     generate(out, _history(tmp_path, run_off), scale=scale, fmt="parquet")
     m31 = load_tree(out, reports=("M31",))["M31"]
