@@ -94,6 +94,19 @@ def m31_row(n: int = 1, **over) -> dict:
     return row
 
 
+def savings_only_row(n: int = 1, zeros: bool = False, **over) -> dict:
+    """A savings-only M31 row (a member with savings and no loan): every loan column, from Số
+    khế ước to Số công trình vệ sinh, empty as the contract says (``zeros``: amounts and counts
+    written as 0, as some exports do)."""
+    row = m31_row(n)
+    row["loan_code"] = None
+    for c in M31.columns:
+        if c.applies_if:
+            row[c.key] = "0" if zeros and c.type in ("int", "decimal") else None
+    row.update(over)
+    return row
+
+
 def skgd_row(n: int = 1, **over) -> dict:
     row = {
         "txn_date": "31/03/2022",

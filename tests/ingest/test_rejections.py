@@ -116,7 +116,7 @@ CASES = [
         _m31([m31_row(1, outstanding="46.000.000")]),
         6,
         "Tổng dư nợ",
-        "is not in term + overdue + frozen = 40000000 + 3000000 + 2000000 = 45000000",
+        "is not Dư nợ trong hạn + Dư nợ quá hạn + Dư nợ khoanh = 40000000 + 3000000 + 2000000 = 45000000",
         drop=(F11_NAME,),
     ),
     Case(
@@ -250,7 +250,7 @@ CASES = [
         ),
         9,
         "(9) Tổng dư nợ",
-        "is not in term + overdue + frozen",
+        "is not (10) Dư nợ trong hạn + (11) Dư nợ quá hạn + (12) Dư nợ khoanh = 40.000000",
     ),
     Case(
         F12_NAME,
@@ -324,11 +324,11 @@ def test_many_errors_are_capped_and_counted(env):
 
 
 def test_several_problems_of_one_file_are_all_listed(env):
-    rows = [m31_row(1, org_code="77"), m31_row(2, loan_amount="-1"), m31_row(3, gender="X")]
+    rows = [m31_row(1, org_code="77"), m31_row(2, loan_amount="-1"), m31_row(3, term_class="X")]
     Folder(env.raw).add(M31_NAME, _m31(rows)).manifest()
     res = env.ingest()
     got = {(r.row, r.column) for r in res.rejections}
-    assert got == {(6, "Mã ĐVUT"), (7, "Số tiền cho vay"), (8, "Giới tính")}
+    assert got == {(6, "Mã ĐVUT"), (7, "Số tiền cho vay"), (8, "Thời hạn vay")}
 
 
 # ------------------------------------------------------------------------ folder level
@@ -343,7 +343,8 @@ def test_folder_without_manifest_is_not_ingested(env):
     assert any("no manifest" in line for line in res.summary_lines())
     # all raw tables exist even though nothing was loaded
     assert (
-        env.scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'") == 9
+        env.scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'")
+        == 10
     )
 
 
