@@ -199,6 +199,11 @@ def _d(header, key, type_, **kw) -> Column:
     return Column(header, key, type_, role=DESCRIPTIVE, **kw)
 
 
+# An employer (direct loan to an enterprise) has no national ID, gender, birth year or
+# ethnicity: those cells are empty by nature on its rows (contract §4.1).
+_EMPLOYER = ("household_category", ("Doanh nghiệp",))
+
+
 def _loan(header, key, type_, role=FIGURE, **kw) -> Column:
     """An M31 loan column: required on a loan row, empty on a savings-only row (contract §4.1)."""
     return Column(header, key, type_, role=role, applies_if="loan_code", **kw)
@@ -221,18 +226,11 @@ M31 = ReportSpec(
         _c("Mã ĐVUT", "org_code", "code", width=2, allowed=_ORGS),
         _c("Mã KH", "customer_code", "code", width=10),
         _d("Tên khách hàng", "customer_name", "text", personal=True),
-        _d(
-            "Số CCCD",
-            "national_id",
-            "code",
-            width=12,
-            personal=True,
-            empty_for=("household_category", ("Doanh nghiệp",)),
-        ),
+        _d("Số CCCD", "national_id", "code", width=12, personal=True, empty_for=_EMPLOYER),
         _d("Số điện thoại", "phone", "code", nullable=True, personal=True),
-        _d("Giới tính", "gender", "text", allowed=GENDERS),
-        _d("Năm sinh", "birth_year", "int", count=True, max_value=2100),
-        _d("Dân tộc", "ethnicity", "text"),
+        _d("Giới tính", "gender", "text", allowed=GENDERS, empty_for=_EMPLOYER),
+        _d("Năm sinh", "birth_year", "int", count=True, max_value=2100, empty_for=_EMPLOYER),
+        _d("Dân tộc", "ethnicity", "text", empty_for=_EMPLOYER),
         _d("Đối tượng", "household_category", "text", allowed=HOUSEHOLD_CATEGORIES),
         # Empty on a savings-only row (a member with savings and no loan).
         _c("Số khế ước", "loan_code", "code", width=16, nullable=True),

@@ -196,7 +196,9 @@ def _process(
         early += more
     for f, p in early:
         problems.add(f, p)
-    typed = _collect(typed, _checks(spec), problems, findings)
+    # a descriptive column missing from a header was reported once: not again on every row
+    absent = {i: {p.column for p in outs[i].findings if p.column} for i in ids}
+    typed = _collect(typed, _checks(spec), problems, findings, absent)
     table = _finalize(typed, spec, {i: contexts[i] for i in ids})
     offset = 0
     communes = _communes_by_file(typed, spec.commune_names) if spec.commune_names else {}
@@ -737,11 +739,17 @@ def _millions(
 
 
 def _collect(
-    df: pl.DataFrame, checks: list[_Check], problems: _PerFile, findings: _PerFile
+    df: pl.DataFrame,
+    checks: list[_Check],
+    problems: _PerFile,
+    findings: _PerFile,
+    absent: dict[int, set[str]] | None = None,
 ) -> pl.DataFrame:
     """Evaluate checks; failing rows go to ``problems`` (rejecting checks) or ``findings``
-    per file. A finding's cell is emptied in the returned frame: what loads is only ever a
-    value that meets the contract, or nothing."""
+    per file (except a file's findings in its ``absent`` columns, already reported once). A
+    finding's cell is emptied in the returned frame: what loads is only ever a value that meets
+    the contract, or nothing."""
+    absent = absent or {}
     if not checks or df.height == 0:
         return df
     counts = df.select(
@@ -766,6 +774,8 @@ def _collect(
         )
         into = problems if ch.rejects else findings
         for f, r, v, p in bad.iter_rows():
+            if not ch.rejects and ch.column in absent.get(f, ()):
+                continue
             into.add(f, Problem(r, ch.column, v, ch.expected, p))
         if not ch.rejects and ch.key is not None:
             blank[ch.key].append(ch.mask.fill_null(False))

@@ -404,7 +404,7 @@ def test_bad_folder_names_are_rejected(env):
     (env.raw / "2022-03-31" / "9999").mkdir(parents=True)
     res = env.ingest()
     msgs = sorted(r.message for r in res.rejections)
-    assert any("2022-02-30" in m and "not a valid date" in m for m in msgs)
+    assert any("2022-02-30" in m and "is not a data date" in m for m in msgs)
     assert any("'9999' is not a unit of the branch" in m for m in msgs)
 
 
