@@ -35,7 +35,10 @@ class FileBudget:
     office's month-end Mẫu 31 as Parquet, ~300 k rows) with room to spare, and refuse what no
     branch export is."""
 
-    max_bytes: int = 1024 * MiB  # on disk
+    max_bytes: int = 1024 * MiB  # on disk (.parquet, .xlsx)
+    # a .csv is read as text: its bytes, the decoded text and the parsed columns are each about
+    # its size, so its size is its memory; journals are kilobytes, a Hanoi Mẫu 31 5 MB
+    max_csv_bytes: int = 128 * MiB
     max_rows: int = 5_000_000
     max_columns: int = 500
     # .xlsx: calamine holds the report sheet as a dense grid of rows × columns cells (32 bytes
@@ -45,11 +48,14 @@ class FileBudget:
     max_expanded: int = 512 * MiB  # .xlsx parts, inflated; .parquet: uncompressed column data × 4
     max_ratio: int = 200  # an .xlsx part's expansion (honest XML: 5–25 ×)
     max_parts: int = 1000
-    # while reading: the worker's resident memory and the wall time, per file
-    memory_bytes: int = 768 * MiB
+    # while reading: what the worker's resident memory may grow by, and the wall time, per file
+    memory_bytes: int = 512 * MiB
     memory_per_byte: int = 16  # ... plus this many bytes per byte of the file
     seconds: float = 300.0
     seconds_per_mib: float = 10.0
+
+    def max_bytes_for(self, extension: str) -> int:
+        return self.max_csv_bytes if extension == "csv" else self.max_bytes
 
     def memory_for(self, size: int) -> int:
         return self.memory_bytes + self.memory_per_byte * size
@@ -72,9 +78,10 @@ def _over(what: str, value: int, limit: int, unit: str = "") -> None:
     )
 
 
-def check_size(size: int, budget: FileBudget) -> None:
-    if size > budget.max_bytes:
-        _over("its size", size, budget.max_bytes, " bytes")
+def check_size(size: int, budget: FileBudget, extension: str) -> None:
+    limit = budget.max_bytes_for(extension)
+    if size > limit:
+        _over(f"the size of a .{extension}", size, limit, " bytes")
 
 
 # ------------------------------------------------------------------------------------ csv
@@ -178,7 +185,7 @@ def check_xlsx(data: bytes, budget: FileBudget, sheet_name: str) -> list[ErrorCe
         if info.file_size > MiB and ratio > budget.max_ratio:
             raise file_problem(
                 f"zip parts that expand at most {budget.max_ratio} times",
-                f"part '{printable(info.filename)}' expands {ratio:,.0f} times "
+                f"part '{printable(info.filename)}' expands {_n(round(ratio))} times "
                 f"({_n(info.compress_size)} -> {_n(info.file_size)} bytes), over the budget of "
                 f"{budget.max_ratio}; not read (a zip bomb?)",
             )
@@ -227,7 +234,8 @@ def _check_dimension(head: bytes, budget: FileBudget) -> None:
     first_col = column_index(c1.decode())
     rows = int(r2 or r1)
     cols = last_col - min(first_col, last_col) + 1
-    where = f" (dimension {(c1 + (b':' + c2 if c2 else b'')).decode()}{r2.decode() if r2 else ''})"
+    ref = f"{c1.decode()}{r1.decode()}" + (f":{c2.decode()}{r2.decode()}" if c2 else "")
+    where = f" (dimension {ref})"
     if rows > budget.max_rows:
         raise file_problem(
             f"a sheet of at most {_n(budget.max_rows)} rows",

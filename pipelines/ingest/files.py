@@ -116,7 +116,7 @@ def read_regular_file(path: str | Path, limit: int | None = None) -> bytes:
                 f"is {st.st_size:,} bytes, over the budget of {limit:,} bytes per file; not read",
             )
         chunks = []
-        left = st.st_size if limit is None else min(st.st_size, limit) + 1
+        left = st.st_size
         while left > 0:
             b = os.read(fd, min(left, 16 * 1024 * 1024))
             if not b:

@@ -38,7 +38,7 @@ from pipelines.contract.codes import BRANCH_OFFICE, UNIT_BY_CODE
 from pipelines.contract.naming import fold
 from pipelines.contract.reports import FORM_HEADERS, Column, ReportSpec
 
-from .budget import DEFAULT_BUDGET, FileBudget
+from .budget import DEFAULT_BUDGET, FileBudget, check_size
 from .errors import (
     MAX_ERRORS_PER_FILE,
     MAX_FINDINGS_PER_FILE,
@@ -168,7 +168,8 @@ def parse_files(
 
 def _read_body(ctx: FileContext, data: bytes | None) -> tuple[pl.DataFrame, list[Problem]]:
     if data is None:
-        data = read_regular_file(ctx.path, limit=ctx.budget.max_bytes)
+        check_size(ctx.size, ctx.budget, ctx.extension)  # before reading a byte
+        data = read_regular_file(ctx.path, limit=ctx.budget.max_bytes_for(ctx.extension))
     digest = hashlib.sha256(data).hexdigest()
     if digest != ctx.sha256:
         raise file_problem(

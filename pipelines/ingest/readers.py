@@ -81,7 +81,7 @@ def read_grid(
 ) -> Grid:
     if not data:
         raise file_problem("a non-empty file", "is empty (0 bytes)")
-    check_size(len(data), budget)
+    check_size(len(data), budget, extension)
     if extension == "xlsx":
         errors = check_xlsx(data, budget, SHEET_NAME)
         grid = _read_xlsx(data, spec)

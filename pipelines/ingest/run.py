@@ -20,7 +20,7 @@ from .loader import Warehouse, write_quarantine
 from .model import Delivery, DeliveryResult, IngestResult, Rejection
 from .names import NameIndex
 from .parse import FileContext, ParsedFile, resolve_communes
-from .worker import chunk, drop_spill, parse_chunk, run_ordered, spill_directory, unspill
+from .worker import chunk, drop_spill, parse_chunk, run_isolated, spill_directory, unspill
 
 Progress = Callable[[str], None]
 # Rows staged in one load transaction before it is committed (see Warehouse.stage).
@@ -76,6 +76,19 @@ def _rejections_of(parsed: ParsedFile, root: str) -> list[Rejection]:
     return out
 
 
+def _reader_failed(ctx: FileContext, why: str) -> ParsedFile:
+    """The rejection of a file whose reader was killed or crashed (``worker.py``)."""
+    problem = Problem(
+        None,
+        None,
+        None,
+        "a file its reader can read within the budget",
+        f"could not be read: its reader {why}; only this file is rejected, the rest of the "
+        "delivery loads",
+    )
+    return ParsedFile(ctx, None, [problem], 1)
+
+
 class _Run:
     def __init__(
         self,
@@ -93,7 +106,7 @@ class _Run:
         self.wh_path = warehouse
         self.quarantine = quarantine_dir_for(warehouse)
         self.progress = progress or (lambda msg: None)
-        self.workers = max(1, int(workers))
+        self.workers = max(0, int(workers))
         self.now = datetime.now().replace(microsecond=0)
         self.result = IngestResult()
         self.by_file: dict[str, list[Rejection]] = {}
@@ -151,13 +164,18 @@ class _Run:
             )
             self.results, self.remaining, self.emitted = results, remaining, 0
             chunks = chunk(tasks, lambda t: t[1].size)
-            pooled = self.workers > 1
+            pooled = self.workers > 0
             with spill_directory(self.wh_path.parent) if pooled else nullcontext() as spill:
                 task = partial(parse_chunk, spill_dir=str(spill) if pooled else None)
+                parsed_chunks = run_isolated(
+                    task,
+                    ([c for _, c in ch] for ch in chunks),
+                    self.workers,
+                    budget_of=self._budget_of,
+                    failed=_reader_failed,
+                )
                 for parsed_chunk, ids in zip(
-                    run_ordered(task, ([c for _, c in ch] for ch in chunks), self.workers),
-                    ([i for i, _ in ch] for ch in chunks),
-                    strict=True,
+                    parsed_chunks, ([i for i, _ in ch] for ch in chunks), strict=True
                 ):
                     self._handle([unspill(p) for p in parsed_chunk], ids)
                     for p in parsed_chunk:
@@ -172,10 +190,14 @@ class _Run:
             res.table_rows = wh.table_rows()
             if self.lake_dir is not None:
                 # The parse workers are done: the copy may use both cores.
-                wh.con.execute(f"SET threads = {self.workers}")
+                wh.con.execute(f"SET threads = {max(1, self.workers)}")
                 res.lake = sync_lake(wh.con, self.lake_dir, self.progress)
         res.seconds = time.perf_counter() - t0
         return res
+
+    def _budget_of(self, contexts: list[FileContext]) -> tuple[int, float]:
+        size = sum(c.size for c in contexts)
+        return self.budget.memory_for(size), self.budget.seconds_for(size)
 
     def _context(self, d: Delivery, f) -> FileContext:
         return FileContext(
@@ -359,6 +381,9 @@ def ingest(
     budget: FileBudget = DEFAULT_BUDGET,
 ) -> IngestResult:
     """Load the complete deliveries under ``raw_dir`` into ``warehouse`` (raw.* tables).
+
+    Files are parsed in ``workers`` isolated processes, each file within ``budget``
+    (``worker.py``, ``budget.py``); ``workers=0`` parses in this process (no isolation).
 
     ``dates=None`` takes every complete delivery. Keys whose current file (revision and
     SHA-256) is already loaded are skipped; others replace the key's rows in one transaction.
