@@ -17,6 +17,7 @@ from builders import (
     DAY,
     OFFICE,
     Folder,
+    documented,
     m31_name,
     m31_row,
     report_sheet,
@@ -40,6 +41,13 @@ def _messages(res) -> list[str]:
     return [r.message for r in res.rejections] + res.summary_lines()
 
 
+def _documented(res) -> None:
+    """Every rejection is one docs/operations.md explains (what the user sees, what to do)."""
+    assert all(documented(r.message) for r in res.rejections), [
+        r.message for r in res.rejections if not documented(r.message)
+    ]
+
+
 def _outside(tmp_path: Path) -> Path:
     """A valid delivery folder outside the raw root."""
     out = tmp_path / "outside" / DAY.isoformat() / OFFICE
@@ -59,6 +67,7 @@ def test_a_listed_file_that_is_a_link_to_a_file_outside_is_refused_not_loaded(en
     folder.manifest()  # sizes and hashes of the real content: only the link is wrong
 
     res = env.ingest()
+    _documented(res)
 
     rel = f"{DAY.isoformat()}/{OFFICE}/{m31_name()}"
     mine = [r for r in res.rejections if r.file == rel]
@@ -81,6 +90,7 @@ def test_a_date_or_unit_folder_that_is_a_link_is_not_followed(env, tmp_path):
     good.manifest()
 
     res = env.ingest()
+    _documented(res)
 
     refused = {r.file: r.message for r in res.rejections}
     assert set(refused) == {DAY.isoformat(), f"{other.isoformat()}/{OFFICE}"}
@@ -96,6 +106,7 @@ def test_a_manifest_that_is_a_link_is_never_read(env, tmp_path):
     (folder.path / "manifest.csv").symlink_to(secret)
 
     res = env.ingest()
+    _documented(res)
 
     assert len(res.rejections) == 1
     msg = res.rejections[0].message
@@ -114,6 +125,7 @@ def test_a_fifo_in_a_delivery_is_refused_without_blocking(env):
     os.mkfifo(folder.path / name)  # a reader that opened it would wait for ever
 
     res = env.ingest()
+    _documented(res)
 
     rel = f"{DAY.isoformat()}/{OFFICE}/{name}"
     assert [r.file for r in res.rejections] == [rel]
@@ -136,6 +148,7 @@ def test_control_characters_in_names_are_escaped_in_every_message(env):
     (bad.path / "manifest.csv").write_text("\n".join(lines) + "\n")
 
     res = env.ingest()
+    _documented(res)
 
     text = "\n".join(_messages(res) + [n.message for n in res.notes] + [n.path for n in res.notes])
     assert not CONTROL.search(text), [m for m in _messages(res) if CONTROL.search(m)]
@@ -162,6 +175,7 @@ def test_amounts_that_would_wrap_64_bits_are_rejected(env):
     Folder(env.raw).add(m31_name(), _m31(row, m31_row(2))).manifest()
 
     res = env.ingest()
+    _documented(res)
 
     got = {(r.row, r.column) for r in res.rejections}
     assert {(6, "Dư nợ trong hạn"), (6, "Dư nợ quá hạn"), (6, "Tổng dư nợ")} <= got
@@ -191,6 +205,7 @@ def test_a_journal_cut_inside_its_last_amount_is_rejected(env):
     Folder(env.raw).add(name, cut).add(m31_name(), _m31()).manifest()
 
     res = env.ingest()
+    _documented(res)
 
     assert [r.file for r in res.rejections] == [f"{DAY.isoformat()}/{OFFICE}/{name}"]
     r = res.rejections[0]
@@ -207,6 +222,7 @@ def test_a_delivery_dated_in_the_future_is_rejected_by_name(env):
     Folder(env.raw).add(m31_name(), _m31()).manifest()
 
     res = env.ingest()
+    _documented(res)
 
     assert [r.file for r in res.rejections] == [future.isoformat()]
     assert "data date 31/03/2099 is in the future" in res.rejections[0].message
@@ -237,6 +253,7 @@ def test_whatever_is_skipped_is_named(env):
     (env.raw / "README.txt").write_text("deliveries")
 
     res = env.ingest()
+    _documented(res)
 
     lines = "\n".join(res.summary_lines())
     assert f"{DAY.isoformat()}/{OFFICE}/{m31_name(rev=2)}: ignored: a revision r2 without its " in (

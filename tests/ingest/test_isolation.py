@@ -16,6 +16,7 @@ from builders import (
     DAY,
     OFFICE,
     Folder,
+    documented,
     hoi_row,
     hoi_sheet,
     m31_name,
@@ -133,6 +134,7 @@ def test_a_hostile_file_is_rejected_alone_and_again_on_a_rerun(env, case: Hostil
         mine = [r for r in res.rejections if r.file == bad]
         assert mine and case.fragment in mine[0].message, (attempt, [r.message for r in mine])
         assert f"data/raw/{bad}" in mine[0].message
+        assert documented(mine[0].message), "docs/operations.md"
         loaded = {r[0] for r in env.query("SELECT source_file FROM raw._loads")}
         assert loaded == good, attempt
         assert env.scalar("SELECT count(*) FROM raw.m31 WHERE _source_file = ?", [bad]) == 0

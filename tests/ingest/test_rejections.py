@@ -13,6 +13,7 @@ from builders import (
     Folder,
     Sheet,
     bc0437_row,
+    documented,
     doichieu_row,
     form_row,
     form_sheet,
@@ -293,6 +294,7 @@ def test_bad_file_rejected_whole_rest_of_delivery_loads(env, case: Case):
     first = res.rejections[0]
     assert f"data/raw/{rel}" in first.message
     assert case.fragment in " ".join(r.message for r in res.rejections)
+    assert all(documented(r.message) for r in res.rejections), "docs/operations.md"
     if case.row is not None:
         assert first.row == case.row and f"{rel} row {case.row}" in first.message
     if case.column is not None:

@@ -25,6 +25,7 @@ from builders import (  # noqa: E402
     OFFICE,
     Folder,
     bc0437_row,
+    documented,
     doichieu_row,
     headers_of,
     hoi_row,
@@ -361,6 +362,7 @@ def test_bad_delivery_is_rejected_clearly_and_alone(env, case: Case):
     first = mine[0]
     assert f"data/raw/{rel}" in first.message  # the file, by its path under the raw root
     assert case.fragment in " ".join(r.message for r in mine), [r.message for r in mine]
+    assert all(documented(r.message) for r in res.rejections), "docs/operations.md"
     if case.row is not None:
         assert first.row == case.row and f"{rel} row {case.row}" in first.message
     if case.column is not None:
