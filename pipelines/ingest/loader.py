@@ -143,8 +143,11 @@ class Warehouse:
             self.failed_on = group[0].ctx.rel if len(group) == 1 else None
             self._insert(table, [p.table for p in group], loaded_at)
         self.failed_on = None
-        self._write_loads(items, loaded_at)
-        self._write_findings(items, loaded_at)
+        # only a key loaded before has a _loads line and findings to replace (a first load,
+        # most of a fresh warehouse, skips the two DELETEs)
+        replaced = [p for p in items if (p.ctx.spec.code, p.ctx.unit, p.ctx.data_date) in known]
+        self._write_loads(items, replaced, loaded_at)
+        self._write_findings(items, replaced, loaded_at)
         for p in items:  # the rows are in DuckDB now: keep only what the commit reports
             p.row_count, p.table = p.rows, None
         self.staged.extend(items)
@@ -208,7 +211,9 @@ class Warehouse:
         finally:
             self.con.unregister("__ingest_rows")
 
-    def _write_loads(self, items: list[ParsedFile], loaded_at: datetime) -> None:
+    def _write_loads(
+        self, items: list[ParsedFile], replaced: list[ParsedFile], loaded_at: datetime
+    ) -> None:
         rows = pa.table(
             {
                 "report": [p.ctx.spec.code for p in items],
@@ -222,10 +227,11 @@ class Warehouse:
         )
         self.con.register("__ingest_loads", rows)
         try:
-            self.con.execute(
-                f"DELETE FROM {SCHEMA}._loads AS l USING __ingest_loads AS n "
-                "WHERE l.report = n.report AND l.unit = n.unit AND l.data_date = n.data_date"
-            )
+            if replaced:
+                self.con.execute(
+                    f"DELETE FROM {SCHEMA}._loads AS l USING __ingest_loads AS n "
+                    "WHERE l.report = n.report AND l.unit = n.unit AND l.data_date = n.data_date"
+                )
             self.con.execute(
                 f"INSERT INTO {SCHEMA}._loads BY NAME "
                 "SELECT *, ?::TIMESTAMP AS loaded_at FROM __ingest_loads",
@@ -234,23 +240,26 @@ class Warehouse:
         finally:
             self.con.unregister("__ingest_loads")
 
-    def _write_findings(self, items: list[ParsedFile], found_at: datetime) -> None:
+    def _write_findings(
+        self, items: list[ParsedFile], replaced: list[ParsedFile], found_at: datetime
+    ) -> None:
         """Replace the findings of the keys of ``items`` with theirs (same transaction)."""
-        keys = pa.table(
-            {
-                "report": [p.ctx.spec.code for p in items],
-                "unit": [p.ctx.unit for p in items],
-                "data_date": pa.array([p.ctx.data_date for p in items], pa.date32()),
-            }
-        )
-        self.con.register("__ingest_keys", keys)
-        try:
-            self.con.execute(
-                f"DELETE FROM {SCHEMA}._findings AS f USING __ingest_keys AS k "
-                "WHERE f.report = k.report AND f.unit = k.unit AND f.data_date = k.data_date"
+        if replaced:
+            keys = pa.table(
+                {
+                    "report": [p.ctx.spec.code for p in replaced],
+                    "unit": [p.ctx.unit for p in replaced],
+                    "data_date": pa.array([p.ctx.data_date for p in replaced], pa.date32()),
+                }
             )
-        finally:
-            self.con.unregister("__ingest_keys")
+            self.con.register("__ingest_keys", keys)
+            try:
+                self.con.execute(
+                    f"DELETE FROM {SCHEMA}._findings AS f USING __ingest_keys AS k "
+                    "WHERE f.report = k.report AND f.unit = k.unit AND f.data_date = k.data_date"
+                )
+            finally:
+                self.con.unregister("__ingest_keys")
         rows = [row for p in items for row in finding_rows(p, found_at)]
         if rows:
             self.con.executemany(

@@ -52,6 +52,8 @@ from .readers import Grid, cached_fold, read_grid
 
 ROW = "_row_number"
 TOTAL = "_is_total"
+_FIRST = "__first_cell"
+_HIT = "__total_label"
 FILE = "__file"
 WANT_DATE = "__want_date"
 WANT_UNIT = "__want_unit"
@@ -313,18 +315,23 @@ def _body(grid: Grid, spec: ReportSpec) -> tuple[pl.DataFrame, list[Problem]]:
     empty_idx: list[int] = []
     labels: dict[int, str] = {}
     totals_by_label: set[int] = set()
+    label_cols = [k for k in spec.total_label_keys if k in norm.columns]
+    # one pass over the grid: the spec's columns, each row's first non-null cell (readers give
+    # null for empty cells), and whether a label column spells a total row
+    wanted = [pl.col(k) if k in norm.columns else pl.lit(None, pl.Utf8).alias(k) for k in spec.keys]
+    extra = [pl.coalesce(names).alias(_FIRST)] if height else []
+    if height and label_cols:
+        extra.append(
+            pl.any_horizontal(pl.col(k).str.contains(_TOTAL_RE) for k in label_cols).alias(_HIT)
+        )
+    picked = norm.select(*wanted, *extra)
     if height:
-        # the first non-null cell of each row (readers give null for empty cells)
-        first = norm.select(pl.coalesce(names).alias("f")).to_series()
+        first = picked.get_column(_FIRST)
         empty_idx = first.is_null().arg_true().to_list()
         cand = (first.is_not_null() & ~first.str.contains(_NOT_A_LABEL)).arg_true().to_list()
         # a total row may carry its label in a name column rather than in its first cell
-        label_cols = [k for k in spec.total_label_keys if k in norm.columns]
         if label_cols:
-            hit = norm.select(
-                pl.any_horizontal(pl.col(k).str.contains(_TOTAL_RE) for k in label_cols)
-            ).to_series()
-            for i in hit.fill_null(False).arg_true().to_list():
+            for i in picked.get_column(_HIT).fill_null(False).arg_true().to_list():
                 row = norm.row(i, named=True)
                 if any(cached_fold(row[k] or "") == "tong cong" for k in label_cols):
                     totals_by_label.add(i)
@@ -377,9 +384,7 @@ def _body(grid: Grid, spec: ReportSpec) -> tuple[pl.DataFrame, list[Problem]]:
             if grid.header_row
             else "is empty: no data rows",
         )
-    body = norm.select(
-        pl.col(k) if k in norm.columns else pl.lit(None, pl.Utf8).alias(k) for k in spec.keys
-    )
+    body = picked[list(spec.keys)]
     if keep == list(range(len(keep))):
         body, row_numbers = body.head(len(keep)), rows.head(len(keep))
     else:
