@@ -55,16 +55,26 @@ def discover(raw_dir: Path) -> list[Delivery]:
     return discover_all(Path(raw_dir)).deliveries
 
 
+def _rejection(file: str, expected: str, message: str, value=None, **kw) -> Rejection:
+    """A rejection of a folder or of a file as a whole (no row, no column)."""
+    return Rejection(
+        file=file,
+        row=None,
+        column=None,
+        value=value,
+        expected=expected,
+        message=f"{file}: {message}",
+        **kw,
+    )
+
+
 def _refuse(out_rejections: list, rel: str, e: Entry, what: str, **kw) -> None:
     out_rejections.append(
-        Rejection(
-            file=rel,
-            row=None,
-            column=None,
-            value=None,
-            expected=f"a {what} physically inside the raw folder",
-            message=f"{rel}: is {e.kind}; only regular files and folders physically inside the "
-            "raw folder are read, and links are never followed: not read",
+        _rejection(
+            rel,
+            f"a {what} physically inside the raw folder",
+            f"is {e.kind}; only regular files and folders physically inside the raw folder are "
+            "read, and links are never followed: not read",
             **kw,
         )
     )
@@ -99,15 +109,13 @@ def discover_all(
                 pass
         if folder_date is None:
             out.rejections.append(
-                Rejection(
-                    file=name,
-                    row=None,
-                    column=None,
+                _rejection(
+                    name,
+                    "a folder named by its data date, YYYY-MM-DD",
+                    f"folder name {name!r} is not a data date YYYY-MM-DD (e.g. 2022-03-31); "
+                    "nothing in it is ingested. Rename it, or prefix it with '_' to keep "
+                    "something else under the raw folder",
                     value=name,
-                    expected="a folder named by its data date, YYYY-MM-DD",
-                    message=f"{name}: folder name {name!r} is not a data date YYYY-MM-DD "
-                    "(e.g. 2022-03-31); nothing in it is ingested. Rename it, or prefix it "
-                    "with '_' to keep something else under the raw folder",
                 )
             )
             continue
@@ -115,14 +123,12 @@ def discover_all(
             continue
         if folder_date > today:
             out.rejections.append(
-                Rejection(
-                    file=name,
-                    row=None,
-                    column=None,
+                _rejection(
+                    name,
+                    f"a data date on or before today ({today:%d/%m/%Y}, Hanoi)",
+                    f"data date {folder_date:%d/%m/%Y} is in the future (today is "
+                    f"{today:%d/%m/%Y} in Hanoi); nothing in it is ingested",
                     value=name,
-                    expected=f"a data date on or before today ({today:%d/%m/%Y}, Hanoi)",
-                    message=f"{name}: data date {folder_date:%d/%m/%Y} is in the future (today "
-                    f"is {today:%d/%m/%Y} in Hanoi); nothing in it is ingested",
                     data_date=folder_date,
                 )
             )
@@ -145,15 +151,13 @@ def _discover_unit(root: Path, folder_date: date, e: Entry, out: Discovery) -> N
         return
     if e.name not in UNIT_BY_CODE and e.name != HOI_UNIT:
         out.rejections.append(
-            Rejection(
-                file=rel_dir,
-                row=None,
-                column=None,
-                value=e.shown,
-                expected=f"a unit folder {min(UNIT_BY_CODE)}..{max(UNIT_BY_CODE)} or {HOI_UNIT}",
-                message=f"{rel_dir}: {e.shown!r} is not a unit of the branch "
+            _rejection(
+                rel_dir,
+                f"a unit folder {min(UNIT_BY_CODE)}..{max(UNIT_BY_CODE)} or {HOI_UNIT}",
+                f"{e.shown!r} is not a unit of the branch "
                 f"({min(UNIT_BY_CODE)}..{max(UNIT_BY_CODE)}) nor {HOI_UNIT}; "
                 "nothing in it is ingested",
+                value=e.shown,
                 data_date=folder_date,
             )
         )
@@ -180,16 +184,7 @@ def _discover_unit(root: Path, folder_date: date, e: Entry, out: Discovery) -> N
 
 def _reject(delivery: Delivery, file: str, expected: str, message: str, value=None) -> None:
     delivery.rejections.append(
-        Rejection(
-            file=file,
-            row=None,
-            column=None,
-            value=value,
-            expected=expected,
-            message=f"{file}: {message}",
-            data_date=delivery.data_date,
-            unit=delivery.unit,
-        )
+        _rejection(file, expected, message, value, data_date=delivery.data_date, unit=delivery.unit)
     )
 
 

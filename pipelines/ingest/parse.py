@@ -605,6 +605,13 @@ def _column_checks(spec: ReportSpec, col: Column) -> list[_Check]:
     def check(mask, value, expected, problem) -> None:
         checks.append(_Check(name, mask, value, expected, problem, col.rejects, col.key))
 
+    def bounded(what: str, unit: str) -> None:
+        """The contract's upper bound (``Column.upper_bound``): no sum of them can wrap."""
+        bound = col.upper_bound
+        if bound is not None:
+            shown_bound = f"{bound:,}".replace(",", ".")
+            check(typed > bound, shown, f"{what} ≤ {shown_bound}", f"is above {shown_bound}{unit}")
+
     applies = pl.col(col.applies_if).is_not_null() if col.applies_if else pl.lit(True)
     t = col.type
     if col.type == "text" and col.allowed:
@@ -656,15 +663,8 @@ def _column_checks(spec: ReportSpec, col: Column) -> list[_Check]:
         what = "a whole number" if col.count else "an integer amount in đồng"
         check(raw.is_not_null() & typed.is_null(), shown, what, f"is not {what}")
         check(typed < 0, shown, f"{what}, not negative", "is negative; must be ≥ 0")
-        bound = col.upper_bound
-        if bound is not None:
-            check(
-                typed > bound,
-                shown,
-                f"{what} ≤ {bound:,}".replace(",", "."),
-                f"is above {bound:,}".replace(",", ".")
-                + (", not a real count" if col.count else " đồng, not a real amount"),
-            )
+        unit = ", not a real count" if col.count else " đồng, not a real amount"
+        bounded(what, unit)
     elif t == "decimal":
         check(
             raw.is_not_null() & typed.is_null(),
@@ -681,14 +681,7 @@ def _column_checks(spec: ReportSpec, col: Column) -> list[_Check]:
             "is not a date (dd/mm/yyyy or an Excel date cell)",
         )
     elif t == "million":
-        bound = col.upper_bound
-        if bound is not None:
-            check(
-                typed > bound,
-                shown,
-                f"an amount in triệu đồng ≤ {bound:,}".replace(",", "."),
-                f"is above {bound:,}".replace(",", ".") + " triệu đồng, not a real amount",
-            )
+        bounded("an amount in triệu đồng", " triệu đồng, not a real amount")
     return checks
 
 
