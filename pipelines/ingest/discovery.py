@@ -35,6 +35,7 @@ from pipelines.contract.naming import (
     parse_file_name,
     revision_of,
 )
+from pipelines.contract.reports import REPORTS
 
 from .errors import FileProblems, printable
 from .files import Entry, entries, inside, read_regular_file
@@ -382,5 +383,8 @@ def _read_delivery(root: Path, d: Delivery, content: list[Entry], manifest_names
         d.files.append(top)
 
 
-# Load order inside a delivery: M31 first, so the 01.1 form can map commune names with it.
-_LOAD_ORDER = ("M31", "SKGD", "BCDHTD_01.1", "BCDHTD_01.2", "BC0437", "DOICHIEU", "HOI")
+# Load order inside a delivery: the reports that define commune names (M31) first, so that a
+# 01.1 form can map its names with them; then the contract's order.
+_LOAD_ORDER = tuple(
+    s.code for s in sorted(REPORTS, key=lambda s: (s.commune_names is None, REPORTS.index(s)))
+)
