@@ -68,7 +68,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None
     lake = s.lake_dir if args.lake else lake_dir_for_ingest(s)
     with warehouse_lock(s.warehouse, progress=_progress):
-        result = ingest(s.raw_dir, s.warehouse, dates=dates, progress=_progress, lake_dir=lake)
+        result = ingest(
+            s.raw_dir,
+            s.warehouse,
+            dates=dates,
+            progress=_progress,
+            lake_dir=lake,
+            lake_first=s.is_spark,
+        )
     for line in result.summary_lines():
         print(line)
     for r in result.rejections:
@@ -132,6 +139,24 @@ def cmd_dbt_prepare(args: argparse.Namespace) -> int:
     path = prepare_dbt_manifest(quiet=not args.verbose)
     _progress(f"dbt manifest ready: {path.relative_to(PROJECT_ROOT)}")
     return EXIT_OK
+
+
+# --- spark-cluster --------------------------------------------------------------------------
+
+
+def cmd_spark_cluster(args: argparse.Namespace) -> int:
+    from .spark_cluster import ClusterError, cluster_command
+
+    options = {
+        k: getattr(args, k) for k in ("master_port", "master_ui_port", "thrift_port", "workers")
+    }
+    try:
+        return cluster_command(
+            args.action, load_settings(warehouse=args.warehouse), _progress, print, **options
+        )
+    except ClusterError as exc:
+        print(f"nhcs spark-cluster {args.action}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 # --- run ----------------------------------------------------------------------------------
@@ -423,9 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--engine",
-        choices=["duckdb", "spark"],
-        help="which engine builds the dbt models (default: $NHCS_ENGINE or duckdb); spark "
-        "reads the Parquet lake and is copied back into the warehouse (docs/scale-out.md)",
+        help="which engine builds the dbt models (default: $NHCS_ENGINE or duckdb): duckdb, "
+        "spark (local session) or spark-thrift (a Spark cluster, e.g. `nhcs spark-cluster "
+        "start`), which read the Parquet lake (docs/scale-out.md)",
     )
     r.set_defaults(func=cmd_run)
 
@@ -441,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--engine",
         action="append",
-        choices=["duckdb", "spark"],
+        choices=["duckdb", "spark", "spark-thrift"],
         help="build on this engine (repeatable). The full scenario always runs duckdb too; "
         "with --main-only exactly the engines named run (default duckdb)",
     )
@@ -485,6 +510,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="write every table anew instead of updating the spare with what changed",
     )
     pb.set_defaults(func=cmd_publish)
+
+    sc = sub.add_parser(
+        "spark-cluster",
+        help="start, stop or show a local Spark cluster (master, workers, Thrift server) for "
+        "the spark-thrift engine (docs/scale-out.md)",
+    )
+    sc.add_argument("action", choices=["start", "stop", "status"])
+    sc.add_argument("--warehouse", help="its spark/ folder holds the cluster's state")
+    for option, env in (
+        ("--master-port", "NHCS_SPARK_MASTER_PORT, 7077"),
+        ("--master-ui-port", "NHCS_SPARK_MASTER_UI_PORT, 8080"),
+        ("--thrift-port", "NHCS_SPARK_THRIFT_PORT, 10000"),
+        ("--workers", "NHCS_SPARK_WORKERS, 2"),
+    ):
+        sc.add_argument(option, type=int, help=f"default: ${env}")
+    sc.set_defaults(func=cmd_spark_cluster)
 
     d = sub.add_parser("dbt-prepare", help="parse the dbt project for Dagster (manifest)")
     d.add_argument("--verbose", action="store_true")

@@ -41,14 +41,14 @@ def dbt_target_args(settings: Settings) -> list[str]:
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment variables dbt reads (profiles.yml, dbt_project.yml) for these settings."""
     env = {"NHCS_WAREHOUSE": str(settings.warehouse)}
-    if settings.engine == "spark":
+    if settings.is_spark:
         env.update(NHCS_SPARK_DIR=str(settings.spark_dir), NHCS_LAKE_DIR=str(settings.lake_dir))
     return env
 
 
 def lake_dir_for_ingest(settings: Settings) -> Path | None:
     """Ingestion also writes the Parquet lake when Spark is the engine."""
-    return settings.lake_dir if settings.engine == "spark" else None
+    return settings.lake_dir if settings.is_spark else None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 ``NHCS_RAW_DIR`` (default ``data/raw``), ``NHCS_WAREHOUSE`` (default
 ``data/warehouse/warehouse.duckdb``), ``NHCS_REPORTS_DIR`` (default ``data/reports``),
-``NHCS_ENGINE`` (``duckdb``, the default, or ``spark``: which engine builds the dbt models),
+``NHCS_ENGINE`` (which engine builds the dbt models: ``duckdb``, the default, or a Spark target
+of dbt_project/profiles.yml: ``spark``, a local session, or ``spark-thrift``, a Spark Thrift
+server such as the one ``nhcs spark-cluster start`` runs; docs/scale-out.md),
 ``NHCS_LAKE_DIR`` / ``NHCS_SPARK_DIR`` (the Parquet lake and Spark's catalog and tables; default
 ``lake/`` and ``spark/`` beside the warehouse file).
 Tuning: ``NHCS_DUCKDB_MEMORY_LIMIT`` (default ``8GB``; every DuckDB connection and the dbt
@@ -30,7 +32,17 @@ def _path(env: str, default: str) -> Path:
     return p if p.is_absolute() else (Path.cwd() / p).resolve()
 
 
-ENGINES = ("duckdb", "spark")
+def engines() -> tuple[str, ...]:
+    """``duckdb`` and every Spark target of the dbt profile: adding an output of type spark to
+    dbt_project/profiles.yml (another cluster, Databricks over http) makes it an engine."""
+    import yaml
+
+    try:
+        profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+        outputs = profile["nhcs"]["outputs"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return ("duckdb",)
+    return ("duckdb", *sorted(k for k, v in outputs.items() if (v or {}).get("type") == "spark"))
 
 
 class SettingsError(ValueError):
@@ -45,6 +57,11 @@ class Settings:
     engine: str = "duckdb"
     lake_dir_override: Path | None = None
     spark_dir_override: Path | None = None
+
+    @property
+    def is_spark(self) -> bool:
+        """The models are built by Spark (any Spark target), from the Parquet lake."""
+        return self.engine != "duckdb"
 
     @property
     def lake_dir(self) -> Path:
@@ -74,8 +91,8 @@ def load_settings(
 ) -> Settings:
     """Settings from explicit values, else the environment, else the defaults."""
     engine = engine or os.environ.get("NHCS_ENGINE") or "duckdb"
-    if engine not in ENGINES:
-        raise SettingsError(f"unknown engine {engine!r} (NHCS_ENGINE): expected one of {ENGINES}")
+    if engine != "duckdb" and engine not in (known := engines()):
+        raise SettingsError(f"unknown engine {engine!r} (NHCS_ENGINE): expected one of {known}")
     lake, spark = os.environ.get("NHCS_LAKE_DIR"), os.environ.get("NHCS_SPARK_DIR")
     return Settings(
         raw_dir=Path(raw_dir).resolve() if raw_dir else _path("NHCS_RAW_DIR", "data/raw"),

@@ -72,7 +72,7 @@ def build_dbt_assets():
         settings = paths.settings()
         # dbt runs as a subprocess and reads its paths from the environment.
         os.environ.update(dbt_env(settings))
-        if settings.engine != "duckdb":
+        if settings.is_spark:
             context.log.info(f"building the dbt models on {settings.engine} (docs/scale-out.md)")
         with warehouse_lock(settings.warehouse, progress=context.log.info):
             args = [*BUILD_ARGS, *dbt_target_args(settings)]
@@ -83,7 +83,7 @@ def build_dbt_assets():
                     built.add(context.assets_def.keys_by_output_name[event.output_name])
                 yield event
             _require_every_result(context, built, invocation.target_path)
-            if settings.engine == "spark":
+            if settings.is_spark:
                 mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)
 
     return nhcs_dbt_models

@@ -65,6 +65,7 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
             dates=dates,
             progress=_process_log.debug,
             lake_dir=lake_dir_for_ingest(settings),
+            lake_first=settings.is_spark,
         )
     context.log.info("\n".join(result.summary_lines()))
     if result.lake is not None:
