@@ -304,7 +304,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     s = load_settings(warehouse=args.warehouse)
     as_of = date.fromisoformat(args.date) if args.date else None
     with warehouse_lock(s.warehouse, progress=_progress):
-        return check_command(s.warehouse, as_of=as_of, max_rows=args.max_rows, progress=None)
+        return check_command(
+            s.warehouse,
+            as_of=as_of,
+            max_rows=args.max_rows,
+            progress=None,
+            spark_dir=s.spark_dir if s.is_spark else None,
+        )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
