@@ -10,3 +10,34 @@ from pipelines.cli import prepare_dbt_manifest
 @pytest.fixture(scope="session")
 def dbt_manifest():
     return prepare_dbt_manifest()
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """A local Spark cluster for the tests that need one (master, two workers, Thrift server,
+    on free loopback ports, so a cluster someone runs on the defaults is never touched),
+    started once and stopped at the end of the session, leaving no process behind."""
+    from pipelines.spark_cluster import ClusterConfig, LocalCluster, free_port
+
+    root = tmp_path_factory.mktemp("spark_cluster")
+    ports: set[int] = set()
+    while len(ports) < 3:
+        ports.add(free_port())
+    master, ui, thrift = sorted(ports)
+    config = ClusterConfig(
+        state_dir=root / "cluster",
+        spark_dir=root / "spark",
+        master_port=master,
+        master_ui_port=ui,
+        thrift_port=thrift,
+        worker_memory="2g",
+        executor_memory="1536m",
+        driver_memory="1536m",
+    )
+    cluster = LocalCluster(config)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        assert not [p.name for p in cluster.status().processes if p.running]
