@@ -11,7 +11,8 @@ Public API (the CLI calls exactly this)::
 
 from __future__ import annotations
 
-from .calibration import Calibration, History, load_calibration, load_history
+from .calibration import Calibration, History
+from .calibration_file import load_calibration, load_history
 from .core import DEFAULT_CALIBRATION, FAULTS, FORMATS, HISTORY_EXAMPLE, generate
 
 __all__ = [

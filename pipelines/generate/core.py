@@ -42,7 +42,8 @@ from pipelines.contract.reports import (
 )
 
 from . import writers as w
-from .calibration import History, load_history
+from .calibration import History
+from .calibration_file import load_history
 from .frames import Frames
 from .history import build_history
 from .model import Scenario, build
