@@ -46,8 +46,9 @@ from .calibration import History
 from .calibration_file import load_history
 from .frames import Frames
 from .history import build_history
-from .model import Scenario, build
+from .model import build
 from .offices import OFFICE_CODES, OfficeSplit
+from .scenario import Scenario
 from .truth import (
     LENDING,
     ORG_SUMS,

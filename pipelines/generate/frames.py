@@ -26,7 +26,7 @@ from pipelines.contract.codes import (
 )
 from pipelines.contract.reports import M31
 
-from .model import C_SAVINGS, Scenario
+from .scenario import C_SAVINGS, Scenario
 
 ORG_CODES = (*ENTRUSTED_ORGS, DIRECT_ORG)
 MONTH_FLOW_COLS = {

@@ -36,35 +36,35 @@ import numpy as np
 from pipelines.contract.codes import BRANCH_OFFICE, ENTRUSTED_ORGS, PROGRAM_BY_CODE
 
 from .alloc import apportion
-from .calibration import Calibration, History
-from .model import (
-    C_DIRECT_NEW,
-    C_NEW,
-    C_SAVINGS,
+from .assumptions import (
     DIRECT_AT_DISTRICT_SHARE,
     DIRECT_NEW_PROGRAMS,
-    FLOW_TYPES,
     GROUP_MAX_MEMBERS,
     GROUP_MIN_MEMBERS,
-    K_DIRECT_NEW,
-    K_NEW,
     MAX_WORKERS_PER_LOAN,
     NEW_CUSTOMER_SHARE,
     REVERSAL_SHARE,
     SAVINGS_BOOK_SHARE,
-    SPARSE_FLOWS,
     TWO_BOOKS_SHARE,
+)
+from .calibration import Calibration, History
+from .customers import people
+from .loans import terms_and_amounts, turn_mix, turn_programs
+from .model import build
+from .scenario import (
+    C_DIRECT_NEW,
+    C_NEW,
+    C_SAVINGS,
+    FLOW_TYPES,
+    K_DIRECT_NEW,
+    K_NEW,
+    SPARSE_FLOWS,
     Scenario,
     SparseRows,
-    _digits,
-    _month_day,
-    build,
-    people,
     roll_forward,
-    terms_and_amounts,
-    turn_mix,
-    turn_programs,
 )
+from .scenario import digits as _digits
+from .scenario import month_day as _month_day
 
 # Structural choices of the later periods (not calibration targets).
 PAYER_FREQUENCY = (0.45, 0.40, 0.15)  # monthly, once in the period, not this period

@@ -19,7 +19,7 @@ import numpy as np
 
 from pipelines.contract.codes import UNITS
 
-from .model import Scenario, dense_column, dense_rows, roll_forward
+from .scenario import Scenario, dense_column, dense_rows, roll_forward
 
 OFFICE_CODES = tuple(sorted(u.code for u in UNITS))
 # Flow types with one journal line each (besides GN / DK): see ``core.FLOW_OF_TYPE``.
