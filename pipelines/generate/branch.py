@@ -141,3 +141,42 @@ def groups(
         "established": established,
         "troubled": g_troubled,
     }
+
+
+def new_groups(
+    rng: np.random.Generator,
+    cal: Calibration,
+    communes: dict[str, np.ndarray],
+    existing_codes: np.ndarray,
+    g_org: np.ndarray,
+    g_com: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Groups opened in a later period: codes continue the sequence, each is rated Tốt with
+    the period's share (the rest worse in troubled communes), founded in its first month.
+    Their leaders follow from the new customers (``turnover.new_customers``)."""
+    n_ng = len(g_org)
+    hamlets = communes["hamlets"][g_com]
+    troubled = communes["troubled"][g_com]
+    good = rng.random(n_ng) < cal.quality.groups_rated_good
+    score = np.where(
+        good,
+        rng.integers(85, 101, n_ng),
+        np.where(troubled, rng.integers(40, 70, n_ng), rng.integers(70, 85, n_ng)),
+    )
+    established = np.array(
+        [cal.period_start.replace(day=int(d)) for d in rng.integers(1, 29, n_ng)], dtype=object
+    )
+    hamlet_no = (rng.random(n_ng) * hamlets).astype(np.int64) + 1
+    first = (
+        int(existing_codes.astype(np.int64).max()) + 1 if len(existing_codes) else FIRST_GROUP_CODE
+    )
+    return {
+        "code": group_codes(first, n_ng),
+        "commune": g_com,
+        "org": g_org,
+        "hamlet_no": hamlet_no,
+        "leader": np.full(n_ng, -1, np.int64),
+        "score": score,
+        "established": established,
+        "troubled": troubled,
+    }

@@ -38,10 +38,14 @@ from .scenario import (
     K_NEW,
     K_SECOND,
     K_SETTLED,
+    Scenario,
+    month_day,
 )
 
 if TYPE_CHECKING:
     from .customers import Counts
+    from .period import Period
+    from .turnover import Turnover
 
 
 def turn_mix(pl_: PeriodLending, direct_end_vnd: int, where: str = "") -> tuple[int, int, int]:
@@ -272,3 +276,94 @@ def attributes(
         "water": water,
         "sanit": sanit,
     }
+
+
+def later_book(
+    rng: np.random.Generator,
+    sc: Scenario,
+    per: Period,
+    t: Turnover,
+    new_cust: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """A later period's new loans: one per new customer, one per continuing customer who
+    borrows in a second programme, then the new direct loans; every attribute as in
+    ``Scenario.loans``."""
+    L, C, com = sc.loans, sc.customers, sc.communes
+    pl_ = per.cal.period_lending
+    n_c = len(C["kind"])
+    n_new_ent = len(t.new_c_group)
+    new_ent = n_c + np.arange(n_new_ent)
+    new_dir = n_c + n_new_ent + np.arange(t.direct_new)
+    sec = np.concatenate(t.second) if t.second else np.zeros(0, np.int64)
+    turn_cust = np.concatenate([new_ent, sec]).astype(np.int64)
+    all_commune = np.concatenate([C["commune"], new_cust["commune"]])
+    all_org = np.concatenate([C["org"], new_cust["org"]])
+    prog = turn_programs(
+        rng,
+        rural_score(com["kind"])[all_commune[turn_cust]],
+        t.water_turns,
+        pl_.poor_group_turns,
+        pl_.job_creation_turns,
+        t.other_turns - t.direct_new,
+    )
+    _not_held(rng, prog, turn_cust, len(new_ent), L["customer"], L["program"], per.tot0)
+    d_prog = np.asarray(DIRECT_NEW_PROGRAMS, dtype=object)[np.arange(t.direct_new) % 2]
+    l_cust = np.concatenate([turn_cust, new_dir]).astype(np.int64)
+    l_prog = np.concatenate([prog, d_prog]).astype(object)
+    n = len(l_cust)
+    direct = np.concatenate([np.zeros(len(turn_cust), bool), np.ones(t.direct_new, bool)])
+    attrs = attributes(rng, l_prog, direct, np.ones(n, bool), com["day"][all_commune[l_cust]], pl_)
+    start = per.k0 + 1 + rng.integers(0, per.n_m, n)
+    month_index = np.array([d.year * 12 + d.month - 1 for d in per.dates])[start]
+    return {
+        "customer": l_cust,
+        "kind": np.where(direct, K_DIRECT_NEW, K_NEW),
+        "program": l_prog,
+        "org": all_org[l_cust],
+        "direct": direct,
+        "is_new": np.ones(n, bool),
+        "start": start,
+        "settle_month": np.zeros(n, np.int64),
+        "age": np.zeros(n, np.int64),
+        "term": attrs["term"],
+        "amount": attrs["amount"],
+        "rate": attrs["rate"],
+        "funding": attrs["funding"],
+        "tday": attrs["tday"],
+        "disb_date": month_day(month_index, attrs["tday"]),
+        "mat_date": month_day(month_index + attrs["term"], attrs["tday"]),
+        "workers": attrs["workers"],
+        "water": attrs["water"],
+        "sanit": attrs["sanit"],
+        "bad": np.zeros(n, bool),
+    }
+
+
+def _not_held(
+    rng: np.random.Generator,
+    prog: np.ndarray,
+    turn_cust: np.ndarray,
+    n_new: int,
+    l_cust: np.ndarray,
+    l_prog: np.ndarray,
+    tot0: np.ndarray,
+) -> None:
+    """A continuing customer's new loan is in a programme it does not hold: its label is
+    swapped with a new customer's (``prog[:n_new]``), so the programme counts stay exact."""
+    sec = turn_cust[n_new:]
+    mine = np.isin(l_cust, sec) & (tot0 > 0)
+    held: dict[int, set] = {}
+    for c, pr in zip(l_cust[mine], l_prog[mine], strict=True):
+        held.setdefault(int(c), set()).add(pr)
+    partners = rng.permutation(n_new)
+    nxt = 0
+    for i in range(n_new, len(turn_cust)):
+        have = held.get(int(turn_cust[i]), set())
+        if prog[i] not in have:
+            continue
+        for _ in range(n_new):  # the next new customer's label that this one lacks
+            j = partners[nxt % n_new]
+            nxt += 1
+            if prog[j] not in have:
+                prog[i], prog[j] = prog[j], prog[i]
+                break
