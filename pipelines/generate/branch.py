@@ -39,8 +39,26 @@ def direct_weight(communes: dict[str, np.ndarray]) -> np.ndarray:
     return communes["weight"] * (1.5 - rural_score(communes["kind"]))
 
 
-def group_codes(first: int, n: int) -> np.ndarray:
-    return digits(first + np.arange(n), 7)
+def _group_table(
+    first_code: int,
+    g_com: np.ndarray,
+    g_org: np.ndarray,
+    hamlet_no: np.ndarray,
+    score: np.ndarray,
+    established: np.ndarray,
+    communes_troubled: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """``Scenario.groups`` rows, numbered from ``first_code``, leaders not yet chosen."""
+    return {
+        "code": digits(first_code + np.arange(len(g_com)), 7),
+        "commune": g_com,
+        "org": g_org,
+        "hamlet_no": hamlet_no,
+        "leader": np.full(len(g_com), -1, np.int64),
+        "score": score,
+        "established": established,
+        "troubled": communes_troubled[g_com],
+    }
 
 
 def communes(rng: np.random.Generator, cal: Calibration) -> dict[str, np.ndarray]:
@@ -131,16 +149,9 @@ def groups(
         ],
         dtype=object,
     )
-    return {
-        "code": group_codes(FIRST_GROUP_CODE, n_grp),
-        "commune": g_com,
-        "org": g_org,
-        "hamlet_no": g_hamlet_no,
-        "leader": np.full(n_grp, -1, np.int64),
-        "score": score,
-        "established": established,
-        "troubled": g_troubled,
-    }
+    return _group_table(
+        FIRST_GROUP_CODE, g_com, g_org, g_hamlet_no, score, established, communes["troubled"]
+    )
 
 
 def new_groups(
@@ -170,13 +181,4 @@ def new_groups(
     first = (
         int(existing_codes.astype(np.int64).max()) + 1 if len(existing_codes) else FIRST_GROUP_CODE
     )
-    return {
-        "code": group_codes(first, n_ng),
-        "commune": g_com,
-        "org": g_org,
-        "hamlet_no": hamlet_no,
-        "leader": np.full(n_ng, -1, np.int64),
-        "score": score,
-        "established": established,
-        "troubled": troubled,
-    }
+    return _group_table(first, g_com, g_org, hamlet_no, score, established, communes["troubled"])

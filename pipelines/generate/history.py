@@ -47,7 +47,14 @@ from .loans import later_book
 from .model import build
 from .period import Period
 from .repayments import PeriodFlows, period_flows
-from .scenario import FLOW_TYPES, Scenario, m31_listing, make_sparse, roll_forward
+from .scenario import (
+    FLOW_TYPES,
+    Scenario,
+    customer_totals,
+    m31_listing,
+    make_sparse,
+    roll_forward,
+)
 
 
 def build_history(hist: History, seed: int) -> Scenario:
@@ -175,8 +182,7 @@ def _check_figures(
     tot = it + ov + fz
     C = sc.customers
     L = sc.loans
-    c_tot = np.zeros(len(C["kind"]), np.int64)
-    np.add.at(c_tot, L["customer"], tot)
+    c_tot = customer_totals(L["customer"], tot, len(C["kind"]))
     for o, code in enumerate(ENTRUSTED_ORGS):
         t = cal.orgs[code]
         in_o = L["org"] == o
@@ -200,8 +206,7 @@ def _reconciliation(rng: np.random.Generator, sc: Scenario, per: Period, campaig
     year = per.year
     if year != sc.dates[per.k0].year:
         n_c = len(sc.customers["kind"])
-        c_tot = np.zeros(n_c, np.int64)
-        np.add.at(c_tot, L["customer"][: len(per.tot0)], per.tot0)
+        c_tot = customer_totals(L["customer"][: len(per.tot0)], per.tot0, n_c)
         scope = np.flatnonzero(c_tot > 0)
         if R > len(scope):
             raise per.fail(

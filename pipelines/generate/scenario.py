@@ -158,6 +158,13 @@ def campaign_of(dates: list[dt.date], k: int) -> int:
     return dates[k].year if k > 0 else dates[0].year + 1
 
 
+def customer_totals(l_cust: np.ndarray, balance: np.ndarray, n_cust: int) -> np.ndarray:
+    """Each customer's sum of its loans' ``balance`` (``l_cust``: each loan's customer)."""
+    out = np.zeros(n_cust, np.int64)
+    np.add.at(out, l_cust, balance)
+    return out
+
+
 def m31_listing(start: np.ndarray, settle_month: np.ndarray, dates: list[dt.date]) -> np.ndarray:
     """(loans, snapshots) bool: which loans each M31 lists. A loan is listed from its first
     disbursement; once settled (as CLOSE) until the end of that year (contract 2.4)."""

@@ -27,7 +27,7 @@ from .assumptions import (
 from .branch import direct_weight, group_weight
 from .loans import turn_mix
 from .period import Period
-from .scenario import C_DIRECT_NEW, C_NEW, C_SAVINGS, Scenario
+from .scenario import C_DIRECT_NEW, C_NEW, C_SAVINGS, Scenario, customer_totals
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,7 @@ class Turnover:
 def standing(sc: Scenario, per: Period) -> Standing:
     L, C, G = sc.loans, sc.customers, sc.groups
     n_c, n_g = len(C["kind"]), len(G["code"])
-    c_tot = np.zeros(n_c, np.int64)
-    np.add.at(c_tot, L["customer"], per.tot0)
+    c_tot = customer_totals(L["customer"], per.tot0, n_c)
     ent = C["group"] >= 0
     active = (c_tot > 0) & ent
     troubled = np.zeros(n_c, bool)
