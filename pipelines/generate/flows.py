@@ -62,7 +62,6 @@ def timeline(
     new_i = np.flatnonzero(is_new)
     start_month[new_i] = 1 + rng.choice(n_months, len(new_i), p=tw / tw.sum())
 
-    # Disbursement dates
     age = np.zeros(n_loans, np.int64)
     settled_i = np.flatnonzero(l_kind == K_SETTLED)
     cont_like = np.flatnonzero((l_kind == K_CONT) | (l_kind == K_SECOND) | (l_kind == K_DIRECT_OLD))

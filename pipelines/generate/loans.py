@@ -226,7 +226,6 @@ def attributes(
     amount_key = np.where(direct & (l_prog == "03"), "03d", l_prog)
     term, amount = terms_and_amounts(rng, amount_key)
 
-    # Outputs: workers (GQVL, XKLD, TLNV), works (NSVSMT)
     workers = np.zeros(n_loans, np.int64)
     water = np.zeros(n_loans, np.int64)
     sanit = np.zeros(n_loans, np.int64)
