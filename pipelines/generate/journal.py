@@ -13,7 +13,7 @@ from pipelines.contract.reports import SKGD
 from . import writers as w
 from .frames import Frames
 from .offices import OFFICE_CODES, OfficeSplit
-from .scenario import dense_column
+from .scenario import Scenario, dense_column
 
 JOURNAL_TYPES = ("GN", "DK", "TNTH", "TNQH", "TNKH", "TL", "CQH", "KHN", "XN")
 # One line per loan, month and flow type with an amount (besides GN / DK).
@@ -47,49 +47,7 @@ def build_journal(fr: Frames, base: dict[dt.date, int]) -> pl.DataFrame:
     ``base``: the branch-wide sequence number before the office's first line of each day
     (``txn_bases``).
     """
-    sc = fr.sc
-    parts = []
-    for m in range(1, sc.n_snap):
-        disb = sc.flows["disb"][:, m]
-        wrong = sc.gn_wrong[:, m]
-        idx = np.flatnonzero(wrong > 0)
-        for typ, amt, seq in (("GN", wrong[idx], 0), ("DK", wrong[idx], 1)):
-            parts.append((idx, m, typ, amt, seq))
-        idx = np.flatnonzero(disb - wrong > 0)
-        parts.append((idx, m, "GN", (disb - wrong)[idx], 2))
-        for typ, flow in FLOW_OF_TYPE.items():
-            a = sc.flows[flow][:, m]
-            idx = np.flatnonzero(a > 0)
-            parts.append((idx, m, typ, a[idx], 0))
-    frames = [
-        pl.DataFrame(
-            {
-                "loan_idx": i,
-                "month": np.full(len(i), m),
-                "y": np.full(len(i), sc.dates[m].year),
-                "cm": np.full(len(i), sc.dates[m].month),
-                "txn_type": t,
-                "amount": a.astype(np.int64),
-                "seq": np.full(len(i), s),
-            },
-            schema_overrides={"txn_type": pl.String},
-        )
-        for i, m, t, a, s in parts
-        if len(i)
-    ]
-    # An office slice may have no line at all at tiny scales.
-    empty = {
-        "loan_idx": pl.Int64,
-        "month": pl.Int64,
-        "y": pl.Int64,
-        "cm": pl.Int64,
-        "txn_type": pl.String,
-    }
-    df = (
-        pl.concat(frames)
-        if frames
-        else pl.DataFrame(schema=empty | {"amount": pl.Int64, "seq": pl.Int64})
-    )
+    df = _lines(fr.sc)
     order = {t: n for n, t in enumerate(JOURNAL_TYPES)}
     static = fr.loans_static().select("loan_idx", "cust_idx", "loan_code", "program_code", "tday")
     cust = fr.customers().select(
@@ -147,6 +105,53 @@ def build_journal(fr: Frames, base: dict[dt.date, int]) -> pl.DataFrame:
         "loan_idx",
         "month",
     )
+
+
+def _lines(sc: Scenario) -> pl.DataFrame:
+    """One row per loan, month and transaction: a GN + DK pair per wrong disbursement
+    (``seq`` 0, 1), the GN of the right amount (2), one line per other flow with an amount."""
+    parts = []
+    for m in range(1, sc.n_snap):
+        disb = sc.flows["disb"][:, m]
+        wrong = sc.gn_wrong[:, m]
+        idx = np.flatnonzero(wrong > 0)
+        for typ, amt, seq in (("GN", wrong[idx], 0), ("DK", wrong[idx], 1)):
+            parts.append((idx, m, typ, amt, seq))
+        idx = np.flatnonzero(disb - wrong > 0)
+        parts.append((idx, m, "GN", (disb - wrong)[idx], 2))
+        for typ, flow in FLOW_OF_TYPE.items():
+            a = sc.flows[flow][:, m]
+            idx = np.flatnonzero(a > 0)
+            parts.append((idx, m, typ, a[idx], 0))
+    frames = [
+        pl.DataFrame(
+            {
+                "loan_idx": i,
+                "month": np.full(len(i), m),
+                "y": np.full(len(i), sc.dates[m].year),
+                "cm": np.full(len(i), sc.dates[m].month),
+                "txn_type": t,
+                "amount": a.astype(np.int64),
+                "seq": np.full(len(i), s),
+            },
+            schema_overrides={"txn_type": pl.String},
+        )
+        for i, m, t, a, s in parts
+        if len(i)
+    ]
+    if not frames:  # an office slice may have no line at all at tiny scales
+        return pl.DataFrame(
+            schema={
+                "loan_idx": pl.Int64,
+                "month": pl.Int64,
+                "y": pl.Int64,
+                "cm": pl.Int64,
+                "txn_type": pl.String,
+                "amount": pl.Int64,
+                "seq": pl.Int64,
+            }
+        )
+    return pl.concat(frames)
 
 
 def txn_bases(split: OfficeSplit) -> dict[str, dict[dt.date, int]]:
