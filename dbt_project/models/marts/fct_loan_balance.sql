@@ -1,3 +1,7 @@
+
+{#- Loan balances, one row per loan × month-end: balances by debt status and term class, the
+    month's and the year's flows. Partitioned by as_of_date (incremental, see
+    macros/incremental.sql). -#}
 {{
     config(
         materialized='incremental',
@@ -5,11 +9,11 @@
         **partitioned_incremental_config('as_of_date')
     )
 }}
+{%- set months = incremental_months('month') %}
+with
 
-{#- Loan balances, one row per loan × month-end: balances by debt status and term class, the
-    month's and the year's flows. Partitioned by as_of_date (incremental, see
-    macros/incremental.sql). -#}
-select
+balances as (
+    select
     as_of_date,
     loan_code,
     customer_code,
@@ -46,5 +50,8 @@ select
     interest_collected_ytd as interest_collected_ytd_vnd,
     written_off_ytd as written_off_ytd_vnd,
     _loaded_at
-from {{ ref('int_loan_month_balances') }}
-where {{ incremental_partitions('as_of_date', ref('int_loan_month_balances'), grain='month') }}
+    from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
+)
+
+{{ select_with_inputs_loaded_at('balances', months) }}

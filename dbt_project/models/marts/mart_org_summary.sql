@@ -2,12 +2,24 @@
     entrusted, 99 direct), with the bank's figures and, at quarter ends where the organization
     delivered its own report (HOI_<ORG>), the organization's figures and the differences
     (organization - bank). The organization's figures are its TỔNG CỘNG row (the sum of its
-    district rows when the total row is missing). Direct lending (99) has no report. -#}
+    district rows when the total row is missing). Direct lending (99) has no report.
+
+    Incremental by month-end: month m is rebuilt when it, a month-end of its quarter before it
+    or the previous 31 December changed (macros/incremental.sql). -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('quarter') %}
 with
 
 report_dates as (
     select distinct as_of_date
     from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 balances as (
@@ -19,6 +31,7 @@ balances as (
         {{ sum_bigint('outstanding_frozen') }} as frozen_vnd,
         count(case when outstanding > 0 then 1 end) as loans_with_outstanding
     from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date, org_code
 ),
 
@@ -28,7 +41,8 @@ households as (
         org_code,
         count(distinct customer_code) as households_with_outstanding
     from {{ ref('int_customer_month_facts') }}
-    where has_outstanding
+    where {{ months_filter('as_of_date', months.reads) }}
+        and has_outstanding
     group by as_of_date, org_code
 ),
 
@@ -38,7 +52,8 @@ savings_groups as (
         org_code,
         count(*) as groups_with_outstanding
     from {{ ref('int_group_month_facts') }}
-    where has_outstanding
+    where {{ months_filter('as_of_date', months.reads) }}
+        and has_outstanding
     group by as_of_date, org_code
 ),
 
@@ -49,7 +64,8 @@ flows as (
         {{ sum_bigint('net_disbursed') }} as disbursed_qtd_vnd,
         count(case when is_loan_turn then 1 end) as loan_turns_qtd
     from {{ ref('int_loan_period_disbursements') }}
-    where period = 'qtd'
+    where {{ months_filter('as_of_date', months.reads) }}
+        and period = 'qtd'
     group by as_of_date, org_code
 ),
 
@@ -66,6 +82,7 @@ org_reports as (
         {{ sum_bigint('case when not is_total_row then outstanding end') }} as district_outstanding,
         {{ sum_bigint('case when not is_total_row then outstanding_overdue end') }} as district_overdue
     from {{ ref('stg_orgs__reports') }}
+    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date, org_code
 ),
 
@@ -103,12 +120,16 @@ summary as (
         on d.as_of_date = q.as_of_date and q.period = 'qtd'
     left join org_reports as r
         on d.as_of_date = r.as_of_date and o.org_code = r.org_code
+),
+
+final as (
+    select
+        *,
+        reported_groups - groups_with_outstanding as groups_difference,
+        reported_households_with_outstanding - households_with_outstanding as households_difference,
+        reported_outstanding_vnd - outstanding_vnd as outstanding_difference_vnd,
+        reported_overdue_vnd - overdue_vnd as overdue_difference_vnd
+    from summary
 )
 
-select
-    *,
-    reported_groups - groups_with_outstanding as groups_difference,
-    reported_households_with_outstanding - households_with_outstanding as households_difference,
-    reported_outstanding_vnd - outstanding_vnd as outstanding_difference_vnd,
-    reported_overdue_vnd - overdue_vnd as overdue_difference_vnd
-from summary
+{{ select_with_inputs_loaded_at('final', months) }}
