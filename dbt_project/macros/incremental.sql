@@ -193,11 +193,11 @@
                 on v.partition_date = b.partition_date
             cross join newest as n
             where
-                {{ 'true' if map_changed else 'false' }}
+                {{ '1 = 1' if map_changed else '1 = 0' }}
                 or b.inputs_loaded_at <> v.inputs_loaded_at
                 or (
                     b.partition_date is null
-                    and (n.inputs_loaded_at is null or v.inputs_loaded_at > n.inputs_loaded_at)
+                    and (n.inputs_loaded_at is null or v.inputs_loaded_at >= n.inputs_loaded_at)
                 )
                 {%- if start %}
                     or (v.partition_date >= {{ _date_literal(start) }}
@@ -265,17 +265,20 @@
 
 
 {#- One number for int_communes' commune -> district map (changes when any commune's district
-    does). The hash function is the engine's own; a value is only compared with values the same
-    engine computed. -#}
+    does): the sum of the first 48 bits of each pair's MD5, the same value on every engine. -#}
 {% macro communes_version() -%}
-    select {{ adapter.dispatch('map_fingerprint')("concat(commune_code, '>', coalesce(district_pgd_code, '-'))") }}
+    select coalesce({{ sum_bigint(md5_bits48("concat(commune_code, '>', coalesce(district_pgd_code, '-'))")) }}, 0)
     from {{ ref('int_communes') }}
 {%- endmacro %}
 
-{% macro default__map_fingerprint(expression) -%}
-    cast(coalesce(sum(hash({{ expression }}) % 1000000007), 0) as {{ dbt.type_bigint() }})
+{% macro md5_bits48(expression) -%}
+    {{ return(adapter.dispatch('md5_bits48')(expression)) }}
 {%- endmacro %}
 
-{% macro spark__map_fingerprint(expression) -%}
-    cast(coalesce(sum(pmod(cast(hash({{ expression }}) as bigint), 1000000007)), 0) as bigint)
+{% macro default__md5_bits48(expression) -%}
+    cast(('0x' || substr(md5({{ expression }}), 1, 12)) as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{% macro spark__md5_bits48(expression) -%}
+    cast(conv(substr(md5({{ expression }}), 1, 12), 16, 10) as bigint)
 {%- endmacro %}

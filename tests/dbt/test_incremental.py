@@ -40,8 +40,7 @@ def snapshot(warehouse) -> dict[str, list]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return {
-            t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr)
-            for t in _tables(con)
+            t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in _tables(con)
         }
     finally:
         con.close()
@@ -59,9 +58,7 @@ def _full_refresh_of(warehouse, work, name):
 
 def _rebuilt(proc) -> dict[str, int]:
     """model -> partitions rebuilt, from the run's log lines (macros/incremental.sql)."""
-    return {
-        m: int(n) for m, n in re.findall(r"(\w+): rebuilding (\d+) partition", proc.stdout)
-    }
+    return {m: int(n) for m, n in re.findall(r"(\w+): rebuilding (\d+) partition", proc.stdout)}
 
 
 def _load(warehouse, month_ends, hour):
