@@ -317,6 +317,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         engines=_bench_engines(args),
         raw_dir=Path(args.raw).resolve() if args.raw else None,
         main_only=args.main_only,
+        calibration=Path(args.calibration).resolve() if args.calibration else None,
     )
     print((out / "results.md").read_text(encoding="utf-8"))
     return EXIT_OK
@@ -427,12 +428,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=cmd_run)
 
+    from .bench import SCENARIOS
+
     b = sub.add_parser("bench", help="measure every stage against its floor (docs/performance.md)")
     b.add_argument(
         "--scenario",
         action="append",
-        choices=["hanoi-0.1", "hanoi-1.0", "national"],
-        help="repeatable; default hanoi-0.1 and hanoi-1.0",
+        choices=sorted(SCENARIOS),
+        help="repeatable; default hanoi-0.1 and hanoi-1.0. nightly-*: three nights (a journal "
+        "day, a month-end, a re-delivered old file) after the history; nightly-history-* after "
+        "the five-quarter calibration",
+    )
+    b.add_argument(
+        "--calibration",
+        help="generate the scenarios from this calibration file instead of their own",
     )
     b.add_argument("--out", default=str(PROJECT_ROOT / "data" / "bench"))
     b.add_argument("--keep", action="store_true", help="keep the generated deliveries")
