@@ -137,9 +137,11 @@ def cmd_dbt_prepare(args: argparse.Namespace) -> int:
 # --- run ----------------------------------------------------------------------------------
 
 
+DAGSTER_YAML_MARK = "# Written by `nhcs`"
 DAGSTER_YAML = """\
-# Written by `nhcs` when DAGSTER_HOME is first created. Runs that write the warehouse are
-# queued one at a time (DuckDB has a single writer); the rest may run beside them.
+# Written by `nhcs` (rewritten by it while this line stays: delete the line to keep your own
+# edits). Runs that write the warehouse are queued one at a time (DuckDB has a single writer);
+# the rest may run beside them.
 run_queue:
   max_concurrent_runs: 4
   tag_concurrency_limits:
@@ -148,15 +150,28 @@ run_queue:
 telemetry:
   enabled: false
 """
+# NHCS_DAGSTER_PG_URL set: runs, event log and schedules in PostgreSQL (docs/operations.md).
+DAGSTER_YAML_POSTGRES = """\
+storage:
+  postgres:
+    postgres_url:
+      env: NHCS_DAGSTER_PG_URL
+"""
 
 
 def dagster_home() -> Path:
     """A persistent DAGSTER_HOME under the project unless one is set: runs from `nhcs run`
-    then show in the UI's history."""
+    then show in the UI's history. Its dagster.yaml keeps Dagster's storage in SQLite files
+    there, or in PostgreSQL when ``NHCS_DAGSTER_PG_URL`` is set."""
     home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    config = home / "dagster.yaml"
+    wanted = DAGSTER_YAML + (DAGSTER_YAML_POSTGRES if os.environ.get("NHCS_DAGSTER_PG_URL") else "")
+    if not config.exists() or (
+        config.read_text(encoding="utf-8").startswith(DAGSTER_YAML_MARK)
+        and config.read_text(encoding="utf-8") != wanted
+    ):
+        config.write_text(wanted, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -269,6 +284,31 @@ def _rejected_files(result) -> int:
     return sum(per_asset.values())
 
 
+# --- postgres -----------------------------------------------------------------------------
+
+
+def cmd_postgres(args: argparse.Namespace) -> int:
+    from . import pgserver
+
+    srv = pgserver.server()
+    try:
+        if args.action == "start":
+            pgserver.start(srv)
+            _progress(f"PostgreSQL on 127.0.0.1:{srv.port}, data in {srv.data_dir}")
+            print(f"export NHCS_DAGSTER_PG_URL={srv.url}")
+        elif args.action == "stop":
+            stopped = pgserver.stop(srv)
+            _progress("stopped" if stopped else f"not running ({srv.data_dir})")
+        else:
+            running = (srv.data_dir / "PG_VERSION").exists() and pgserver.is_running(srv)
+            print(f"{'running' if running else 'stopped'}: {srv.url} ({srv.data_dir})")
+            return EXIT_OK if running else EXIT_FAILED
+    except pgserver.PostgresError as exc:
+        print(f"postgres: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 # --- check, report, publish ---------------------------------------------------------------
 
 
@@ -279,7 +319,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     s = load_settings(warehouse=args.warehouse)
     as_of = date.fromisoformat(args.date) if args.date else None
     with warehouse_lock(s.warehouse, progress=_progress):
-        return check_command(s.warehouse, as_of=as_of, max_rows=args.max_rows, progress=None)
+        return check_command(
+            s.warehouse,
+            as_of=as_of,
+            max_rows=args.max_rows,
+            progress=None,
+            incremental=not args.all,
+        )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -465,10 +511,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.set_defaults(func=cmd_bench)
 
+    pg = sub.add_parser(
+        "postgres",
+        help="a local PostgreSQL server for Dagster's instance (loopback; docs/operations.md)",
+    )
+    pg.add_argument("action", choices=["start", "stop", "status"])
+    pg.set_defaults(func=cmd_postgres)
+
     c = sub.add_parser("check", help="run the reconciliation checks on the current warehouse")
     c.add_argument("--warehouse")
     c.add_argument("--date", metavar="YYYY-MM-DD", help="only this as-of date")
     c.add_argument("--max-rows", type=int, default=10, help="failing rows shown per check")
+    c.add_argument(
+        "--all",
+        action="store_true",
+        help="validate every month again (default: only the months whose recon rows changed "
+        "since they were validated; the others are carried forward)",
+    )
     c.set_defaults(func=cmd_check)
 
     rp = sub.add_parser("report", help="write the briefing and exception lists from the marts")

@@ -90,8 +90,8 @@ def _spark_build(fixture_warehouse: Path, tmp_path_factory) -> tuple[Path, Path,
             con,
             lake,
             {"m31": corrected},
-            select="* replace (outstanding + case when loan_code = '{0}' then 1000 else 0 end "
-            "as outstanding, _loaded_at - interval 10 day as _loaded_at)".format(CORRECTED_LOAN),
+            select=f"* replace (outstanding + case when loan_code = '{CORRECTED_LOAN}' "
+            "then 1000 else 0 end as outstanding, _loaded_at - interval 10 day as _loaded_at)",
         )
         assert not any((lake / "raw" / "hoi").iterdir())  # a report not delivered yet
         assert not (lake / "raw" / "doichieu").exists()  # nor its folder
