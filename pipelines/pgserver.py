@@ -42,7 +42,9 @@ class Server:
 
     @property
     def url(self) -> str:
-        return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{DATABASE}"
+        # the driver named: SQLAlchemy 2.1 defaults to psycopg 3, dagster-postgres brings
+        # psycopg2
+        return f"postgresql+psycopg2://{SERVER_USER}@127.0.0.1:{self.port}/{DATABASE}"
 
     @property
     def log(self) -> Path:
