@@ -176,14 +176,16 @@ def dagster_home() -> Path:
     return home
 
 
-def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
+def run_main_job(settings, *, dates=None, progress=_progress, instance=None, full_refresh=False):
     """Run the night's two jobs in process, as the schedule and the sensors do: the ingest job
     over every delivered data date (or ``dates``) as one ranged run, then the build job.
-    Returns the results of the runs made (the build is skipped when the ingest run failed)."""
+    Returns the results of the runs made (the build is skipped when the ingest run failed).
+    ``full_refresh``: the build rebuilds every partition of the incremental dbt models."""
     from dagster import DagsterInstance
 
     from .definitions import BUILD_JOB, INGEST_JOB, defs
     from .defs.automation import build_request
+    from .defs.dbt import DBT_OP
     from .defs.partitions import DAILY
     from .deliveries import delivered_dates
     from .warehouse_lock import warehouse_lock
@@ -216,6 +218,7 @@ def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
                     instance=inst,
                     tags={**request.tags, "nhcs/trigger": "cli"},
                     raise_on_error=False,
+                    run_config={"ops": {DBT_OP: {"config": {"full_refresh": full_refresh}}}},
                 )
             )
     return results
@@ -246,7 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     dagster_home()
     started = time.monotonic()
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None
-    results = run_main_job(s, dates=dates)
+    results = run_main_job(s, dates=dates, full_refresh=args.full_refresh)
     elapsed = time.monotonic() - started
     failed = [r for r in results if not r.success]
     skipped = [e for r in results for e in r.all_events if e.event_type_value == "STEP_SKIPPED"]
@@ -471,6 +474,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["duckdb", "spark"],
         help="which engine builds the dbt models (default: $NHCS_ENGINE or duckdb); spark "
         "reads the Parquet lake and is copied back into the warehouse (docs/scale-out.md)",
+    )
+    r.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every month of the incremental dbt models (after a change to a model's "
+        "SQL; a night rebuilds only the months its deliveries touched)",
     )
     r.set_defaults(func=cmd_run)
 
