@@ -445,7 +445,8 @@ def _exceptions(con, as_of: date) -> dict[str, list[Row]]:
         if not (m["breaks"] or m["findings"]):
             continue
         all_cols = _columns(con, "recon", m["model"])
-        cols = [c for c in all_cols if c not in PERSONAL_COLUMNS]
+        # lineage columns (_inputs_loaded_at, ...) say when a month was built, not what broke
+        cols = [c for c in all_cols if c not in PERSONAL_COLUMNS and not c.startswith("_")]
         out[f"recon.{m['model']}"] = _rows(
             con,
             f'select {", ".join(cols)} from recon."{m["model"]}" '
