@@ -367,6 +367,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raw_dir=Path(args.raw).resolve() if args.raw else None,
         main_only=args.main_only,
         calibration=Path(args.calibration).resolve() if args.calibration else None,
+        dagster_storage=args.dagster_storage,
     )
     print((out / "results.md").read_text(encoding="utf-8"))
     return EXIT_OK
@@ -493,6 +494,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="repeatable; default hanoi-0.1 and hanoi-1.0. nightly-*: three nights (a journal "
         "day, a month-end, a re-delivered old file) after the history; nightly-history-* after "
         "the five-quarter calibration",
+    )
+    b.add_argument(
+        "--dagster-storage",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="Dagster's instance during the runs: SQLite files (default) or a local PostgreSQL "
+        "server the bench starts and stops (docs/operations.md)",
     )
     b.add_argument(
         "--calibration",

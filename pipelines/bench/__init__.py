@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -175,6 +176,7 @@ def run_scenario(
     engines: tuple[str, ...] = ("duckdb",),
     raw_dir: Path | None = None,
     main_only: bool = False,
+    dagster_url: str | None = None,
 ) -> list[StageResult]:
     """``raw_dir``: existing deliveries (no generation; never written to). ``main_only``: skip
     the stage-by-stage runs and the parse floor; the main job's log still gives each step."""
@@ -187,6 +189,8 @@ def run_scenario(
         "NHCS_REPORTS_DIR": str(reports),
         "DAGSTER_HOME": str(work / "dagster_home"),
     }
+    if dagster_url:  # Dagster's instance on PostgreSQL (pipelines/pgserver.py)
+        env["NHCS_DAGSTER_PG_URL"] = dagster_url
     (work / "dagster_home").mkdir(parents=True, exist_ok=True)
     nhcs = str(BIN / "nhcs")
     results: list[StageResult] = []
@@ -472,8 +476,11 @@ def run_bench(
     raw_dir: Path | None = None,
     main_only: bool = False,
     calibration: Path | None = None,
+    dagster_storage: str = "sqlite",
 ) -> Path:
-    """``calibration``: generate every scenario from this file instead of its own."""
+    """``calibration``: generate every scenario from this file instead of its own.
+    ``dagster_storage``: ``postgres`` runs a local PostgreSQL server (pipelines/pgserver.py)
+    for Dagster's instance during the runs, instead of the default SQLite files."""
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     out = out_root / stamp
     out.mkdir(parents=True, exist_ok=True)
@@ -482,24 +489,46 @@ def run_bench(
         "started": stamp,
         "engines": list(engines),
         "raw_dir": str(raw_dir) if raw_dir else None,
+        "dagster_storage": dagster_storage,
         "scenarios": {},
     }
+    pg = None
+    if dagster_storage == "postgres":
+        from .. import pgserver
+
+        # under /tmp: the server runs as the `postgres` user when root starts it
+        pg = pgserver.server(Path(tempfile.mkdtemp(prefix="nhcs-bench-pg-")) / "data")
+        pg.data_dir.parent.chmod(0o755)
+        pgserver.start(pg)
+        progress(f"Dagster's instance on PostgreSQL: {pg.url}")
+    try:
+        _run_scenarios(names, out, report, keep, progress, engines, raw_dir, main_only,
+                       calibration, pg.url if pg else None)  # fmt: skip
+    finally:
+        if pg is not None:
+            pgserver.stop(pg)
+            shutil.rmtree(pg.data_dir.parent, ignore_errors=True)
+    md = to_markdown(report)
+    (out / "results.md").write_text(md, encoding="utf-8")
+    (out_root / "latest.md").write_text(md, encoding="utf-8")
+    return out
+
+
+def _run_scenarios(
+    names, out, report, keep, progress, engines, raw_dir, main_only, calibration, dagster_url
+) -> None:
     for name in names:
         sc = SCENARIOS[name]
         if calibration is not None:
             sc = Scenario(sc.name, sc.scale, sc.fmt, str(calibration), sc.nightly)
         work = out / name
         work.mkdir(parents=True, exist_ok=True)
-        results = run_scenario(sc, work, progress, engines, raw_dir, main_only)
+        results = run_scenario(sc, work, progress, engines, raw_dir, main_only, dagster_url)
         report["scenarios"][name] = {"scenario": asdict(sc), "stages": [asdict(r) for r in results]}
         (out / "results.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         if not keep:
             for sub in ("raw", "nightly_raw", "dagster_home", "spark", "lake"):
                 shutil.rmtree(work / sub, ignore_errors=True)
-    md = to_markdown(report)
-    (out / "results.md").write_text(md, encoding="utf-8")
-    (out_root / "latest.md").write_text(md, encoding="utf-8")
-    return out
 
 
 def to_markdown(report: dict) -> str:
@@ -507,7 +536,8 @@ def to_markdown(report: dict) -> str:
     lines = [
         f"# Benchmark {report['started']}",
         "",
-        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}.",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}. "
+        f"Dagster storage: {report.get('dagster_storage', 'sqlite')}.",
         "",
     ]
     for name, sc in report["scenarios"].items():
