@@ -14,24 +14,24 @@ with
 
 repayments as (
     select
-    txn_date,
-    month_end_date,
-    txn_id,
-    pgd_code,
-    commune_code,
-    group_code,
-    customer_code,
-    loan_code,
-    program_code,
-    txn_type,
-    case txn_type
-        when 'TNTH' then 'in_term'
-        when 'TNQH' then 'overdue'
-        when 'TNKH' then 'frozen'
-    end as debt_status,
-    case when txn_type = 'TL' then 0 else amount end as principal_vnd,
-    case when txn_type = 'TL' then amount else 0 end as interest_vnd,
-    _loaded_at
+        txn_date,
+        month_end_date,
+        txn_id,
+        pgd_code,
+        commune_code,
+        group_code,
+        customer_code,
+        loan_code,
+        program_code,
+        txn_type,
+        case txn_type
+            when 'TNTH' then 'in_term'
+            when 'TNQH' then 'overdue'
+            when 'TNKH' then 'frozen'
+        end as debt_status,
+        case when txn_type = 'TL' then 0 else amount end as principal_vnd,
+        case when txn_type = 'TL' then amount else 0 end as interest_vnd,
+        _loaded_at
     from {{ ref('stg_branch__transactions') }}
     where
         txn_type in ('TNTH', 'TNQH', 'TNKH', 'TL')

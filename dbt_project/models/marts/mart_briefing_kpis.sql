@@ -41,7 +41,8 @@ households as (
         as_of_date,
         count(distinct customer_code) as households_with_entrusted_outstanding
     from {{ ref('int_customer_month_facts') }}
-    where {{ months_filter('as_of_date', months.reads) }}
+    where
+        {{ months_filter('as_of_date', months.reads) }}
         and is_entrusted and has_outstanding
     group by as_of_date
 ),
@@ -51,7 +52,8 @@ savings_groups as (
         as_of_date,
         count(*) as groups_with_outstanding
     from {{ ref('int_group_month_facts') }}
-    where {{ months_filter('as_of_date', months.reads) }}
+    where
+        {{ months_filter('as_of_date', months.reads) }}
         and has_outstanding
     group by as_of_date
 ),

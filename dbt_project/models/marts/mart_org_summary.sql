@@ -41,7 +41,8 @@ households as (
         org_code,
         count(distinct customer_code) as households_with_outstanding
     from {{ ref('int_customer_month_facts') }}
-    where {{ months_filter('as_of_date', months.reads) }}
+    where
+        {{ months_filter('as_of_date', months.reads) }}
         and has_outstanding
     group by as_of_date, org_code
 ),
@@ -52,7 +53,8 @@ savings_groups as (
         org_code,
         count(*) as groups_with_outstanding
     from {{ ref('int_group_month_facts') }}
-    where {{ months_filter('as_of_date', months.reads) }}
+    where
+        {{ months_filter('as_of_date', months.reads) }}
         and has_outstanding
     group by as_of_date, org_code
 ),
@@ -64,7 +66,8 @@ flows as (
         {{ sum_bigint('net_disbursed') }} as disbursed_qtd_vnd,
         count(case when is_loan_turn then 1 end) as loan_turns_qtd
     from {{ ref('int_loan_period_disbursements') }}
-    where {{ months_filter('as_of_date', months.reads) }}
+    where
+        {{ months_filter('as_of_date', months.reads) }}
         and period = 'qtd'
     group by as_of_date, org_code
 ),
