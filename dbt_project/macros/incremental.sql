@@ -4,7 +4,10 @@
     keeps, on every row, `_inputs_loaded_at`: the latest load time (raw._loaded_at) of the
     deliveries its partition was computed from. On an incremental run a partition is rebuilt
     when that time differs from the one the deliveries give now (int_deliveries), or when it is
-    new; everything else is kept as it is. A re-delivered (_rN) file of an old date is a newer
+    new: absent from the model and loaded after the newest partition the model holds (a
+    partition loaded with or before it was already considered by the run that built that one,
+    since ingestion commits a load before any build sees it; one left absent had no rows).
+    Everything else is kept as it is. A re-delivered (_rN) file of an old date is a newer
     load of that date, so its months are rebuilt like the night's new ones.
 
     Which deliveries a partition is computed from:
@@ -197,7 +200,7 @@
                 or b.inputs_loaded_at <> v.inputs_loaded_at
                 or (
                     b.partition_date is null
-                    and (n.inputs_loaded_at is null or v.inputs_loaded_at >= n.inputs_loaded_at)
+                    and (n.inputs_loaded_at is null or v.inputs_loaded_at > n.inputs_loaded_at)
                 )
                 {%- if start %}
                     or (v.partition_date >= {{ _date_literal(start) }}
