@@ -345,7 +345,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from .publish import publish
 
     s = load_settings(warehouse=args.warehouse)
-    print(publish(s.warehouse, s.analytics_db))
+    pub = publish(s.warehouse, s.analytics_db, full=args.full)
+    print(pub.summary())
+    print(pub.path)
     return EXIT_OK
 
 
@@ -557,8 +559,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.set_defaults(func=cmd_report)
 
-    pb = sub.add_parser("publish", help="publish analytics.duckdb for analysts (atomic swap)")
+    pb = sub.add_parser(
+        "publish",
+        help="publish analytics.duckdb and the marts as Parquet/CSV for analysts (atomic swap)",
+    )
     pb.add_argument("--warehouse")
+    pb.add_argument(
+        "--full",
+        action="store_true",
+        help="write every table anew instead of updating the spare with what changed",
+    )
     pb.set_defaults(func=cmd_publish)
 
     d = sub.add_parser("dbt-prepare", help="parse the dbt project for Dagster (manifest)")

@@ -70,6 +70,9 @@ class Calibration:
     seed: int = DEFAULT_SEED
     scale: float = 1.0
     source: str = ""
+    # Each organization's change since the opening date (calibration.md F15); optional, and
+    # when given its values sum to ``entrusted_change_vnd``.
+    org_change_vnd: dict[str, int] | None = None
 
     def scaled(self, scale: float | None = None) -> Calibration:
         """The same scenario with every count and amount multiplied by ``scale`` and rounded.
@@ -125,6 +128,11 @@ class Calibration:
             seed=self.seed,
             scale=s,
             source=self.source,
+            org_change_vnd=(
+                None
+                if self.org_change_vnd is None
+                else scale_parts(self.org_change_vnd, ds, r(self.entrusted_change_vnd))
+            ),
         )
         return out
 
@@ -143,6 +151,23 @@ class Calibration:
     def snapshot_dates(self) -> list[dt.date]:
         """The opening snapshot followed by every month-end of the period."""
         return [self.opening_date, *self.month_ends]
+
+
+def scale_parts(parts: dict[str, int], ds: Decimal, total: int) -> dict[str, int]:
+    """``parts`` x ``ds``, rounded so that they still sum to ``total`` (the whole, scaled and
+    rounded on its own): each part is rounded half-up, then the đồng the roundings lost or
+    gained go to the parts whose rounding moved them most (largest remainder)."""
+    exact = {k: Decimal(v) * ds for k, v in parts.items()}
+    out = {k: int(x.to_integral_value(ROUND_HALF_UP)) for k, x in exact.items()}
+    diff = total - sum(out.values())
+    step = 1 if diff > 0 else -1
+    # Parts whose rounding went furthest in the opposite direction of ``diff`` move first.
+    order = sorted(exact, key=lambda k: (step * (out[k] - exact[k]), k))
+    for k in order[: abs(diff)]:
+        out[k] += step
+    if sum(out.values()) != total:  # more than one đồng per part: the parts never summed
+        raise ValueError("calibration: scaled parts do not sum to their total")
+    return out
 
 
 def _req(d: dict, key: str, where: str) -> Any:
@@ -267,6 +292,8 @@ def parse_calibration(raw: Any, source: str = "") -> Calibration:
     branch = _req(raw, "branch", "")
     if not isinstance(branch, str) or not branch:
         raise ValueError("calibration: branch must be a non-empty text")
+    change = _int(_req(raw, "entrusted_change_vnd", ""), "entrusted_change_vnd", None)
+    org_change = _org_change(raw.get("org_change_vnd"), change, orgs)
     return Calibration(
         branch=branch,
         period_start=start,
@@ -275,9 +302,7 @@ def parse_calibration(raw: Any, source: str = "") -> Calibration:
         units=units,
         communes=communes,
         orgs=orgs,
-        entrusted_change_vnd=_int(
-            _req(raw, "entrusted_change_vnd", ""), "entrusted_change_vnd", None
-        ),
+        entrusted_change_vnd=change,
         direct_outstanding_vnd=_int(
             _req(raw, "direct_outstanding_vnd", ""), "direct_outstanding_vnd", 1
         ),
@@ -287,7 +312,40 @@ def parse_calibration(raw: Any, source: str = "") -> Calibration:
         seed=seed,
         scale=float(scale),
         source=source,
+        org_change_vnd=org_change,
     )
+
+
+def _org_change(
+    raw: Any, total: int, orgs: dict[str, OrgTarget], where: str = ""
+) -> dict[str, int] | None:
+    """``org_change_vnd`` (optional): one integer per organization 11-14, summing to
+    ``entrusted_change_vnd``, and no organization's opening outstanding at or below zero."""
+    if raw is None:
+        return None
+    key = f"{where}org_change_vnd"
+    if not isinstance(raw, dict):
+        raise ValueError(f"calibration: {key} must be a mapping of organization code -> đồng")
+    extra = set(map(str, raw)) - set(ENTRUSTED_ORGS)
+    if extra:
+        raise ValueError(f"calibration: {key} has unknown organization codes {sorted(extra)}")
+    out = {}
+    for code in ENTRUSTED_ORGS:
+        v = raw.get(code, raw.get(int(code)))
+        if v is None:
+            raise ValueError(f"calibration: missing required key {key}.{code}")
+        out[code] = _int(v, f"{key}.{code}", None)
+        if out[code] >= orgs[code].outstanding_vnd:
+            raise ValueError(
+                f"calibration: {key}.{code} leaves organization {code} no outstanding at the "
+                f"opening date ({where}orgs.{code}.outstanding_vnd minus the change)"
+            )
+    if sum(out.values()) != total:
+        raise ValueError(
+            f"calibration: {key} sums to {sum(out.values())}, not to "
+            f"{where}entrusted_change_vnd ({total}): {key}.11 + .12 + .13 + .14 must equal it"
+        )
+    return out
 
 
 def load_calibration(path: str | Path) -> Calibration:

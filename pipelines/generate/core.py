@@ -271,6 +271,7 @@ def _targets(cal: Calibration) -> dict:
     return {
         "orgs": {k: vars(v) for k, v in cal.orgs.items()},
         "entrusted_change_vnd": cal.entrusted_change_vnd,
+        "org_change_vnd": cal.org_change_vnd,
         "direct_outstanding_vnd": cal.direct_outstanding_vnd,
         "period_lending": vars(cal.period_lending),
         "reconciliation": vars(cal.reconciliation),
@@ -1081,6 +1082,11 @@ def compute_truth(dates: list[dt.date], snaps: dict[int, dict]) -> dict:
         out["as_of"][last]["entrusted_outstanding_vnd"]
         - out["as_of"][first]["entrusted_outstanding_vnd"]
     )
+    out["org_change_vnd"] = {
+        org: out["as_of"][last]["orgs"][org]["outstanding_vnd"]
+        - out["as_of"][first]["orgs"][org]["outstanding_vnd"]
+        for org in ENTRUSTED_ORGS
+    }
     return out
 
 

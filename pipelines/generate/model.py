@@ -650,7 +650,26 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     freq = rng.choice(3, len(payers), p=[0.45, 0.40, 0.15])  # monthly, quarterly, none
     pay = payers[freq < 2]
     freq = freq[freq < 2]
-    r = split_amount(need, end_bal[pay] * rng.uniform(0.5, 1.5, len(pay)))
+    weights = end_bal[pay] * rng.uniform(0.5, 1.5, len(pay))
+    if cal.org_change_vnd is None:
+        r = split_amount(need, weights)
+    else:
+        # Each organization's change (F15): its own instalments, solved the same way.
+        r = np.zeros(len(pay), np.int64)
+        for o, org in enumerate(org_codes):
+            in_o = l_org == o
+            need_o = int(
+                (flows["disb"][in_o] - flows["rev"][in_o]).sum()
+                - sum(flows[t][in_o].sum() for t in ("th", "qh", "kh", "wo"))
+                - cal.org_change_vnd[org]
+            )
+            if need_o < 0:
+                raise ValueError(
+                    f"calibration: org_change_vnd.{org} is larger than the period's new "
+                    f"lending in organization {org} allows"
+                )
+            sel = l_org[pay] == o
+            r[sel] = split_amount(need_o, weights[sel])
     monthly = freq == 0
     base = (r[monthly] // n_months) // 1000 * 1000
     for m in range(1, n_months + 1):

@@ -25,9 +25,9 @@ create schema if not exists {SCHEMA};
 create table if not exists {SCHEMA}.check_runs (
     run_id varchar not null,
     checked_at timestamptz not null,
-    as_of_date date,                 -- the run's --date (null: every date in the warehouse)
+    as_of_date date,
     checks integer not null,
-    checks_failed integer not null,  -- failed or error, blocking or not
+    checks_failed integer not null,
     blocking_failed boolean not null,
     summary varchar not null
 );
@@ -35,17 +35,17 @@ create table if not exists {SCHEMA}.check_results (
     run_id varchar not null,
     checked_at timestamptz not null,
     run_as_of_date date,
-    identity_no integer not null,    -- contract section 5 identity, 1..6
+    identity_no integer not null,
     check_name varchar not null,
-    source_model varchar not null,   -- recon.<model> the check read
+    source_model varchar not null,
     blocking boolean not null,
-    row_type varchar not null,       -- 'summary' (one per check and run) or 'failure'
-    status varchar not null,         -- passed / failed / error (summary rows); failed on failures
-    items_checked bigint,            -- summary rows
-    items_failed bigint,             -- summary rows
+    row_type varchar not null,
+    status varchar not null,
+    items_checked bigint,
+    items_failed bigint,
     message varchar,
-    rule varchar,                    -- failure rows: the rule(s) the item broke
-    as_of_date date,                 -- failure rows: the item's data date
+    rule varchar,
+    as_of_date date,
     pgd_code varchar,
     commune_code varchar,
     program_code varchar,
@@ -53,23 +53,95 @@ create table if not exists {SCHEMA}.check_results (
     loan_code varchar,
     customer_code varchar,
     org_code varchar,
-    item_key varchar,                -- every key of the item, "k=v ..."
-    column_name varchar,             -- the figure compared
+    item_key varchar,
+    column_name varchar,
     expected decimal(38, 6),
     actual decimal(38, 6),
     difference decimal(38, 6)
 );
 """
-# Columns added by incremental checks; an older quality schema gains them in place.
+# Columns added by incremental checks (described below); an older quality schema gains them in
+# place.
 MONTH_COLUMNS = {
-    "checked_in_run_id": "varchar",  # month and failure rows: the run that validated the month
-    "inputs_loaded_at": "timestamp",  # month rows: the recon month's _inputs_loaded_at
-    "month_rows": "bigint",  # month rows: the recon month's row count
-    "rules_digest": "varchar",  # month rows: what the check asserted (carry.rules_digest)
+    "checked_in_run_id": "varchar",
+    "inputs_loaded_at": "timestamp",
+    "month_rows": "bigint",
+    "rules_digest": "varchar",
 }
 MIGRATE = "".join(
     f"alter table {SCHEMA}.check_results add column if not exists {name} {kind};\n"
     for name, kind in MONTH_COLUMNS.items()
+)
+
+# The data dictionary of the quality tables: stored as COMMENTs with the DDL, published with
+# them into analytics.duckdb (the dbt models' descriptions come from the dbt docs instead).
+DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "check_runs": (
+        "One row per run of the reconciliation checks (nhcs check, or the pipeline's checks).",
+        {
+            "run_id": "Identifier of the run.",
+            "checked_at": "When the run checked.",
+            "as_of_date": "The run's --date; empty when it checked every date in the warehouse.",
+            "checks": "Checks run.",
+            "checks_failed": "Checks failed or in error, blocking or not.",
+            "blocking_failed": "A blocking check failed: the report and publication were skipped.",
+            "summary": "One-line summary of the run.",
+        },
+    ),
+    "check_results": (
+        "Results of the reconciliation checks: one summary row per check and run, one "
+        "failure row per failing item (all of them), and one month row per check and month "
+        "with the run that validated it.",
+        {
+            "run_id": "Identifier of the run (quality.check_runs).",
+            "checked_at": "When the run checked.",
+            "run_as_of_date": "The run's --date; empty when it checked every date.",
+            "identity_no": "Number of the identity in contract section 5 (1..6).",
+            "check_name": "Name of the check.",
+            "source_model": "The recon.<model> the check read.",
+            "blocking": "A failure of this check stops the report and the publication.",
+            "row_type": "summary (one per check and run), failure (one per failing item) or "
+            "month (one per check and month of the recon model, incremental checks).",
+            "status": "passed, failed or error (summary rows); failed on failure rows.",
+            "items_checked": "Summary rows: items the check examined.",
+            "items_failed": "Summary rows: items that failed.",
+            "message": "What the check found, in words.",
+            "rule": "Failure rows: the rule(s) the item broke.",
+            "as_of_date": "Failure rows: the item's data date.",
+            "pgd_code": "Failure rows: transaction office of the item.",
+            "commune_code": "Failure rows: commune of the item.",
+            "program_code": "Failure rows: lending program of the item.",
+            "group_code": "Failure rows: savings and loan group of the item.",
+            "loan_code": "Failure rows: loan of the item.",
+            "customer_code": "Failure rows: customer code of the item.",
+            "org_code": "Failure rows: organization of the item.",
+            "item_key": "Failure rows: every key of the item, as k=v pairs.",
+            "column_name": "Failure rows: the figure compared.",
+            "expected": "Failure rows: the reference value.",
+            "actual": "Failure rows: the value checked.",
+            "difference": "Failure rows: actual - expected.",
+            "checked_in_run_id": "Month and failure rows: the run that validated the month "
+            "(this run, or an earlier one whose result is carried forward).",
+            "inputs_loaded_at": "Month rows: the load time of the deliveries the recon month "
+            "was built from (its _inputs_loaded_at) when validated.",
+            "month_rows": "Month rows: rows of the recon month when validated.",
+            "rules_digest": "Month rows: a digest of what the check asserted; a change "
+            "validates every month again.",
+        },
+    ),
+}
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+COMMENTS = "\n".join(
+    f"comment on table {SCHEMA}.{table} is {_lit(text)};\n"
+    + "\n".join(
+        f"comment on column {SCHEMA}.{table}.{col} is {_lit(c)};" for col, c in cols.items()
+    )
+    for table, (text, cols) in DESCRIPTIONS.items()
 )
 
 _COLUMNS = (
@@ -238,6 +310,7 @@ def persist_report(warehouse: Path, report: QualityReport) -> int:
     with warehouse_lock(Path(warehouse)), connect(warehouse) as con:
         con.execute(DDL)
         con.execute(MIGRATE)
+        con.execute(COMMENTS)
         con.register("_quality_results", table)
         con.execute("begin")
         con.execute(

@@ -285,10 +285,15 @@ def calibration_figures(m31: pl.DataFrame, as_of, opening, period_start) -> dict
     )
     turns = end.join(net.filter(pl.col("net") > 0), on="loan_code", how="semi")
     in_p = pl.col("disbursement_date") >= period_start
+    beg_org = {
+        org: int(beg.filter(pl.col("org_code") == org)["outstanding"].sum())
+        for org in ("11", "12", "13", "14")
+    }
     return {
         "orgs": orgs,
         "entrusted_change_vnd": int(ent["outstanding"].sum())
         - int(beg.filter(pl.col("org_code") != "99")["outstanding"].sum()),
+        "org_change_vnd": {org: orgs[org]["outstanding_vnd"] - beg_org[org] for org in beg_org},
         "direct_outstanding_vnd": int(end.filter(pl.col("org_code") == "99")["outstanding"].sum()),
         "loan_turns": turns.height,
         "poor_group_turns": turns.filter(pl.col("program_code").is_in(["01", "19", "20"])).height,
