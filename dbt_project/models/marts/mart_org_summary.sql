@@ -2,24 +2,12 @@
     entrusted, 99 direct), with the bank's figures and, at quarter ends where the organization
     delivered its own report (HOI_<ORG>), the organization's figures and the differences
     (organization - bank). The organization's figures are its TỔNG CỘNG row (the sum of its
-    district rows when the total row is missing). Direct lending (99) has no report.
-
-    Incremental by month-end: month m is rebuilt when it, a month-end of its quarter before it
-    or the previous 31 December changed (macros/incremental.sql). -#}
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        **partitioned_incremental_config('as_of_date')
-    )
-}}
-{%- set months = incremental_months('quarter') %}
+    district rows when the total row is missing). Direct lending (99) has no report. -#}
 with
 
 report_dates as (
     select distinct as_of_date
     from {{ ref('int_loan_month_balances') }}
-    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 balances as (
@@ -31,7 +19,6 @@ balances as (
         {{ sum_bigint('outstanding_frozen') }} as frozen_vnd,
         count(case when outstanding > 0 then 1 end) as loans_with_outstanding
     from {{ ref('int_loan_month_balances') }}
-    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date, org_code
 ),
 
@@ -41,9 +28,7 @@ households as (
         org_code,
         count(distinct customer_code) as households_with_outstanding
     from {{ ref('int_customer_month_facts') }}
-    where
-        {{ months_filter('as_of_date', months.reads) }}
-        and has_outstanding
+    where has_outstanding
     group by as_of_date, org_code
 ),
 
@@ -53,9 +38,7 @@ savings_groups as (
         org_code,
         count(*) as groups_with_outstanding
     from {{ ref('int_group_month_facts') }}
-    where
-        {{ months_filter('as_of_date', months.reads) }}
-        and has_outstanding
+    where has_outstanding
     group by as_of_date, org_code
 ),
 
@@ -66,9 +49,7 @@ flows as (
         {{ sum_bigint('net_disbursed') }} as disbursed_qtd_vnd,
         count(case when is_loan_turn then 1 end) as loan_turns_qtd
     from {{ ref('int_loan_period_disbursements') }}
-    where
-        {{ months_filter('as_of_date', months.reads) }}
-        and period = 'qtd'
+    where period = 'qtd'
     group by as_of_date, org_code
 ),
 
@@ -85,7 +66,6 @@ org_reports as (
         {{ sum_bigint('case when not is_total_row then outstanding end') }} as district_outstanding,
         {{ sum_bigint('case when not is_total_row then outstanding_overdue end') }} as district_overdue
     from {{ ref('stg_orgs__reports') }}
-    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date, org_code
 ),
 
@@ -125,14 +105,37 @@ summary as (
         on d.as_of_date = r.as_of_date and o.org_code = r.org_code
 ),
 
-final as (
+branch_totals as (
     select
-        *,
-        reported_groups - groups_with_outstanding as groups_difference,
-        reported_households_with_outstanding - households_with_outstanding as households_difference,
-        reported_outstanding_vnd - outstanding_vnd as outstanding_difference_vnd,
-        reported_overdue_vnd - overdue_vnd as overdue_difference_vnd
+        as_of_date,
+        {{ sum_bigint('outstanding_vnd') }} as total_outstanding_vnd
     from summary
+    group by as_of_date
 )
 
-{{ select_with_inputs_loaded_at('final', months) }}
+select
+    s.*,
+    s.reported_groups - s.groups_with_outstanding as groups_difference,
+    s.reported_households_with_outstanding - s.households_with_outstanding as households_difference,
+    s.reported_outstanding_vnd - s.outstanding_vnd as outstanding_difference_vnd,
+    s.reported_overdue_vnd - s.overdue_vnd as overdue_difference_vnd,
+    {{ safe_ratio('s.outstanding_vnd', 't.total_outstanding_vnd') }} as share_of_total_outstanding,
+    {{ safe_ratio('s.overdue_vnd + s.frozen_vnd', 's.outstanding_vnd') }} as overdue_frozen_ratio,
+    s.outstanding_vnd - ytd.outstanding_vnd as outstanding_change_ytd_vnd,
+    s.outstanding_vnd - previous_quarter.outstanding_vnd as outstanding_change_previous_quarter_vnd,
+    s.outstanding_vnd - year_ago.outstanding_vnd as outstanding_change_year_ago_vnd
+from summary as s
+inner join branch_totals as t
+    on s.as_of_date = t.as_of_date
+left join summary as ytd
+    on
+        s.org_code = ytd.org_code
+        and ytd.as_of_date = {{ previous_year_end('s.as_of_date') }}
+left join summary as previous_quarter
+    on
+        s.org_code = previous_quarter.org_code
+        and previous_quarter.as_of_date = {{ previous_quarter_end('s.as_of_date') }}
+left join summary as year_ago
+    on
+        s.org_code = year_ago.org_code
+        and year_ago.as_of_date = {{ year_ago_month_end('s.as_of_date') }}
