@@ -170,7 +170,7 @@ def test_a_night_rebuilds_only_the_months_it_touched(history):
     assert rebuilt["int_loan_rollforward"] == 2  # February, and March whose opening is February
     assert rebuilt["int_loan_month_balances"] == 0
     assert rebuilt["recon_control_totals"] == 0
-    assert rebuilt["mart_org_summary"] == 0
+    assert rebuilt["mart_program_summary"] == 0
 
 
 def test_a_redelivered_year_end_reaches_the_next_year(history):
