@@ -41,3 +41,20 @@ def spark_cluster(tmp_path_factory):
     finally:
         cluster.stop()
         assert not [p.name for p in cluster.status().processes if p.running]
+
+
+def reset_spark_catalog(cluster) -> None:
+    """Drop every database of the cluster's catalog but ``default``: a build for another
+    warehouse starts from nothing (its incremental models must not find the tables of the
+    previous test's, which point at that test's folders). External tables keep their files."""
+    from pyhive import hive
+
+    con = hive.connect(host="127.0.0.1", port=cluster.config.thrift_port, username="nhcs")
+    try:
+        cur = con.cursor()
+        cur.execute("show databases")
+        for (name,) in cur.fetchall():
+            if name != "default":
+                cur.execute(f"drop database if exists `{name}` cascade")
+    finally:
+        con.close()

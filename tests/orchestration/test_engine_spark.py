@@ -25,6 +25,7 @@ import duckdb
 import pytest
 
 from pipelines.settings import DBT_PROJECT_DIR
+from tests.conftest import reset_spark_catalog
 from tests.reports.readback import parse_briefing
 from tests.spark_compare import compare_table
 
@@ -72,6 +73,8 @@ def runs(tmp_path_factory, spark_cluster) -> dict[str, Path]:
             "NHCS_SPARK_DRIVER_MEMORY": "1g",  # the checks' local Spark
         }
         (root / "dagster_home").mkdir(parents=True)
+        if engine == SPARK_ENGINE:
+            reset_spark_catalog(spark_cluster)  # another test's build may have used it
         _run(["run"], env)
         out[engine] = root
     return out
