@@ -14,7 +14,19 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
+from pipelines.settings import DBT_PROJECT_DIR
+
 FLOAT_REL_TOL = 1e-12
+
+# Every table the project builds: (schema, name). Staging models are views (not on disk).
+TABLES = sorted(
+    [("seeds", p.stem) for p in (DBT_PROJECT_DIR / "seeds").glob("*.csv")]
+    + [
+        (layer, p.stem)
+        for layer in ("intermediate", "marts", "recon")
+        for p in (DBT_PROJECT_DIR / "models" / layer).glob("*.sql")
+    ]
+)
 
 
 def spark_relation(folder: Path) -> str:

@@ -39,21 +39,11 @@ import pytest
 from conftest import fixtures, run_dbt
 
 from pipelines.contract.reports import REPORTS
-from pipelines.settings import DBT_PROJECT_DIR
 from tests.conftest import reset_spark_catalog
-from tests.spark_compare import compare_table
+from tests.spark_compare import TABLES, compare_table
 
 pytestmark = pytest.mark.xdist_group("spark")
 
-# Every table the project builds: (schema, name). Staging models are views (not on disk).
-TABLES = sorted(
-    [("seeds", p.stem) for p in (DBT_PROJECT_DIR / "seeds").glob("*.csv")]
-    + [
-        (layer, p.stem)
-        for layer in ("intermediate", "marts", "recon")
-        for p in (DBT_PROJECT_DIR / "models" / layer).glob("*.sql")
-    ]
-)
 FIRST_DELIVERY_END = fixtures.D1  # the lake's first state: month-ends up to 31/01/2022
 CORRECTED_LOAN = fixtures.LOANS[0].code  # its first-revision 31/01/2022 balance is off
 TARGET = "spark-thrift"  # the local cluster of the session (tests/conftest.py)

@@ -24,24 +24,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.settings import DBT_PROJECT_DIR
 from tests.conftest import reset_spark_catalog
 from tests.reports.readback import parse_briefing
-from tests.spark_compare import compare_table
+from tests.spark_compare import TABLES, compare_table
 
 NHCS = Path(sys.executable).with_name("nhcs")
 SCALE = "0.01"
 SPARK_ENGINE = "spark-thrift"
 
-# Every table the project builds: (schema, name). Staging models are views (not on disk).
-TABLES = sorted(
-    [("seeds", p.stem) for p in (DBT_PROJECT_DIR / "seeds").glob("*.csv")]
-    + [
-        (layer, p.stem)
-        for layer in ("intermediate", "marts", "recon")
-        for p in (DBT_PROJECT_DIR / "models" / layer).glob("*.sql")
-    ]
-)
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 
