@@ -1,11 +1,18 @@
-"""The dbt project as Dagster assets (dagster-dbt), with raw sources mapped to ingest assets."""
+"""The dbt project as Dagster assets (dagster-dbt), with raw sources mapped to ingest assets.
 
-import os
+Every model and seed materialization carries its row count and its column names and types
+(dagster-dbt's ``fetch_row_counts`` / ``fetch_column_metadata``, read through dbt's DuckDB
+adapter once dbt has finished). On Spark they are not fetched: dagster-dbt would open a second
+Spark session (a JVM) inside the Dagster process, on the Derby metastore that allows one JVM
+at a time; the tables are copied into the DuckDB warehouse right after (``mirror_spark_tables``,
+which logs each table's rows).
+"""
+
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Failure, Output
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, Failure, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -14,9 +21,10 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ..engines import BUILD_ARGS, dbt_env, dbt_target_args, mirror_spark_tables
+from ..engines import BUILD_ARGS, dbt_settings_args, mirror_spark_tables
 from ..settings import DBT_PROJECT_DIR
 from ..warehouse_lock import warehouse_lock
+from .freshness import NIGHTLY
 from .resources import NhcsPaths
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -39,6 +47,13 @@ class NhcsDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
         return ["team:data"]
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        # The marts are what the morning's briefing and analysts read.
+        if spec.group_name == "marts":
+            return spec.replace_attributes(freshness_policy=NIGHTLY)
+        return spec
 
 
 def _layer(props: Mapping[str, Any]) -> str:
@@ -70,23 +85,44 @@ def build_dbt_assets():
     )
     def nhcs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: NhcsPaths):
         settings = paths.settings()
-        # dbt runs as a subprocess and reads its paths from the environment.
-        os.environ.update(dbt_env(settings))
         if settings.engine != "duckdb":
             context.log.info(f"building the dbt models on {settings.engine} (docs/scale-out.md)")
         with warehouse_lock(settings.warehouse, progress=context.log.info):
-            args = [*BUILD_ARGS, *dbt_target_args(settings)]
-            invocation = dbt.cli(args, context=context)
+            # The run's paths reach dbt as --vars (profiles.yml reads them), not the environment.
+            invocation = dbt.cli([*BUILD_ARGS, *dbt_settings_args(settings)], context=context)
+            events = invocation.stream()
+            if settings.engine == "duckdb":
+                events = events.fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
             built: set[AssetKey] = set()
-            for event in invocation.stream():
-                if isinstance(event, Output):
-                    built.add(context.assets_def.keys_by_output_name[event.output_name])
-                yield event
+            try:
+                for event in events:
+                    if isinstance(event, Output):
+                        built.add(context.assets_def.keys_by_output_name[event.output_name])
+                    yield event
+            finally:
+                _release_adapter(invocation.adapter)
             _require_every_result(context, built, invocation.target_path)
             if settings.engine == "spark":
                 mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)
 
     return nhcs_dbt_models
+
+
+def _release_adapter(adapter) -> None:
+    """Close the read-only DuckDB connection dagster-dbt opened in this process for the row
+    counts and columns: DuckDB refuses a second connection to the same file with another
+    configuration, which the checks and the report open next (same process, ``nhcs run``)."""
+    if adapter is None:
+        return
+    adapter.cleanup_connections()
+    if adapter.type() == "duckdb":
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        with DuckDBConnectionManager._LOCK:  # noqa: SLF001 - dbt-duckdb keeps it class-wide
+            env = DuckDBConnectionManager._ENV  # noqa: SLF001
+            if env is not None:
+                env.close()
+            DuckDBConnectionManager.close_all_connections()
 
 
 def _require_every_result(context: AssetExecutionContext, built: set, target_path: Path) -> None:

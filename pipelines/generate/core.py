@@ -41,6 +41,7 @@ from pipelines.contract.reports import (
     SKGD,
     ReportSpec,
 )
+from pipelines.progress import Tick
 
 from . import writers as w
 from .calibration import Calibration, load_calibration
@@ -174,7 +175,7 @@ def generate(
                 pending.remove(done)
                 res = done.get()
                 results.append(res)
-                say(f"office {res['office']} written ({res['files']} files)")
+                say(_written(res, len(results), len(offices)))
         except BaseException:
             pool.terminate()
             raise
@@ -186,6 +187,7 @@ def generate(
     else:
         for o in offices:
             results.append(_write_office(package(o)))
+            say(_written(results[-1], len(results), len(offices)))
     scratch.cleanup()
     snaps_truth = {
         k: truth_finish(cal, k, [r["truth"][k] for r in results]) for k in range(len(dates))
@@ -234,6 +236,15 @@ def generate(
     }
     say(f"done: {summary['files']} files in {summary['folders']} folders, {summary['seconds']}s")
     return summary
+
+
+def _written(res: dict, done: int, total: int) -> Tick:
+    return Tick(
+        f"office {res['office']} written ({res['files']} files)",
+        task="generate",
+        done=done,
+        total=total,
+    )
 
 
 def _prepare(cal: Calibration, seed: int, inject: list[str], scratch: Path) -> dict:

@@ -120,6 +120,15 @@ class DeliveryResult:
 
 
 @dataclass
+class TableLoad:
+    """What one run did to one raw table (the raw assets' metadata in Dagster)."""
+
+    rows: int = 0  # rows loaded in this run
+    files_loaded: int = 0
+    files_unchanged: int = 0
+
+
+@dataclass
 class IngestResult:
     deliveries: list[DeliveryResult] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
@@ -128,6 +137,10 @@ class IngestResult:
     incomplete: list[str] = field(default_factory=list)
     seconds: float = 0.0
     lake: LakeSync | None = None  # set when the run also synced the Parquet lake
+    loads: dict[str, TableLoad] = field(default_factory=dict)  # raw table -> this run's load
+
+    def load_of(self, table: str) -> TableLoad:
+        return self.loads.setdefault(table, TableLoad())
 
     @property
     def ok(self) -> bool:
