@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 from .errors import (
     EXIT_CODES,
@@ -55,7 +56,15 @@ def _handler(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
+    if not args.debug:
+        # Libraries' warnings (pyspark's about pandas, on every import of Great Expectations)
+        # are not the user's business; --debug shows them.
+        warnings.filterwarnings("ignore")
+        warnings.filterwarnings("default", module=r"pipelines(\.|$)")
     try:
         return _handler(args.handler)(args)
     except KeyboardInterrupt:

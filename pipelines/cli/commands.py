@@ -24,8 +24,9 @@ from .errors import (
 
 
 def stamp(message: str) -> None:
-    """A timed progress line on stderr (the commands' progress, not their result)."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    """A timed progress line. Like everything but the failure line, on stdout: stderr holds
+    only the one line of a failure."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def require_warehouse(settings: Settings) -> Path:
@@ -63,7 +64,7 @@ def generate(args: argparse.Namespace) -> int:
             cal.scaled(args.scale)
     except ValueError as exc:
         raise CommandError(f"{calibration}: {exc}", EXIT_USAGE) from exc
-    console = Console(sys.stderr)
+    console = Console()
     with console.bars():
         summary = generate(
             raw_dir,
@@ -96,7 +97,7 @@ def ingest(args: argparse.Namespace) -> int:
     # Before the warehouse is opened: nothing to ingest creates nothing (as `nhcs run`).
     dates = require_deliveries(s.raw_dir, args.date)
     lake = s.lake_dir if args.lake else lake_dir_for_ingest(s)
-    console = Console(sys.stderr)
+    console = Console()
     with warehouse_lock(s.warehouse, progress=stamp), console.bars():
         result = ingest(
             s.raw_dir,

@@ -2,7 +2,10 @@
 
 Every model and seed materialization carries its row count and its column names and types
 (dagster-dbt's ``fetch_row_counts`` / ``fetch_column_metadata``, read through dbt's DuckDB
-adapter once dbt has finished). On Spark they are not fetched: dagster-dbt would open a second
+adapter once dbt has finished; dagster-dbt leaves views uncounted, so the staging views are
+counted here, a ``count(*)`` each: at most a scan of the raw table they select from; column
+lineage is left out: it parses every model's SQL again for a graph dbt's docs already draw).
+On Spark they are not fetched: dagster-dbt would open a second
 Spark session (a JVM) inside the Dagster process, on the Derby metastore that allows one JVM
 at a time; the tables are copied into the DuckDB warehouse right after (``mirror_spark_tables``,
 which logs each table's rows).
@@ -92,7 +95,10 @@ def build_dbt_assets():
             invocation = dbt.cli([*BUILD_ARGS, *dbt_settings_args(settings)], context=context)
             events = invocation.stream()
             if settings.engine == "duckdb":
-                events = events.fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
+                events = _count_views(
+                    invocation,
+                    events.fetch_row_counts().fetch_column_metadata(with_column_lineage=False),
+                )
             built: set[AssetKey] = set()
             try:
                 for event in events:
@@ -106,6 +112,23 @@ def build_dbt_assets():
                 mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)
 
     return nhcs_dbt_models
+
+
+def _count_views(invocation, events):
+    """The events, with a row count added to the views' materializations."""
+    nodes = invocation.manifest.get("nodes", {})
+    for event in events:
+        if isinstance(event, Output) and "dagster/row_count" not in event.metadata:
+            unique_id = getattr(event.metadata.get("unique_id"), "value", None)
+            node = nodes.get(unique_id) or {}
+            if node.get("config", {}).get("materialized") == "view":
+                with invocation.adapter.connection_named(f"row_count_{unique_id}"):
+                    _, table = invocation.adapter.execute(
+                        f"select count(*) from {node['relation_name']}", fetch=True
+                    )
+                rows = int(table[0][0])
+                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+        yield event
 
 
 def _release_adapter(adapter) -> None:

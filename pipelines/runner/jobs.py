@@ -65,10 +65,14 @@ def run_main_job(
     settings: Settings, keys: list[str], *, instance, progress=None, before_run=None
 ) -> JobRuns:
     """Ingest ``keys`` (one ranged run), then build; under the warehouse's writer lock.
-    ``before_run(job)`` is called as each job is started."""
+    ``before_run(job, plan)`` is called as each job is started."""
+    from dagster import PartitionKeyRange
+
     from ..definitions import BUILD_JOB, INGEST_JOB, defs
     from ..defs.automation import build_request
+    from ..defs.ingest import RAW_SPECS
     from ..defs.loggers import LOGGERS
+    from ..defs.partitions import DAILY
     from ..defs.resources import NhcsPaths
 
     resources = {"paths": NhcsPaths.from_settings(settings)}
@@ -86,9 +90,12 @@ def run_main_job(
         "nhcs/trigger": "cli",
     }
     runs = JobRuns(keys)
-    before_run = before_run or (lambda job: None)
+    before_run = before_run or (lambda job, plan: None)
+    # A ranged run plans one materialization per raw asset and day of the range, first.
+    days = DAILY.get_partition_keys_in_range(PartitionKeyRange(keys[0], keys[-1]))
+    plan = f"{len(RAW_SPECS)} raw assets x {len(days)} days planned"
     with warehouse_lock(settings.warehouse, progress=progress):
-        before_run(INGEST_JOB)
+        before_run(INGEST_JOB, plan)
         ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
             instance=instance,
             run_config=run_config,
@@ -99,7 +106,7 @@ def run_main_job(
         runs.results.append(ingest)
         if ingest.success:
             request = build_request(ingest.run_id, tags)
-            before_run(BUILD_JOB)
+            before_run(BUILD_JOB, "")
             runs.results.append(
                 defs.resolve_job_def(BUILD_JOB).execute_in_process(
                     instance=instance,

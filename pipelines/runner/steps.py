@@ -136,15 +136,16 @@ class StepTracker(logging.Handler):
         self._open: dict[tuple[str, str], StepReport] = {}
         self.on_start, self.on_end = on_start, on_end
         self.run_failures: list[str] = []
-        self._planned: dict[str, int] = {}
+        self._starting: set[str] = set()
 
-    def expect_run(self, job: str) -> None:
+    def expect_run(self, job: str, plan: str = "") -> None:
         """``job`` is about to be started: the time until its first event is Dagster's own
         (creating the run, planning one materialization per asset and partition), reported as
         the step ``<job>:start`` so that the steps add up to the run's duration."""
         step = self._step(job, f"{job}:start")
         step.started = time.monotonic()
-        self._planned[job] = 0
+        step.note = f"{job}: Dagster created the run" + (f" ({plan})" if plan else "")
+        self._starting.add(job)
         if self.on_start:
             self.on_start(step)
 
@@ -170,14 +171,10 @@ class StepTracker(logging.Handler):
         kind = event.event_type_value
         if event.is_run_failure:
             self.run_failures.append(_first_line(event.message or ""))
-        if kind == "ASSET_MATERIALIZATION_PLANNED" and job in self._planned:
-            self._planned[job] += 1
-        if event.event_type_value in ("PIPELINE_START", "RUN_START") and job in self._planned:
+        if kind in ("PIPELINE_START", "RUN_START") and job in self._starting:
+            self._starting.discard(job)
             start = self._open.pop((job, f"{job}:start"))
             start.status, start.seconds = "ok", time.monotonic() - start.started
-            start.error = (
-                f"Dagster created the run ({self._planned.pop(job):,} planned materializations)"
-            )
             if self.on_end:
                 self.on_end(start)
         if not event.step_key:
@@ -230,7 +227,7 @@ def _failure_text(event) -> str:
         # Dagster wraps the step's exception: the cause says what went wrong.
         while err.cause is not None and "DagsterExecutionStepExecutionError" in err.cls_name:
             err = err.cause
-        return _first_line(f"{err.cls_name}: {err.message}" if err.cls_name else err.message)
+        return _first_line(err.message)  # "<ExceptionClass>: <message>"
     return _first_line(event.message or "failed")
 
 
