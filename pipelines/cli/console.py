@@ -18,6 +18,8 @@ from typing import TextIO
 from ..progress import Tick
 
 MARKS = {"ok": "ok", "failed": "FAILED", "skipped": "SKIPPED", "running": ".."}
+# Where the user typed the command (a library may move the process while it works).
+START_DIR = Path.cwd()
 
 
 def duration(seconds: float) -> str:
@@ -35,7 +37,7 @@ def shown(path: str | Path) -> str:
     """A path as the user can type it: relative to the working directory when inside it."""
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        return str(p.resolve().relative_to(START_DIR.resolve()))
     except (ValueError, OSError):
         return str(p)
 

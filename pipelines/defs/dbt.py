@@ -11,6 +11,7 @@ at a time; the tables are copied into the DuckDB warehouse right after (``mirror
 which logs each table's rows).
 """
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,7 @@ def build_dbt_assets():
                     events.fetch_row_counts().fetch_column_metadata(with_column_lineage=False),
                 )
             built: set[AssetKey] = set()
+            cwd = os.getcwd()
             try:
                 for event in events:
                     if isinstance(event, Output):
@@ -107,6 +109,9 @@ def build_dbt_assets():
                     yield event
             finally:
                 _release_adapter(invocation.adapter)
+                # dagster-dbt's metadata threads each `pushd` into the dbt project at the same
+                # time: the last to restore may leave the process there (seen in `nhcs run`).
+                os.chdir(cwd)
             _require_every_result(context, built, invocation.target_path)
             if settings.engine == "spark":
                 mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)

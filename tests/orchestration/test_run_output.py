@@ -182,7 +182,7 @@ def test_the_publication_lists_its_tables_and_the_raw_assets_their_load(run):
         pub = instance.get_latest_materialization_event(AssetKey(["analytics_db"]))
         table = pub.asset_materialization.metadata["tables"].value
         assert table.startswith("| table | rows | this publication |")
-        assert "| mart_briefing_kpis |" in table
+        assert "| marts.mart_briefing_kpis |" in table
         m31 = instance.get_latest_materialization_event(AssetKey(["raw", "m31"]))
         meta = m31.asset_materialization.metadata
         assert meta["rows_loaded"].value == meta["dagster/row_count"].value > 0
