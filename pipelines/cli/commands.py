@@ -44,8 +44,7 @@ def require_warehouse(settings: Settings) -> Path:
 
 def generate(args: argparse.Namespace) -> int:
     from ..deliveries import delivered_dates
-    from ..generate import FAULTS, generate, load_calibration
-    from ..generate.core import DEFAULT_CALIBRATION
+    from ..generate import DEFAULT_CALIBRATION, FAULTS, generate, load_history
 
     raw_dir = load_settings(raw_dir=args.raw).raw_dir
     if args.if_empty and delivered_dates(raw_dir):
@@ -59,9 +58,9 @@ def generate(args: argparse.Namespace) -> int:
         )
     calibration = args.calibration or DEFAULT_CALIBRATION
     try:  # a calibration the generator cannot use is named with what is wrong in it
-        cal = load_calibration(calibration)
+        scenario = load_history(calibration)  # one period or a history
         if args.scale:
-            cal.scaled(args.scale)
+            scenario.scaled(args.scale)
     except ValueError as exc:
         raise CommandError(f"{calibration}: {exc}", EXIT_USAGE) from exc
     console = Console()

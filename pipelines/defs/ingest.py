@@ -91,6 +91,7 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
     for spec in REPORTS:
         rejected = [r for r in result.rejections if _report_of(r.file) == spec.code]
         load = result.load_of(spec.table)
+        findings = sum(n for f, n in result.findings.items() if _report_of(f) == spec.code)
         yield MaterializeResult(
             asset_key=["raw", spec.table],
             metadata={
@@ -99,6 +100,8 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
                 "files_loaded": load.files_loaded,
                 "files_unchanged": load.files_unchanged,
                 "rejected_files": len({r.file for r in rejected}),
+                # data-quality findings on descriptive fields of loaded files (raw._findings)
+                "findings": findings,
                 "rejections": MetadataValue.md(
                     "\n".join(f"- {r.message}" for r in rejected[:20]) or "none"
                 ),

@@ -60,11 +60,7 @@ def test_period_lending_exact(figures):
 
 def test_reconciliation_exact(figures, clean_frames):
     cal, truth, _ = figures
-    rec = checks.reconciliation(
-        clean_frames["M31"],
-        clean_frames["DOICHIEU"],
-        cal.opening_date,
-    )
+    rec = checks.reconciliation(clean_frames["M31"], clean_frames["DOICHIEU"])
     end = rec[cal.period_end]
     assert end["rows"] == cal.reconciliation.in_scope
     assert end["reconciled"] == cal.reconciliation.reconciled
