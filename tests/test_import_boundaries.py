@@ -102,3 +102,41 @@ def test_the_source_check_sees_function_level_and_relative_imports(tmp_path, mon
     text = "def f():\n    from dagster import asset\n    from ..cli import main\n"
     monkeypatch.setattr(Path, "read_text", lambda self, encoding=None: text)
     assert {"dagster", "pipelines.cli"} <= _imports(module)
+
+
+def _environment_writes(path: Path) -> list[str]:
+    """``os.environ[...] = ...``, ``os.environ.update/setdefault/pop(...)``, ``os.putenv``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        target = None
+        if isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            target = next((t for t in targets if isinstance(t, ast.Subscript)), None)
+            target = target.value if target is not None else None
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in {"update", "setdefault", "pop", "clear"}:
+                target = node.func.value
+            elif node.func.attr == "putenv":
+                found.append(f"{path.name}:{node.lineno}")
+        if target is not None and ast.unparse(target) in {"os.environ", "environ"}:
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_the_command_line_and_the_run_plumbing_never_write_the_environment(tmp_path):
+    """Settings reach Dagster as resources and run config and dbt as --vars (issue 21)."""
+    paths = [
+        *(PACKAGE / "cli").rglob("*.py"),
+        *(PACKAGE / "runner").rglob("*.py"),
+        *(PACKAGE / "defs").rglob("*.py"),
+        PACKAGE / "definitions.py",
+        PACKAGE / "settings.py",
+        PACKAGE / "engines.py",
+    ]
+    assert [w for p in paths for w in _environment_writes(p)] == []
+    probe = tmp_path / "probe.py"  # the check itself sees each kind of write
+    probe.write_text(
+        "import os\nos.environ['A'] = '1'\nos.environ.update(B='2')\nos.putenv('C', '3')\n"
+    )
+    assert len(_environment_writes(probe)) == 3

@@ -41,15 +41,14 @@ def run(tmp_path_factory, dbt_manifest):
     work = tmp_path_factory.mktemp("run-output")
     raw = work / "raw"
     generate(raw, scale=0.003, fmt="csv", workers=1)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NHCS_")},
-        "NHCS_RAW_DIR": str(raw),
-        "NHCS_WAREHOUSE": str(work / "warehouse" / "warehouse.duckdb"),
-        "NHCS_REPORTS_DIR": str(work / "reports"),
-        "DAGSTER_HOME": str(work / "dagster_home"),
-    }
+    # The settings as options only, none in the environment: they must reach every step (the
+    # paths resource of each run) and dbt (--vars) explicitly.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NHCS_")}
+    env["DAGSTER_HOME"] = str(work / "dagster_home")
+    options = ["--raw", str(raw), "--warehouse", str(work / "warehouse" / "warehouse.duckdb")]
+    options += ["--reports", str(work / "reports")]
     proc = subprocess.run(
-        [str(NHCS), "run", "--summary-json", str(work / "steps.json")],
+        [str(NHCS), "run", *options, "--summary-json", str(work / "steps.json")],
         env=env,
         capture_output=True,
         text=True,
