@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -41,8 +42,13 @@ def run(args: argparse.Namespace) -> int:
         )
         if log_file:
             console.line(f"log: {shown(log_file)} (nhcs run -v shows it here)")
-        with console.bars():
-            summary = execute(s, keys, console)
+        try:
+            with console.bars():
+                summary = execute(s, keys, console)
+        except Exception:
+            if log_file:  # the one-line message goes to the terminal, the traceback here
+                traceback.print_exc()
+            raise
         summary.seconds, summary.log_file = time.monotonic() - started, log_file
         print_summary(console, summary)
     if args.summary_json:
@@ -78,6 +84,7 @@ def execute(s: Settings, keys: list[str], console: Console):
             prepare_dbt_manifest(s)
             note("manifest written")
     with _timed(console, "definitions") as note:
+        from .. import definitions  # noqa: F401 - loaded here, so that this line says how long
         from ..defs.ingest import PROGRESS_LOGGER
         from ..defs.loggers import RUN_EVENTS_LOGGER
         from ..runner.jobs import run_main_job
