@@ -31,10 +31,10 @@ def _env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def _on_a_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+def _on_a_terminal(argv: list[str], env: dict[str, str], program=NHCS) -> tuple[int, str]:
     """Run ``nhcs argv`` with a pseudo-terminal as its stdout; (exit code, what it drew)."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen([str(NHCS), *argv], stdout=slave, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen([str(program), *argv], stdout=slave, stderr=subprocess.PIPE, env=env)
     os.close(slave)
     out = b""
     while True:
@@ -95,6 +95,10 @@ from pipelines.cli import main, run
 from pipelines.runner.steps import RunSummary
 
 def execute(s, keys, console):
+    from pipelines.progress import Tick
+
+    console.running("ingest")
+    console.tick(Tick("one delivery", task="ingest", done=1, total=2))
     print("PYTHON LOG LINE", flush=True)
     subprocess.run([sys.executable, "-c", "import sys; print('CHILD LOG LINE', file=sys.stderr)"])
     console.step("ok", 1.0, "ingest", "fake")
@@ -130,3 +134,21 @@ def test_run_logs_go_to_a_file_unless_verbose(tmp_path, verbose):
         assert f"log: {log}" in out
         text = log.read_text(encoding="utf-8")
         assert "PYTHON LOG LINE" in text and "CHILD LOG LINE" in text
+
+
+def test_on_a_terminal_the_bars_stay_and_the_logs_still_go_to_the_file(tmp_path):
+    """rich draws its bars over the terminal; Dagster's log lines written meanwhile (Python's
+    sys.stdout/err) must still reach the log file, not the terminal."""
+    standard_office_folder(tmp_path / "raw")
+    wh = tmp_path / "wh" / "warehouse.duckdb"
+    script = tmp_path / "fake_run.py"
+    script.write_text(FAKE_RUN, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "NHCS_LOG_DIR"}
+    env.update(TERM="xterm-256color", COLUMNS="100")
+    argv = ["run", "--raw", str(tmp_path / "raw"), "--warehouse", str(wh)]
+    code, drawn = _on_a_terminal([str(script), *argv], env, program=sys.executable)
+    assert code == 0, drawn
+    assert "1/2" in drawn and "━" in drawn  # the ingestion's bar
+    assert "PYTHON LOG LINE" not in drawn and "CHILD LOG LINE" not in drawn
+    (log,) = (wh.parent / "logs").glob("run-*.log")
+    assert "PYTHON LOG LINE" in log.read_text(encoding="utf-8")

@@ -76,23 +76,20 @@ class Console:
         if not self.live:
             yield self
             return
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description:<24}"),
+            TextColumn("{task.description:<12}"),
             BarColumn(bar_width=30),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[count]}"),
             TimeElapsedColumn(),
             console=self._rich,
             transient=True,
+            # Python's sys.stdout/err still lead to the log file (pipelines.cli.capture), not
+            # to the terminal above the bars.
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         try:
             with self._progress:
@@ -111,9 +108,11 @@ class Console:
         if self._progress is not None:
             task = self._tasks.get(tick.task)
             if task is None:
-                task = self._progress.add_task(tick.task, total=tick.total)
+                task = self._progress.add_task(tick.task, total=tick.total, count="")
                 self._tasks[tick.task] = task
-            self._progress.update(task, completed=tick.done, total=tick.total)
+            self._progress.update(
+                task, completed=tick.done, total=tick.total, count=f"{tick.done:,}/{tick.total:,}"
+            )
             return
         if tick.total:
             quarter = 4 * tick.done // tick.total
@@ -124,7 +123,7 @@ class Console:
     def running(self, name: str) -> None:
         """A step started: a spinner with its elapsed time until ``done(name)``."""
         if self._progress is not None and name not in self._tasks:
-            self._tasks[name] = self._progress.add_task(name, total=None)
+            self._tasks[name] = self._progress.add_task(name, total=None, count="")
 
     def done(self, name: str) -> None:
         if self._progress is not None and name in self._tasks:
