@@ -93,7 +93,7 @@ def run_main_job(
     before_run = before_run or (lambda job, plan: None)
     # A ranged run plans one materialization per raw asset and day of the range, first.
     days = DAILY.get_partition_keys_in_range(PartitionKeyRange(keys[0], keys[-1]))
-    plan = f"{len(RAW_SPECS)} raw assets x {len(days)} days planned"
+    plan = f"{len(RAW_SPECS)} raw assets x {len(days)} day{'s' if len(days) > 1 else ''} planned"
     with warehouse_lock(settings.warehouse, progress=progress):
         before_run(INGEST_JOB, plan)
         ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
