@@ -94,7 +94,7 @@ import subprocess, sys
 from pipelines.cli import main, run
 from pipelines.runner.steps import RunSummary
 
-def execute(s, keys, console):
+def execute(s, keys, console, **options):
     from pipelines.progress import Tick
 
     console.running("ingest")

@@ -140,7 +140,13 @@ def check(args: argparse.Namespace) -> int:
     s = load_settings(warehouse=args.warehouse)
     warehouse = require_warehouse(s)
     with warehouse_lock(warehouse, progress=stamp):
-        code = check_command(warehouse, as_of=args.date, max_rows=args.max_rows, progress=None)
+        code = check_command(
+            warehouse,
+            as_of=args.date,
+            max_rows=args.max_rows,
+            progress=None,
+            incremental=not args.all,
+        )
     if code != EXIT_OK:
         raise CommandError(
             "a blocking reconciliation check failed (listed above; every failing row is in "
@@ -188,6 +194,8 @@ def bench(args: argparse.Namespace) -> int:
         engines=bench_engines(args),
         raw_dir=Path(args.raw).resolve() if args.raw else None,
         main_only=args.main_only,
+        calibration=args.calibration.resolve() if args.calibration else None,
+        dagster_storage=args.dagster_storage,
     )
     print((out / "results.md").read_text(encoding="utf-8"))
     return EXIT_OK
@@ -200,6 +208,31 @@ def bench_engines(args: argparse.Namespace) -> tuple[str, ...]:
     if args.main_only:
         return named or ("duckdb",)
     return ("duckdb", *(e for e in named if e != "duckdb"))
+
+
+# --- postgres -----------------------------------------------------------------------------
+
+
+def postgres(args: argparse.Namespace) -> int:
+    from .. import pgserver
+
+    srv = pgserver.server()
+    try:
+        if args.action == "start":
+            pgserver.start(srv)
+            stamp(f"PostgreSQL on 127.0.0.1:{srv.port}, data in {srv.data_dir}")
+            print(f"export NHCS_DAGSTER_PG_URL={srv.url}")
+        elif args.action == "stop":
+            stopped = pgserver.stop(srv)
+            stamp("stopped" if stopped else f"not running ({srv.data_dir})")
+        else:
+            running = (srv.data_dir / "PG_VERSION").exists() and pgserver.is_running(srv)
+            print(f"{'running' if running else 'stopped'}: {srv.url} ({srv.data_dir})")
+            if not running:
+                raise CommandError(f"PostgreSQL is not running ({srv.data_dir})", EXIT_FAILED)
+    except pgserver.PostgresError as exc:
+        raise CommandError(f"postgres: {exc}", EXIT_FAILED) from exc
+    return EXIT_OK
 
 
 # --- ui -----------------------------------------------------------------------------------

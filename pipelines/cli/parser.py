@@ -15,7 +15,15 @@ from .errors import EXIT_USAGE
 # The generator's formats and the benchmark's scenarios, named here so that `nhcs --help` does
 # not import those packages (tests/test_cli_parser.py fails when they drift apart).
 FORMATS = ("xlsx", "csv", "parquet")
-SCENARIOS = ("hanoi-0.1", "hanoi-1.0", "national")
+SCENARIOS = (
+    "hanoi-0.1",
+    "hanoi-1.0",
+    "national",
+    "nightly-0.1",
+    "nightly-1.0",
+    "nightly-history-0.1",
+    "nightly-history-1.0",
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -196,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="show Dagster's and dbt's full logs here instead of in the log file",
     )
     r.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every month of the incremental dbt models (after a change to a model's "
+        "SQL; a night rebuilds only the months its deliveries touched)",
+    )
+    r.add_argument(
         "--summary-json",
         type=Path,
         metavar="PATH",
@@ -217,6 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=10,
         metavar="N",
         help="failing rows shown per check (default: 10; all are stored)",
+    )
+    c.add_argument(
+        "--all",
+        action="store_true",
+        help="validate every month again (default: only the months whose recon rows changed "
+        "since they were validated; the others are carried forward)",
     )
     c.set_defaults(handler="check")
 
@@ -248,7 +268,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario",
         action="append",
         choices=SCENARIOS,
-        help="scenario to measure (repeatable; default: hanoi-0.1 and hanoi-1.0)",
+        help="scenario to measure (repeatable; default: hanoi-0.1 and hanoi-1.0). nightly-*: "
+        "three nights (a journal day, a month-end, a re-delivered old file) after the history; "
+        "nightly-history-* after the five-quarter calibration",
+    )
+    b.add_argument(
+        "--dagster-storage",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="Dagster's instance during the runs: SQLite files (default) or a local PostgreSQL "
+        "server the bench starts and stops (docs/operations.md)",
+    )
+    b.add_argument(
+        "--calibration",
+        type=existing_file,
+        metavar="YAML",
+        help="generate the scenarios from this calibration file instead of their own",
     )
     b.add_argument(
         "--out",
@@ -276,6 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
         "and DuckDB's nightly run",
     )
     b.set_defaults(handler="bench")
+
+    pg = command(
+        "postgres",
+        "a local PostgreSQL server for Dagster's instance (loopback; docs/operations.md)",
+    )
+    pg.add_argument(
+        "action",
+        choices=["start", "stop", "status"],
+        help="start (prints the NHCS_DAGSTER_PG_URL to export), stop, or status (exit 0 when "
+        "running)",
+    )
+    pg.set_defaults(handler="postgres")
 
     d = command("dbt-prepare", "parse the dbt project so Dagster can load it (manifest)")
     d.add_argument("--verbose", action="store_true", help="show dbt's output")

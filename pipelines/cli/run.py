@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             console.line(f"log: {shown(log_file)} (nhcs run -v shows it here)")
         try:
             with console.bars():
-                summary = execute(s, keys, console)
+                summary = execute(s, keys, console, full_refresh=args.full_refresh)
         except Exception:
             if log_file:  # the one-line message goes to the terminal, the traceback here
                 traceback.print_exc()
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def execute(s: Settings, keys: list[str], console: Console):
+def execute(s: Settings, keys: list[str], console: Console, *, full_refresh: bool = False):
     """Prepare dbt, load the definitions, run both jobs; the steps as they end."""
     from ..runner.instance import dagster_home, open_instance
     from ..runner.manifest import manifest_is_current, prepare_dbt_manifest
@@ -106,7 +106,12 @@ def execute(s: Settings, keys: list[str], console: Console):
         stack.enter_context(_handler(RUN_EVENTS_LOGGER, tracker))
         stack.enter_context(_handler(PROGRESS_LOGGER, _Ticks(console)))
         runs = run_main_job(
-            s, keys, instance=instance, progress=console.line, before_run=tracker.expect_run
+            s,
+            keys,
+            instance=instance,
+            progress=console.line,
+            before_run=tracker.expect_run,
+            full_refresh=full_refresh,
         )
     return RunSummary(tracker.steps, runs.run_ids, 0.0, run_failures=tracker.run_failures)
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from ..settings import PROJECT_ROOT
 
-# The first line marks the file as ours: an older version of it is replaced, a file someone
-# wrote by hand is left alone.
+# The first line marks the file as ours: another version of it is replaced, a file someone
+# wrote by hand (or whose first line was deleted) is left alone.
 MARKER = "# Written by `nhcs`"
 DAGSTER_YAML = f"""\
-{MARKER} (pipelines/runner/instance.py) when DAGSTER_HOME is created or its file is ours.
-# Runs that write the warehouse are queued one at a time (DuckDB has a single writer); the
-# rest may run beside them.
+{MARKER} (rewritten by it while this line stays: delete the line to keep your own
+# edits). Runs that write the warehouse are queued one at a time (DuckDB has a single writer);
+# the rest may run beside them.
 run_queue:
   max_concurrent_runs: 4
   tag_concurrency_limits:
@@ -34,18 +34,27 @@ python_logs:
 telemetry:
   enabled: false
 """
+# NHCS_DAGSTER_PG_URL set: runs, event log and schedules in PostgreSQL (docs/operations.md).
+DAGSTER_YAML_POSTGRES = """\
+storage:
+  postgres:
+    postgres_url:
+      env: NHCS_DAGSTER_PG_URL
+"""
 
 
 def dagster_home(home: str | Path | None = None) -> Path:
     """The instance folder (``home``, else ``$DAGSTER_HOME``, else ``.dagster_home/`` in the
-    project), created with our ``dagster.yaml`` if it has none or an older one of ours."""
+    project), with our ``dagster.yaml`` unless someone else wrote it. Dagster's storage is
+    SQLite files there, or PostgreSQL when ``NHCS_DAGSTER_PG_URL`` is set."""
     folder = Path(home or os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "dagster.yaml"
+    wanted = DAGSTER_YAML + (DAGSTER_YAML_POSTGRES if os.environ.get("NHCS_DAGSTER_PG_URL") else "")
     current = config.read_text(encoding="utf-8") if config.exists() else None
-    if current is None or (current.startswith(MARKER) and current != DAGSTER_YAML):
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    if current is None or (current.startswith(MARKER) and current != wanted):
+        config.write_text(wanted, encoding="utf-8")
     return folder
 
 

@@ -62,14 +62,22 @@ def partition_keys(settings: Settings, dates: Sequence[date] | None = None) -> l
 
 
 def run_main_job(
-    settings: Settings, keys: list[str], *, instance, progress=None, before_run=None
+    settings: Settings,
+    keys: list[str],
+    *,
+    instance,
+    progress=None,
+    before_run=None,
+    full_refresh: bool = False,
 ) -> JobRuns:
     """Ingest ``keys`` (one ranged run), then build; under the warehouse's writer lock.
-    ``before_run(job, plan)`` is called as each job is started."""
+    ``before_run(job, plan)`` is called as each job is started. ``full_refresh``: the build
+    rebuilds every partition of the incremental dbt models."""
     from dagster import PartitionKeyRange
 
     from ..definitions import BUILD_JOB, INGEST_JOB, defs
     from ..defs.automation import build_request
+    from ..defs.dbt import DBT_OP
     from ..defs.ingest import RAW_SPECS
     from ..defs.loggers import LOGGERS
     from ..defs.partitions import DAILY
@@ -110,7 +118,10 @@ def run_main_job(
             runs.results.append(
                 defs.resolve_job_def(BUILD_JOB).execute_in_process(
                     instance=instance,
-                    run_config=run_config,
+                    run_config={
+                        **run_config,
+                        "ops": {DBT_OP: {"config": {"full_refresh": full_refresh}}},
+                    },
                     tags={**request.tags, "nhcs/trigger": "cli"},
                     resources=resources,
                     raise_on_error=False,
