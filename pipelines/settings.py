@@ -4,7 +4,8 @@
 ``data/warehouse/warehouse.duckdb``), ``NHCS_REPORTS_DIR`` (default ``data/reports``),
 ``NHCS_ENGINE`` (``duckdb``, the default, or ``spark``: which engine builds the dbt models),
 ``NHCS_LAKE_DIR`` / ``NHCS_SPARK_DIR`` (the Parquet lake and Spark's catalog and tables; default
-``lake/`` and ``spark/`` beside the warehouse file).
+``lake/`` and ``spark/`` beside the warehouse file), ``NHCS_LOG_DIR`` (the full logs of
+``nhcs run``; default ``logs/`` beside the warehouse file).
 Tuning: ``NHCS_DUCKDB_MEMORY_LIMIT`` (default ``8GB``; every DuckDB connection and the dbt
 profile) and ``NHCS_CHECK_CHUNK_ROWS`` (default 2,000,000; rows the checks validate at a time).
 Publication: ``NHCS_PUBLISH_STORAGE_VERSION`` (default ``v0.9.0``; the DuckDB storage format of
@@ -45,6 +46,13 @@ class Settings:
     engine: str = "duckdb"
     lake_dir_override: Path | None = None
     spark_dir_override: Path | None = None
+    log_dir_override: Path | None = None
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise SettingsError(
+                f"unknown engine {self.engine!r} (NHCS_ENGINE): expected one of {ENGINES}"
+            )
 
     @property
     def lake_dir(self) -> Path:
@@ -55,6 +63,11 @@ class Settings:
     def spark_dir(self) -> Path:
         """Spark's metastore, warehouse and model tables (docs/scale-out.md)."""
         return self.spark_dir_override or self.warehouse.parent / "spark"
+
+    @property
+    def log_dir(self) -> Path:
+        """The full Dagster and dbt logs of each ``nhcs run`` (``run-<time>.log``)."""
+        return self.log_dir_override or self.warehouse.parent / "logs"
 
     @property
     def analytics_db(self) -> Path:
@@ -74,9 +87,8 @@ def load_settings(
 ) -> Settings:
     """Settings from explicit values, else the environment, else the defaults."""
     engine = engine or os.environ.get("NHCS_ENGINE") or "duckdb"
-    if engine not in ENGINES:
-        raise SettingsError(f"unknown engine {engine!r} (NHCS_ENGINE): expected one of {ENGINES}")
     lake, spark = os.environ.get("NHCS_LAKE_DIR"), os.environ.get("NHCS_SPARK_DIR")
+    logs = os.environ.get("NHCS_LOG_DIR")
     return Settings(
         raw_dir=Path(raw_dir).resolve() if raw_dir else _path("NHCS_RAW_DIR", "data/raw"),
         warehouse=Path(warehouse).resolve()
@@ -88,6 +100,7 @@ def load_settings(
         engine=engine,
         lake_dir_override=Path(lake).resolve() if lake else None,
         spark_dir_override=Path(spark).resolve() if spark else None,
+        log_dir_override=Path(logs).resolve() if logs else None,
     )
 
 

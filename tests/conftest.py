@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.cli import prepare_dbt_manifest
+from pipelines.runner.manifest import prepare_dbt_manifest
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,9 @@ from dagster import (
 )
 
 from ..deliveries import day_signatures
-from ..settings import load_settings
 from .jobs import build_job, ingest_job
 from .partitions import DAILY
+from .resources import NhcsPaths
 
 # 02:00 Hanoi time, for the previous day's partition (the last complete day).
 nightly_schedule = build_schedule_from_partitioned_job(
@@ -41,8 +41,8 @@ nightly_schedule = build_schedule_from_partitioned_job(
     description="Requests a run for a data date when one of its delivery folders becomes "
     "complete (manifest written) or is re-delivered (manifest_rN), late days included.",
 )
-def delivery_sensor(context: SensorEvaluationContext):
-    return evaluate_deliveries(context.cursor, load_settings().raw_dir, context.log)
+def delivery_sensor(context: SensorEvaluationContext, paths: NhcsPaths):
+    return evaluate_deliveries(context.cursor, paths.settings().raw_dir, context.log)
 
 
 def evaluate_deliveries(cursor: str | None, raw_dir, log=None) -> SensorResult | SkipReason:

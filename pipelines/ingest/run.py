@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from pipelines.contract.codes import BRANCH_OFFICE
+from pipelines.progress import Tick
 
 from .budget import DEFAULT_BUDGET, FileBudget
 from .discovery import discover_all
@@ -152,6 +153,7 @@ class _Run:
                     prev = known.get(f.key)
                     if prev and prev.sha256 == f.sha256 and prev.revision == f.revision:
                         dr.files_skipped += 1
+                        res.load_of(f.spec.table).files_unchanged += 1
                         continue
                     tasks.append((i, self._context(d, f)))
                     n += 1
@@ -256,8 +258,9 @@ class _Run:
     def _emit(self, final: bool = False) -> None:
         """Progress: one line per delivery once all its files are committed or rejected."""
         while self.emitted < len(self.results) and (final or self.remaining[self.emitted] <= 0):
-            self.progress(self.results[self.emitted].line())
             self.emitted += 1
+            line = self.results[self.emitted - 1].line()
+            self.progress(Tick(line, task="ingest", done=self.emitted, total=len(self.results)))
 
     def _handle(self, parsed: list[ParsedFile], ids: list[int]) -> None:
         good: list[ParsedFile] = []
@@ -304,6 +307,9 @@ class _Run:
             dr = self.results[i]
             dr.files_loaded += 1
             dr.rows += p.rows
+            load = self.result.load_of(p.ctx.spec.table)
+            load.files_loaded += 1
+            load.rows += p.rows
             if p.total_findings:
                 dr.findings += p.total_findings
                 self.result.findings[p.ctx.rel] = p.total_findings
