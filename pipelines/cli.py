@@ -21,6 +21,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2  # as argparse: an option or setting the command cannot use
 EXIT_REJECTIONS = 3
+EXIT_GATE = 4  # report / publish refused: the latest quality run failed a blocking check
 
 
 def _progress(msg: str) -> None:
@@ -283,19 +284,31 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .quality.gate import quality_gate
     from .reports import build_reports
 
     s = load_settings(warehouse=args.warehouse, reports_dir=args.reports)
     as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    for path in build_reports(s.warehouse, s.reports_dir, as_of):
+    gate = quality_gate(s.warehouse)
+    if not gate.passed and not args.force:
+        print(f"nhcs report: refused, {gate.line()}", file=sys.stderr)
+        return EXIT_GATE
+    if not gate.passed:
+        print(f"nhcs report: UNVERIFIED briefing (--force), {gate.line()}", file=sys.stderr)
+    for path in build_reports(s.warehouse, s.reports_dir, as_of, unverified=gate.note_vi() or None):
         print(path)
     return EXIT_OK
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from .publish import publish
+    from .quality.gate import quality_gate
 
     s = load_settings(warehouse=args.warehouse)
+    gate = quality_gate(s.warehouse)
+    if not gate.passed:
+        print(f"nhcs publish: refused, {gate.line()}", file=sys.stderr)
+        return EXIT_GATE
     print(publish(s.warehouse, s.analytics_db))
     return EXIT_OK
 
@@ -462,7 +475,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-rows", type=int, default=10, help="failing rows shown per check")
     c.set_defaults(func=cmd_check)
 
-    rp = sub.add_parser("report", help="write the briefing and exception lists from the marts")
+    rp = sub.add_parser(
+        "report",
+        help="write the briefing and exception lists from the marts; refused (exit 4) unless "
+        "the latest quality run passed every blocking check",
+    )
     rp.add_argument("--warehouse")
     rp.add_argument("--reports", help="reports folder (default: $NHCS_REPORTS_DIR)")
     rp.add_argument(
@@ -470,9 +487,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="month-end (default: the latest quarter-end in the marts)",
     )
+    rp.add_argument(
+        "--force",
+        action="store_true",
+        help="write the briefing even when the latest quality run failed a blocking check "
+        "(or none ran): it is marked CHƯA ĐƯỢC KIỂM CHỨNG (unverified) in the HTML and XLSX; "
+        "it is never published",
+    )
     rp.set_defaults(func=cmd_report)
 
-    pb = sub.add_parser("publish", help="publish analytics.duckdb for analysts (atomic swap)")
+    pb = sub.add_parser(
+        "publish",
+        help="publish analytics.duckdb for analysts (atomic swap); refused (exit 4) unless the "
+        "latest quality run passed every blocking check",
+    )
     pb.add_argument("--warehouse")
     pb.set_defaults(func=cmd_publish)
 

@@ -59,6 +59,8 @@ class ReportData:
     deliveries: Deliveries
     exceptions: dict[str, list[Row]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # set when the briefing is written although the quality gate did not pass (Vietnamese)
+    unverified: str | None = None
 
     @property
     def org_reports_present(self) -> bool:
