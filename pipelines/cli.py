@@ -232,6 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     dagster_home()
     started = time.monotonic()
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None
+    outside = _deliveries_outside_partitions(s, dates)
     results = run_main_job(s, dates=dates)
     elapsed = time.monotonic() - started
     failed = [r for r in results if not r.success]
@@ -249,6 +250,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     rejected = _rejected_files(results[0])
     _progress(f"run succeeded in {elapsed:.0f}s (run ids {[r.run_id for r in results]})")
+    if outside:
+        print(f"{outside} delivery date(s) outside the partitions were not ingested (above)")
+        return EXIT_FAILED
     if rejected:
         print(
             f"{rejected} delivered file(s) were rejected and not loaded: see raw._rejections "
@@ -257,6 +261,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return EXIT_REJECTIONS
     return EXIT_OK
+
+
+def _deliveries_outside_partitions(settings, dates) -> int:
+    """Name every delivery (or --date) the partitions cannot hold, as an error line each."""
+    from .defs.partitions import DAILY, outside_partitions
+    from .deliveries import delivered_dates
+
+    wanted = dates if dates is not None else delivered_dates(settings.raw_dir)
+    outside = outside_partitions(wanted, DAILY)
+    for day, why in outside:
+        print(
+            f"ERROR delivery {settings.raw_dir / day.isoformat()} is dated {day}, {why}: not "
+            "ingested (NHCS_PARTITION_START sets the first partition)",
+            file=sys.stderr,
+        )
+    return len(outside)
 
 
 def _rejected_files(result) -> int:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# The Dagster partitions start at NHCS_PARTITION_START, else at the earliest delivery in
+# NHCS_RAW_DIR, when pipelines.defs is first imported; the tests' deliveries (the demo and the
+# hand-made folders) start at the demo's opening date. tests/orchestration/test_partitions.py
+# covers the unset case.
+os.environ.setdefault("NHCS_PARTITION_START", "2021-12-31")
 
 from pipelines.cli import prepare_dbt_manifest
 

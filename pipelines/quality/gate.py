@@ -25,7 +25,9 @@ class GateVerdict:
     def line(self) -> str:
         """One line for a person at a terminal."""
         if self.passed:
-            return f"quality gate open: latest quality run {self.run_id} passed every blocking check"
+            return (
+                f"quality gate open: latest quality run {self.run_id} passed every blocking check"
+            )
         if self.problem:
             return f"quality gate closed: {self.problem} (run `nhcs check`)"
         return (

@@ -211,7 +211,9 @@ BUSINESS_RULES: dict[tuple[str, str, str | None], Plant] = {
         (D3, "0101000001", "Khop"),
     ),
     ("stg_branch__reconciliation", "unique_combination", None): plant(
-        _dup("doichieu", f"_unit = '0102' and _data_date = '{D2}' and customer_code = '0102000002'"),
+        _dup(
+            "doichieu", f"_unit = '0102' and _data_date = '{D2}' and customer_code = '0102000002'"
+        ),
         ("as_of_date", "customer_code", "n_rows"),
         (D2, "0102000002", 2),
     ),

@@ -7,8 +7,6 @@ in conftest.py, ``planted`` and ``gaps`` here), the project is rebuilt with dbt,
 Great Expectations checks (``run_checks``) must report it failed, located (date, office and
 the item's keys) and counted (exactly the planted items, nothing else in that check)."""
 
-import datetime as dt
-
 import duckdb
 import pytest
 from conftest import fixtures, query, run_dbt
@@ -203,9 +201,7 @@ def test_faults_are_caught_located_and_counted_by_the_checks(faulty_warehouse):
     assert _located(report, "loan_rollforward") == {
         (D3, "0101", "6600010100000001", "TNTH", 10_000)
     }
-    assert _located(report, "group_register") == {
-        (D1, "0102", "0102001", "savings_balance", 5_000)
-    }
+    assert _located(report, "group_register") == {(D1, "0102", "0102001", "savings_balance", 5_000)}
     for key in blocking:
         for row in report.result(key).failing_rows:
             # both the model's verdict and the suite's own restatement of the rule caught it
