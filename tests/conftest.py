@@ -13,8 +13,16 @@ import pytest
 os.environ.setdefault("NHCS_PARTITION_START", "2021-12-31")
 
 from pipelines.cli import prepare_dbt_manifest
+from tests.tools import java_path, require
 
 
 @pytest.fixture(scope="session")
 def dbt_manifest():
     return prepare_dbt_manifest()
+
+
+def pytest_runtest_setup(item):
+    """The Spark tests (xdist group "spark") run dbt-spark's local Spark: they need Java."""
+    group = item.get_closest_marker("xdist_group")
+    if group and group.args and group.args[0] == "spark":
+        require("Java (for Spark)", java_path(), "apt-get install -y openjdk-17-jre-headless")

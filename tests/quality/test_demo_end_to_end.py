@@ -197,3 +197,33 @@ def test_only_the_faulted_blocking_checks_fail(faulty):
             "where run_id = 'faulty' and row_type = 'failure' and blocking"
         ).fetchone()
     assert n == len(expected)
+
+
+def test_calibration_figures_read_back_from_the_marts(clean, capsys):
+    """The round trip's final check (.ci/run runs it at scale 1.0) passes on the clean demo,
+    every figure of calibration.md §1 compared, and fails when a mart figure is off."""
+    import shutil
+
+    import duckdb
+
+    from pipelines.quality import calibration_check
+
+    _, truth, warehouse = clean
+    raw = warehouse.parent / "raw"
+    assert calibration_check.main(["--warehouse", str(warehouse), "--raw", str(raw)]) == 0
+    out = capsys.readouterr().out
+    ids = {line.split("] ")[1].split()[0] for line in out.splitlines() if line.startswith("[")}
+    assert {f"F{i}" for i in range(1, 16)} <= ids
+    assert "MISMATCH" not in out
+
+    broken = warehouse.with_name("broken.duckdb")
+    shutil.copy(warehouse, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute(
+            "update marts.mart_briefing_kpis set households_with_entrusted_outstanding = "
+            "households_with_entrusted_outstanding + 1 where as_of_date = ?",
+            [truth["scenario"]["period"][1]],
+        )
+    assert calibration_check.main(["--warehouse", str(broken), "--raw", str(raw)]) == 1
+    bad = [line for line in capsys.readouterr().out.splitlines() if "MISMATCH" in line]
+    assert [line.split("] ")[1].split()[0] for line in bad] == ["F4"]

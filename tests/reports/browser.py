@@ -21,8 +21,12 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/b
 
 
 def chromium_path() -> str | None:
+    """``NHCS_CHROMIUM`` when set (a path that does not exist means no Chromium), else the
+    usual system locations."""
     env = os.environ.get("NHCS_CHROMIUM")
-    for p in (env, *CHROMIUM_CANDIDATES, shutil.which("chromium")):
+    if env:
+        return env if Path(env).exists() else None
+    for p in (*CHROMIUM_CANDIDATES, shutil.which("chromium")):
         if p and Path(p).exists():
             return p
     return None

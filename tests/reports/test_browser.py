@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from browser import chromium_path, load_page
 
-pytestmark = [
-    pytest.mark.xdist_group("reports"),
-    pytest.mark.skipif(
-        chromium_path() is None,
-        reason="no Chromium binary (/usr/bin/chromium): `apt-get install -y chromium` "
-        "(.ci/run installs it)",
-    ),
-]
+from tests.tools import require
+
+pytestmark = pytest.mark.xdist_group("reports")
+
+
+@pytest.fixture(autouse=True)
+def _chromium():
+    require("Chromium", chromium_path(), "apt-get install -y chromium (.ci/run installs it)")
+
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

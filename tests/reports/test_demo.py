@@ -83,8 +83,9 @@ def test_org_rows_match_the_truth(demo):
 def test_demo_page_renders_cleanly(demo, tmp_path):
     from browser import chromium_path, load_page
 
-    if chromium_path() is None:
-        pytest.skip("no Chromium binary (/usr/bin/chromium): apt-get install -y chromium")
+    from tests.tools import require
+
+    require("Chromium", chromium_path(), "apt-get install -y chromium (.ci/run installs it)")
     result = load_page(demo["briefing.html"].as_uri(), tmp_path / "demo.png")
     assert result.errors == []
     assert (tmp_path / "demo.png").stat().st_size > 50_000
