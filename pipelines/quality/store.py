@@ -31,7 +31,7 @@ create table if not exists {SCHEMA}.check_results (
     run_id varchar not null,
     checked_at timestamptz not null,
     run_as_of_date date,
-    identity_no integer not null,    -- contract section 5 identity, 1..6
+    identity_no integer not null,    -- contract section 5 identity, 1..6 (0: the deliveries)
     check_name varchar not null,
     source_model varchar not null,   -- recon.<model> the check read
     blocking boolean not null,
