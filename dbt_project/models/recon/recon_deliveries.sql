@@ -55,7 +55,10 @@ latest_delivery as (
 
 digits as (
     {%- for n in range(10) %}
-        select {{ n }} as n{% if not loop.last %} union all{% endif %}
+        select {{ n }} as n
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -159,7 +162,7 @@ file_checks as (
         case when d.report_code is null then 0 else 1 end as actual,
         e.is_needed
     from expected_files as e
-    left join (select distinct * from delivered_files) as d
+    left join delivered_files as d
         on e.as_of_date = d.as_of_date and e.pgd_code = d.pgd_code and e.report_code = d.report_code
 ),
 

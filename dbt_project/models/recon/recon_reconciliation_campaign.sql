@@ -104,6 +104,27 @@ scope_checks as (
             and a.customer_code = e.customer_code
 ),
 
+scope_counts as (
+    select
+        as_of_date,
+        pgd_code,
+        campaign_year,
+        count(*) as customers
+    from expected_scope
+    group by as_of_date, pgd_code, campaign_year
+),
+
+reconciled_counts as (
+    select
+        as_of_date,
+        pgd_code,
+        campaign_year,
+        count(*) as customers
+    from register
+    where is_reconciled
+    group by as_of_date, pgd_code, campaign_year
+),
+
 progress_checks as (
     select
         s.as_of_date,
@@ -116,26 +137,9 @@ progress_checks as (
         coalesce(r.customers, 0) as actual,
         false as is_finding
     from scopes as s
-    left join (
-        select
-            as_of_date,
-            pgd_code,
-            campaign_year,
-            count(*) as customers
-        from expected_scope
-        group by as_of_date, pgd_code, campaign_year
-    ) as e
+    left join scope_counts as e
         on s.as_of_date = e.as_of_date and s.pgd_code = e.pgd_code and s.campaign_year = e.campaign_year
-    left join (
-        select
-            as_of_date,
-            pgd_code,
-            campaign_year,
-            count(*) as customers
-        from register
-        where is_reconciled
-        group by as_of_date, pgd_code, campaign_year
-    ) as r
+    left join reconciled_counts as r
         on s.as_of_date = r.as_of_date and s.pgd_code = r.pgd_code and s.campaign_year = r.campaign_year
 ),
 
