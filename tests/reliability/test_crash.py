@@ -40,56 +40,17 @@ class NhcsRun(Running):
     """``nhcs run`` on a night's folders, in its own process group, its log (stdout and
     stderr: Dagster's events, dbt's lines, the CLI's progress) arriving line by line."""
 
-    def __init__(self, night: Night, dates=None):  # noqa: D107 - replaces Running's command
-        import queue
-        import threading
-
-        night.work.mkdir(parents=True, exist_ok=True)
-        self.night = night
-        self.err = open(night.work / f"nhcs-run-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
-        cmd = [
-            str(NHCS),
-            "run",
-            "--raw",
-            str(night.raw),
-            "--warehouse",
-            str(night.warehouse),
-            "--reports",
-            str(night.reports),
-        ]
+    def __init__(self, night: Night, dates=None):
+        cmd = [str(NHCS), "run", "--raw", str(night.raw), "--warehouse", str(night.warehouse)]
+        cmd += ["--reports", str(night.reports)]
         for d in dates or ():
             cmd += ["--date", d.isoformat()]
         env = {**os.environ, "DAGSTER_HOME": str(night.root / "dagster_home")}
-        self.proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self._q: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        for line in self.proc.stdout:
-            self._q.put(line.rstrip("\n"))
-        self._q.put(None)
+        super().__init__(night, cmd=cmd, env=env, merge_stderr=True)
 
     def wait_for(self, text: str, timeout: float = 600) -> None:
         """Until a log line contains ``text``."""
-        import queue
-
-        deadline = time.monotonic() + timeout
-        while not any(text in line for line in self.lines):
-            try:
-                line = self._q.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no {text!r} within {timeout}s: {self.lines[-20:]}") from None
-            if line is None:
-                raise AssertionError(f"ended before {text!r}: {self.lines[-40:]}")
-            self.lines.append(line)
+        self.wait_for_line(text, timeout, contains=True)
 
     def saw(self, text: str) -> bool:
         return any(text in line for line in self.lines)

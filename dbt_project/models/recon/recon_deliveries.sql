@@ -166,33 +166,27 @@ file_checks as (
         on e.as_of_date = d.as_of_date and e.pgd_code = d.pgd_code and e.report_code = d.report_code
 ),
 
+loan_months as (
+    select
+        as_of_date,
+        pgd_code,
+        journal_lines > 0 as has_journal_lines,
+        (
+            disbursed_month <> 0 or disbursement_reversed_month <> 0
+            or repaid_in_term_month <> 0 or repaid_overdue_month <> 0
+            or repaid_frozen_month <> 0 or interest_collected_month <> 0
+            or written_off_month <> 0
+        ) as has_month_activity
+    from {{ ref('int_loan_rollforward') }}
+),
+
 journal_activity as (
     select
         as_of_date,
         pgd_code,
-        count(
-            case
-                when
-                    disbursed_month <> 0 or disbursement_reversed_month <> 0
-                    or repaid_in_term_month <> 0 or repaid_overdue_month <> 0
-                    or repaid_frozen_month <> 0 or interest_collected_month <> 0
-                    or written_off_month <> 0
-                    then 1
-            end
-        ) as loans_with_activity,
-        count(
-            case
-                when
-                    journal_lines > 0 and (
-                        disbursed_month <> 0 or disbursement_reversed_month <> 0
-                        or repaid_in_term_month <> 0 or repaid_overdue_month <> 0
-                        or repaid_frozen_month <> 0 or interest_collected_month <> 0
-                        or written_off_month <> 0
-                    )
-                    then 1
-            end
-        ) as loans_with_journal_lines
-    from {{ ref('int_loan_rollforward') }}
+        count(case when has_month_activity then 1 end) as loans_with_activity,
+        count(case when has_month_activity and has_journal_lines then 1 end) as loans_with_journal_lines
+    from loan_months
     group by as_of_date, pgd_code
 ),
 
