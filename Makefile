@@ -9,13 +9,14 @@ UV_VERSION := 0.13.8
 DBT := $(BIN)/dbt
 DBT_ARGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: setup run test ui lint dbt-prepare lock bench clean-data help
+.PHONY: setup run test ui lint dbt-prepare lock bench docs clean-data help
 
 help:
 	@echo "make run    set up, generate the demo deliveries if data/raw is empty, run the pipeline"
 	@echo "make test   set up, lint (ruff, sqlfluff), dbt parse/compile/docs, pytest"
 	@echo "make ui     the Dagster UI (webserver + daemon) on http://127.0.0.1:3000"
 	@echo "make bench  the benchmark (see docs/performance.md)"
+	@echo "make docs   dbt's documentation site beside the published database (analytics.docs/)"
 	@echo "make lock   re-pin requirements.lock after editing pyproject.toml"
 
 # The virtualenv is (re)built when requirements.lock or pyproject.toml change; otherwise no-op.
@@ -56,6 +57,17 @@ ui: setup
 
 bench: setup
 	$(BIN)/nhcs bench
+
+# dbt's documentation site (static_index.html: one self-contained file) beside the published
+# database, from the working warehouse's catalog; under the warehouse writer lock (flock, the
+# same lock the pipeline takes), so it waits for a running pipeline instead of failing.
+WAREHOUSE := $(abspath $(or $(NHCS_WAREHOUSE),data/warehouse/warehouse.duckdb))
+DOCS_DIR := $(dir $(WAREHOUSE))analytics.docs
+docs: setup
+	@test -f $(WAREHOUSE) || { echo "no warehouse at $(WAREHOUSE): run make run first"; exit 2; }
+	NHCS_WAREHOUSE=$(WAREHOUSE) flock $(WAREHOUSE).writer.lock \
+		$(DBT) docs generate $(DBT_ARGS) --static --target-path $(DOCS_DIR) --quiet
+	@echo "dbt docs: $(DOCS_DIR)/static_index.html (open it in a browser; no server needed)"
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

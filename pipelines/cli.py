@@ -329,7 +329,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if not gate.passed:
         print(f"nhcs publish: refused, {gate.line()}", file=sys.stderr)
         return EXIT_GATE
-    print(publish(s.warehouse, s.analytics_db))
+    pub = publish(s.warehouse, s.analytics_db, full=args.full)
+    print(pub.summary())
+    print(pub.path)
     return EXIT_OK
 
 
@@ -518,10 +520,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     pb = sub.add_parser(
         "publish",
-        help="publish analytics.duckdb for analysts (atomic swap); refused (exit 4) unless the "
-        "latest quality run passed every blocking check",
+        help="publish analytics.duckdb and the marts as Parquet/CSV for analysts (atomic swap); "
+        "refused (exit 4) unless the latest quality run passed every blocking check",
     )
     pb.add_argument("--warehouse")
+    pb.add_argument(
+        "--full",
+        action="store_true",
+        help="write every table anew instead of updating the spare with what changed",
+    )
     pb.set_defaults(func=cmd_publish)
 
     d = sub.add_parser("dbt-prepare", help="parse the dbt project for Dagster (manifest)")

@@ -79,25 +79,50 @@ def _as_of(written: list[Path]):
     name="analytics_db",
     group_name=GROUP,
     deps=[briefing_report, *REPORT_DEPS],
-    kinds={"duckdb"},
+    kinds={"duckdb", "parquet", "csv"},
     owners=["team:data"],
     description="data/warehouse/analytics.duckdb: the marts, recon and quality schemas "
-    "(no raw, no staging, no personal data) for analysts, built aside and swapped in "
-    "atomically; the replaced file is kept as analytics.previous.duckdb.",
+    "(no raw, no staging, no personal data) for analysts, in a storage format DuckDB 1.4 reads, "
+    "with the dbt docs as comments and main.catalog; beside it analytics/parquet|csv/ (the "
+    "marts). Built aside, rewriting only what changed, and swapped in atomically; the replaced "
+    "publication is kept as analytics.previous.duckdb.",
 )
 def analytics_db(context: AssetExecutionContext, paths: NhcsPaths) -> MaterializeResult:
     from ..publish import previous_path, publish
 
     target = paths.settings().analytics_db
-    published = publish(Path(paths.warehouse), target)
-    context.log.info(f"published {published}")
+    pub = publish(Path(paths.warehouse), target)
+    context.log.info(pub.summary())
+    if pub.undocumented:
+        context.log.warning(
+            f"{len(pub.undocumented)} published column(s) without a description, e.g. "
+            f"{', '.join(pub.undocumented[:5])}"
+        )
     return MaterializeResult(
         metadata={
-            "path": MetadataValue.path(str(published)),
-            "previous": MetadataValue.path(str(previous_path(published))),
-            "size_mb": round(published.stat().st_size / 2**20, 1),
+            "path": MetadataValue.path(str(pub.path)),
+            "previous": MetadataValue.path(str(previous_path(pub.path))),
+            "exports": MetadataValue.path(str(pub.version)),
+            "size_mb": round(pub.path.stat().st_size / 2**20, 1),
+            "mode": f"{pub.mode} ({pub.reason})",
+            "tables": MetadataValue.md(_row_count_table(pub.tables, pub.rewritten)),
+            "rows_written": pub.rows_written,
+            "export_files_written": len(pub.exports.written),
+            "undocumented_columns": len(pub.undocumented),
+            "seconds": round(pub.seconds, 2),
         }
     )
+
+
+def _row_count_table(tables: dict[str, int], rewritten: dict[str, str]) -> str:
+    """The published tables and their rows as a markdown table (the asset's metadata)."""
+    done = {"create": "rewritten", "parts": "changed parts", "drop": "dropped"}
+    lines = ["| table | rows | this publication |", "|---|---:|---|"]
+    lines += [
+        f"| {name} | {rows:,} | {done.get(rewritten.get(name, ''), 'unchanged')} |"
+        for name, rows in sorted(tables.items())
+    ]
+    return "\n".join(lines)
 
 
 REPORT_ASSETS = [briefing_report, analytics_db]

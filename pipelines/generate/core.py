@@ -20,7 +20,6 @@ import polars as pl
 
 from pipelines.contract.codes import (
     BRANCH_OFFICE,
-    DIRECT_ORG,
     DISTRICT_OFFICES,
     ENTRUSTED_ORGS,
     HOI_UNIT,
@@ -43,12 +42,26 @@ from pipelines.contract.reports import (
 )
 
 from . import writers as w
-from .calibration import Calibration, load_calibration
+from .calibration import History, load_history
 from .frames import Frames
+from .history import build_history
 from .model import Scenario, build
 from .offices import OFFICE_CODES, OfficeSplit
+from .truth import (
+    LENDING,
+    ORG_SUMS,
+    campaign_of,
+    compute_truth,
+    history_truth,
+    targets,
+    truth_finish,
+    truth_partial,
+)
 
-DEFAULT_CALIBRATION = Path(__file__).with_name("calibrations") / "hanoi-2022q1.yaml"
+CALIBRATIONS = Path(__file__).with_name("calibrations")
+DEFAULT_CALIBRATION = CALIBRATIONS / "hanoi-2022q1.yaml"
+# The five-quarter example of calibration.md section 3 (Q1 2022 to Q1 2023).
+HISTORY_EXAMPLE = CALIBRATIONS / "hanoi-2022q1-2023q1.yaml"
 FORMATS = ("xlsx", "csv", "parquet")
 
 FAULTS: dict[str, str] = {
@@ -121,8 +134,9 @@ def generate(
     unknown = [f for f in inject if f not in FAULTS]
     if unknown:
         raise ValueError(f"unknown fault(s) {unknown}; known: {sorted(FAULTS)}")
-    base = load_calibration(calibration or DEFAULT_CALIBRATION)
-    cal = base.scaled(scale if scale is not None else base.scale)
+    base = load_history(calibration or DEFAULT_CALIBRATION)
+    hist = base.scaled(scale if scale is not None else base.scale)
+    cal = hist.last
     seed_ = base.seed if seed is None else seed
     raw_dir = Path(raw_dir)
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -132,14 +146,14 @@ def generate(
     # process of its own, which returns every byte to the system when it ends, before the
     # writers start. It leaves one scratch file per office (its slice of the scenario).
     scratch = tempfile.TemporaryDirectory(prefix="nhcs-generate-")
-    args = (cal, seed_, list(dict.fromkeys(inject)), Path(scratch.name))
+    args = (hist, seed_, list(dict.fromkeys(inject)), Path(scratch.name))
     if workers > 1:
         with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
             prep = ex.submit(_prepare, *args).result()
     else:
         prep = _prepare(*args)
     plan, bases, slices, dates = prep["plan"], prep["bases"], prep["slices"], prep["dates"]
-    sizes, structure = prep["sizes"], prep["structure"]
+    sizes, structure, derived = prep["sizes"], prep["structure"], prep["derived"]
     offices = sorted(OFFICE_CODES, key=lambda o: -sizes[o])
     say(f"scenario built: {structure['loans']} loans ({time.perf_counter() - t0:.1f}s)")
 
@@ -188,17 +202,31 @@ def generate(
             results.append(_write_office(package(o)))
     scratch.cleanup()
     snaps_truth = {
-        k: truth_finish(cal, k, [r["truth"][k] for r in results]) for k in range(len(dates))
+        k: truth_finish(campaign_of(dates, k), k, [r["truth"][k] for r in results])
+        for k in range(len(dates))
     }
-    hoi_bank = pl.concat([r["hoi"] for r in results if r["hoi"] is not None]).sort(
-        "org_code", "pgd_code"
-    )
-    results.append(_write_hoi(dates, hoi_bank, raw_dir, seed_, fmt))
+    hoi = []
+    for p, (_a, k) in enumerate(hist.bounds, start=1):
+        bank = pl.concat([r["hoi"][k] for r in results if k in r["hoi"]]).sort(
+            "org_code", "pgd_code"
+        )
+        # The first period's draws are a single-period file's, whatever follows it.
+        rng = np.random.default_rng([seed_, 0x401] if p == 1 else [seed_, 0x401, p])
+        hoi.append(_write_hoi(dates[k], bank, raw_dir, seed_, fmt, rng))
+    results += hoi
 
     faults_out = []
     for r in sorted(results, key=lambda r: r["office"]):
         faults_out += r.get("faults", [])
     truth = compute_truth(dates, snaps_truth)
+    if len(hist.periods) == 1:
+        differences = hoi[0]["differences"]
+    else:  # every period's reports, each difference with its date
+        differences = [
+            {"as_of": str(dates[k]), **x}
+            for (_a, k), h in zip(hist.bounds, hoi, strict=True)
+            for x in h["differences"]
+        ]
     truth.update(
         {
             "scenario": {
@@ -207,15 +235,17 @@ def generate(
                 "scale": cal.scale,
                 "seed": seed_,
                 "format": fmt,
-                "period": [str(cal.period_start), str(cal.period_end)],
-                "opening_date": str(cal.opening_date),
+                "period": [str(hist.first.period_start), str(cal.period_end)],
+                "opening_date": str(hist.opening_date),
             },
-            "targets": _targets(cal),
-            "hoi_differences": next(r for r in results if r["office"] == HOI_UNIT)["differences"],
+            "targets": targets(cal),
+            "hoi_differences": differences,
             "faults": sorted(faults_out, key=lambda f: f["fault"]),
             "structure": structure,
         }
     )
+    if len(hist.periods) > 1:
+        truth.update(history_truth(hist, dates, snaps_truth, derived))
     (raw_dir / "_truth.json").write_text(
         json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n",
         encoding="utf-8",
@@ -236,10 +266,10 @@ def generate(
     return summary
 
 
-def _prepare(cal: Calibration, seed: int, inject: list[str], scratch: Path) -> dict:
+def _prepare(hist: History, seed: int, inject: list[str], scratch: Path) -> dict:
     """Build the scenario, place the faults, number the journal, and write every office's
     slice of the scenario to ``scratch``; return what the writers and the truth need."""
-    sc = build(cal, seed)
+    sc = build(hist.first, seed) if len(hist.periods) == 1 else build_history(hist, seed)
     # Office by office from here: every report of an office depends on its own slice of the
     # scenario only (offices.py), so no branch-wide frame is built and a worker holds one
     # office at a time; memory follows the largest office, not the branch.
@@ -256,6 +286,7 @@ def _prepare(cal: Calibration, seed: int, inject: list[str], scratch: Path) -> d
         "bases": bases,
         "slices": slices,
         "dates": sc.dates,
+        "derived": sc.notes.pop("derived", {}),
         "sizes": {o: split.n_loans(o) for o in OFFICE_CODES},
         "structure": sc.notes
         | {
@@ -264,18 +295,6 @@ def _prepare(cal: Calibration, seed: int, inject: list[str], scratch: Path) -> d
             "customers": len(sc.customers["kind"]),
             "loans": len(sc.loans["customer"]),
         },
-    }
-
-
-def _targets(cal: Calibration) -> dict:
-    return {
-        "orgs": {k: vars(v) for k, v in cal.orgs.items()},
-        "entrusted_change_vnd": cal.entrusted_change_vnd,
-        "direct_outstanding_vnd": cal.direct_outstanding_vnd,
-        "period_lending": vars(cal.period_lending),
-        "reconciliation": vars(cal.reconciliation),
-        "quality": vars(cal.quality),
-        "communes": cal.communes,
     }
 
 
@@ -289,7 +308,6 @@ def build_journal(fr: Frames, base: dict[dt.date, int] | None = None) -> pl.Data
     line of each day (``OfficeSplit.txn_bases``); without it the lines are numbered 1, 2, ...
     """
     sc = fr.sc
-    year = sc.cal.period_start.year
     parts = []
     for m in range(1, sc.n_snap):
         disb = sc.flows["disb"][:, m]
@@ -308,6 +326,8 @@ def build_journal(fr: Frames, base: dict[dt.date, int] | None = None) -> pl.Data
             {
                 "loan_idx": i,
                 "month": np.full(len(i), m),
+                "y": np.full(len(i), sc.dates[m].year),
+                "cm": np.full(len(i), sc.dates[m].month),
                 "txn_type": t,
                 "amount": a.astype(np.int64),
                 "seq": np.full(len(i), s),
@@ -318,7 +338,13 @@ def build_journal(fr: Frames, base: dict[dt.date, int] | None = None) -> pl.Data
         if len(i)
     ]
     # An office slice may have no line at all at tiny scales.
-    empty = {"loan_idx": pl.Int64, "month": pl.Int64, "txn_type": pl.String}
+    empty = {
+        "loan_idx": pl.Int64,
+        "month": pl.Int64,
+        "y": pl.Int64,
+        "cm": pl.Int64,
+        "txn_type": pl.String,
+    }
     df = (
         pl.concat(frames)
         if frames
@@ -333,7 +359,7 @@ def build_journal(fr: Frames, base: dict[dt.date, int] | None = None) -> pl.Data
         df.join(static, on="loan_idx", how="left")
         .join(cust, on="cust_idx", how="left")
         .with_columns(
-            pl.date(year, pl.col("month"), pl.col("tday")).alias("txn_date"),
+            pl.date(pl.col("y"), pl.col("cm"), pl.col("tday")).alias("txn_date"),
             pl.col("txn_type").replace_strict(order, return_dtype=pl.Int64).alias("_t"),
             pl.col("txn_type").replace_strict(MEMO).alias("memo"),
         )
@@ -396,6 +422,9 @@ def plan_faults(split: OfficeSplit, bases: dict[str, dict], inject: list[str], s
     sc = split.sc
     rng = np.random.default_rng([seed, 0xFA17])
     last = sc.n_snap - 1
+    # Faults go to the last period of a history (its months are the only ones a first period
+    # of the same length would have).
+    first_of_last = sc.periods[-1][0]
     frames: dict[str, Frames] = {}
 
     def fr_of(office: str) -> Frames:
@@ -427,7 +456,7 @@ def plan_faults(split: OfficeSplit, bases: dict[str, dict], inject: list[str], s
                 "delta_vnd": 1_000_000,
             }
         elif name == "rollforward-break":
-            mid = max(1, (last + 1) // 2)
+            mid = first_of_last - 1 + max(1, (last - first_of_last + 2) // 2)
             # The branch's TNTH lines of the middle month, in journal order.
             pool = pl.concat(
                 [
@@ -465,6 +494,7 @@ def plan_faults(split: OfficeSplit, bases: dict[str, dict], inject: list[str], s
             d = pl.concat([Frames(split.scenario(o)).doichieu_all(last) for o in OFFICE_CODES])
             pool = d.filter(
                 (pl.col("reconciled_on").dt.month() == sc.dates[last].month)
+                & (pl.col("reconciled_on").dt.year() == sc.dates[last].year)
                 & (pl.col("bank_outstanding") > 2_000_000)
             )
             row = pool.row(int(rng.integers(0, pool.height)), named=True)
@@ -485,7 +515,7 @@ def plan_faults(split: OfficeSplit, bases: dict[str, dict], inject: list[str], s
                 "delta_vnd": 10_000_000,
             }
         elif name == "corrupt-file":
-            plan[name] = {"office": office, "k": max(1, last - 1), "report": "BC0437"}
+            plan[name] = {"office": office, "k": max(first_of_last, last - 1), "report": "BC0437"}
     return plan
 
 
@@ -666,6 +696,7 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
             "households_entrusted": 0,
             "groups_with_outstanding": 0,
             "lending": dict.fromkeys(LENDING, 0),
+            "lending_ptd": dict.fromkeys(LENDING, 0),
             "in_scope": 0,
             "reconciled": 0,
             "overdue_vnd": 0,
@@ -680,7 +711,7 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
             "folders": [],
             "faults": [],
             "truth": {k: zero for k in range(sc.n_snap)},
-            "hoi": None,
+            "hoi": {},
         }
     fr = Frames(sc)
     dates = sc.dates
@@ -733,11 +764,12 @@ def _write_office(pkg: dict) -> dict:  # noqa: C901 - one delivery recipe per of
     del jr
 
     truth: dict[int, dict] = {}
-    hoi = None
+    hoi: dict[int, pl.DataFrame] = {}
+    period_ends = {b for _a, b in sc.periods}
     for k, d in enumerate(dates):
         truth[k] = truth_partial(fr, k)
-        if k == sc.n_snap - 1:
-            hoi = fr.hoi_bank()
+        if k in period_ends:
+            hoi[k] = fr.hoi_bank(k)
         m31 = fr.m31_by_office(k).get(office)
         if m31 is None:
             fr.release(k)
@@ -974,11 +1006,12 @@ def _round_hundredths(v: int) -> int:
     return (int(v) + 5_000) // 10_000
 
 
-def _write_hoi(dates: list[dt.date], bank: pl.DataFrame, raw: Path, seed: int, fmt: str) -> dict:
-    d = dates[-1]
+def _write_hoi(
+    d: dt.date, bank: pl.DataFrame, raw: Path, seed: int, fmt: str, rng: np.random.Generator
+) -> dict:
+    """The four organizations' reports of the period ending ``d``."""
     fo = raw / d.isoformat() / HOI_UNIT
     _fresh_folder(fo)
-    rng = np.random.default_rng([seed, 0x401])
     differences = []
     files = rows = 0
     for org in ENTRUSTED_ORGS:
@@ -1067,123 +1100,4 @@ def _write_hoi(dates: list[dt.date], bank: pl.DataFrame, raw: Path, seed: int, f
         "rows": rows,
         "folders": [str(fo)],
         "differences": differences,
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# truth
-# ---------------------------------------------------------------------------------------------
-def compute_truth(dates: list[dt.date], snaps: dict[int, dict]) -> dict:
-    """The scenario's aggregates per snapshot (see ``truth_finish``) and the period change."""
-    out: dict = {"as_of": {d.isoformat(): snaps[k] for k, d in enumerate(dates)}}
-    first, last = dates[0].isoformat(), dates[-1].isoformat()
-    out["entrusted_change_vnd"] = (
-        out["as_of"][last]["entrusted_outstanding_vnd"]
-        - out["as_of"][first]["entrusted_outstanding_vnd"]
-    )
-    return out
-
-
-ORG_SUMS = ("outstanding_vnd", "overdue_vnd", "frozen_vnd", "households", "groups")
-LENDING = (
-    "loan_turns",
-    "poor_group_turns",
-    "job_creation_turns",
-    "workers_attracted",
-    "water_sanitation_works",
-)
-
-
-def truth_partial(fr: Frames, k: int) -> dict:
-    """One office's counts and sums of snapshot ``k``, with the marts' definitions, from the
-    report frames. Every customer, loan and group belongs to one office, so the branch's
-    figures are the sums of these (``truth_finish``)."""
-    sc = fr.sc
-    d = sc.dates[k]
-    poor = ("01", "19", "20")
-    period_start = sc.cal.period_start
-    ll = fr.loan_level(k)
-    ent = ll.filter(pl.col("org_code") != DIRECT_ORG)
-    dire = ll.filter(pl.col("org_code") == DIRECT_ORG)
-    orgs = {}
-    for org in ENTRUSTED_ORGS:
-        o = ent.filter(pl.col("org_code") == org)
-        pos = o.filter(pl.col("outstanding") > 0)
-        orgs[org] = {
-            "outstanding_vnd": int(o["outstanding"].sum()),
-            "overdue_vnd": int(o["outstanding_overdue"].sum()),
-            "frozen_vnd": int(o["outstanding_frozen"].sum()),
-            "households": pos["customer_code"].n_unique(),
-            "groups": pos["group_code"].n_unique(),
-        }
-    net_ytd = pl.col("disbursed_ytd") - pl.col("disbursement_reversed_ytd")
-    turns = ll.filter(net_ytd > 0)
-    in_period = pl.col("disbursement_date") >= pl.lit(
-        period_start if k > 0 else dt.date(d.year, 1, 1)
-    )
-    lending = {
-        "loan_turns": turns.height,
-        "poor_group_turns": turns.filter(pl.col("program_code").is_in(poor)).height,
-        "job_creation_turns": turns.filter(pl.col("program_code") == "03").height,
-        "workers_attracted": int(
-            turns.filter((pl.col("program_code") == "03") & in_period)["workers_attracted"].sum()
-        ),
-        "water_sanitation_works": int(
-            turns.filter((pl.col("program_code") == "06") & in_period)
-            .select((pl.col("water_works") + pl.col("sanitation_works")).sum())
-            .item()
-        ),
-    }
-    rec = fr.doichieu_all(k)
-    g_pos = ent.filter(pl.col("outstanding") > 0)["group_code"].unique()
-    gs = pl.DataFrame({"group_code": sc.groups["code"], "score": sc.groups["score"]})
-    gs = gs.filter(pl.col("group_code").is_in(g_pos.implode()))
-    return {
-        "entrusted_outstanding_vnd": int(ent["outstanding"].sum()),
-        "direct_outstanding_vnd": int(dire["outstanding"].sum()),
-        "orgs": orgs,
-        "households_entrusted": ent.filter(pl.col("outstanding") > 0)["customer_code"].n_unique(),
-        "groups_with_outstanding": len(g_pos),
-        "lending": lending,
-        "in_scope": rec.height,
-        "reconciled": rec.filter(pl.col("result").is_not_null()).height,
-        "overdue_vnd": int(ll["outstanding_overdue"].sum()),
-        "frozen_vnd": int(ll["outstanding_frozen"].sum()),
-        "groups_rated": gs.height,
-        "groups_good": gs.filter(pl.col("score") >= 85).height,
-    }
-
-
-def truth_finish(cal: Calibration, k: int, parts: list[dict]) -> dict:
-    """The branch's aggregates of snapshot ``k``: the offices' ``truth_partial`` summed."""
-
-    def tot(key: str) -> int:
-        return sum(int(p[key]) for p in parts)
-
-    e_out, d_out = tot("entrusted_outstanding_vnd"), tot("direct_outstanding_vnd")
-    total = e_out + d_out
-    overdue, frozen = tot("overdue_vnd"), tot("frozen_vnd")
-    rated, good = tot("groups_rated"), tot("groups_good")
-    lending = {x: sum(int(p["lending"][x]) for p in parts) for x in LENDING}
-    return {
-        "entrusted_outstanding_vnd": e_out,
-        "direct_outstanding_vnd": d_out,
-        "total_outstanding_vnd": total,
-        "entrusted_share": round(e_out / total, 6) if total else None,
-        "orgs": {
-            org: {x: sum(int(p["orgs"][org][x]) for p in parts) for x in ORG_SUMS}
-            for org in ENTRUSTED_ORGS
-        },
-        "households_entrusted": tot("households_entrusted"),
-        "groups_with_outstanding": tot("groups_with_outstanding"),
-        "period_lending": {"qtd": lending if k > 0 else None, "ytd": lending},
-        "reconciliation": {
-            "campaign_year": cal.reconciliation.campaign_year,
-            "in_scope": tot("in_scope"),
-            "reconciled": tot("reconciled"),
-        },
-        "overdue_vnd": overdue,
-        "frozen_vnd": frozen,
-        "overdue_frozen_ratio": round((overdue + frozen) / total, 8) if total else None,
-        "groups_rated_good_share": round(good / rated, 6) if rated else None,
     }

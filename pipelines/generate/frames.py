@@ -82,7 +82,9 @@ class Frames:
                     "commune_name": com["name"][c["commune"]].tolist(),
                     "district_name": com["district"][c["commune"]].tolist(),
                     "hamlet_code": np.char.add(
-                        com["code"][c["commune"]], np.char.zfill(c["hamlet_no"].astype(str), 2)
+                        com["code"][c["commune"]],
+                        # zfill of an empty array fails (an office without customers)
+                        np.char.zfill(c["hamlet_no"].astype(str), 2) if len(grp) else "",
                     ),
                     "group_code": pl.Series(g_code).replace("", None),
                     "group_name": pl.Series(g_name.tolist(), dtype=pl.String),
@@ -189,7 +191,7 @@ class Frames:
             )
             cols["written_off_ytd"] = np.zeros(len(idx), np.int64)
         else:
-            s = slice(1, k + 1)
+            s = slice(sc.year_first(k), k + 1)
             cols["disbursed_ytd"] = f["disb"][idx, s].sum(1)
             cols["disbursement_reversed_ytd"] = f["rev"][idx, s].sum(1)
             cols["repaid_ytd"] = (f["th"][idx, s] + f["qh"][idx, s] + f["kh"][idx, s]).sum(1)
@@ -472,14 +474,15 @@ class Frames:
                 acc[:, j] = np.bincount(L["customer"], weights=a_it + a_ov, minlength=n_c)
             self._cust_bal = (c_bal, acc)
         c_bal, acc = self._cust_bal
-        cust = rc["customer"]
-        month = rc["month"]
+        campaign = sc.campaign_of(k)
+        rows = np.flatnonzero(rc["campaign"] == campaign)
+        cust = rc["customer"][rows]
+        month = rc["month"][rows]
         done = (month > 0) & (month <= k)
         mm = np.where(done, month, 0)
-        year = sc.cal.period_start.year
         on = [
-            dt.date(year, int(m_), int(d_)) if ok else None
-            for m_, d_, ok in zip(month, rc["day"], done, strict=True)
+            dt.date(sc.dates[m_].year, sc.dates[m_].month, int(d_)) if ok else None
+            for m_, d_, ok in zip(month, rc["day"][rows], done, strict=True)
         ]
         bank = np.where(done, c_bal[cust, mm], 0)
         bank_i = np.where(done, acc[cust, mm], 0)
@@ -491,8 +494,8 @@ class Frames:
             pl.DataFrame(
                 {
                     "cust_idx": cust,
-                    "campaign_year": np.full(len(cust), sc.cal.reconciliation.campaign_year),
-                    "scope_outstanding": c_bal[cust, 0],
+                    "campaign_year": np.full(len(cust), campaign),
+                    "scope_outstanding": c_bal[cust, sc.scope_index(campaign)],
                     "reconciled_on": pl.Series(on, dtype=pl.Date),
                     "bank_outstanding": pl.Series(np.where(done, bank, -1)).replace(-1, None),
                     "bank_interest": pl.Series(np.where(done, bank_i, -1)).replace(-1, None),
@@ -527,8 +530,7 @@ class Frames:
         return df.sort("pgd_code", "commune_code", "group_code", "customer_code")
 
     # ----- HOI (bank's own figures; deviations are applied by the caller) --------------------
-    def hoi_bank(self) -> pl.DataFrame:
-        k = self.sc.n_snap - 1
+    def hoi_bank(self, k: int) -> pl.DataFrame:
         ll = self.loan_level(k).filter(pl.col("org_code") != DIRECT_ORG)
         per_c = ll.group_by("cust_idx", "org_code", "pgd_code", "group_code").agg(
             pl.col("outstanding").sum(), pl.col("outstanding_overdue").sum()

@@ -33,7 +33,7 @@ from pipelines.contract.codes import (
 
 from . import names
 from .alloc import apportion, split_amount
-from .calibration import Calibration
+from .calibration import Calibration, PeriodLending
 
 # ---------------------------------------------------------------------------------------------
 # Structural choices (not calibration targets): plausible shapes of the Hanoi portfolio.
@@ -91,8 +91,10 @@ TERMS = {
     "03d": (60,),
 }
 DIRECT_OLD_MIX = (("30", 0.50), ("12", 0.42), ("03", 0.08))
+DIRECT_NEW_PROGRAMS = ("30", "12")  # alternating; never 03, which counts as job creation
 CATEGORY_OF_PROGRAM = {"01": "Hộ nghèo", "19": "Hộ cận nghèo", "20": "Hộ mới thoát nghèo"}
 RECON_MONTH_WEIGHTS = (0.28, 0.30, 0.42)
+MAX_WORKERS_PER_LOAN = 8
 
 # Loan kinds
 K_CONT, K_SECOND, K_SETTLED, K_NEW, K_DIRECT_OLD, K_DIRECT_NEW = range(6)
@@ -115,7 +117,9 @@ def _digits(x: np.ndarray, width: int = 1) -> np.ndarray:
     """Decimal text of non-negative integers, zero-padded to ``width``, as a fixed-width
     array no wider than needed (``astype(str)`` would make 21-character elements)."""
     x = np.asarray(x, np.int64)
-    w = max(width, len(str(int(x.max()))) if len(x) else 1)
+    if not len(x):
+        return np.zeros(0, f"<U{width}")
+    w = max(width, len(str(int(x.max()))))
     return np.char.zfill(x.astype(f"<U{w}"), width)
 
 
@@ -171,6 +175,67 @@ def roll_forward(
     return it, ov, fz
 
 
+def people(
+    rng: np.random.Generator,
+    org: np.ndarray,
+    district: np.ndarray,
+    is_company: np.ndarray,
+    first_prog: np.ndarray,
+    code_base: int,
+) -> dict[str, np.ndarray]:
+    """Customers' personal data and codes (one element per customer, in the order given).
+
+    ``code_base``: how many customers earlier periods already numbered; codes continue that
+    sequence (a permutation of the new customers' numbers), so they stay unique."""
+    n_cust = len(org)
+    female = rng.random(n_cust) < np.where(
+        org == 1, 0.97, np.where(org == 3, 0.35, 0.5)
+    )  # Women's Union members are nearly all women
+    female[org == 2] = rng.random((org == 2).sum()) < 0.12  # veterans
+    person = names.person_names(rng, female)
+    company = names.company_names(rng, int(is_company.sum()))
+    cname = person.copy()
+    cname[is_company] = company
+    birth = rng.integers(1950, 2003, n_cust)
+    birth[org == 3] = rng.integers(1982, 2004, (org == 3).sum())  # youth union
+    birth[org == 2] = rng.integers(1945, 1975, (org == 2).sum())
+    eth = np.full(n_cust, "Kinh", dtype=object)
+    u = rng.random(n_cust)
+    bavi = district == "Ba Vì"
+    eth[bavi & (u < 0.16)] = "Mường"
+    eth[bavi & (u >= 0.16) & (u < 0.20)] = "Dao"
+    hill = np.isin(district, ["Mỹ Đức", "Thạch Thất", "Quốc Oai", "Chương Mỹ"])
+    eth[hill & (u < 0.03)] = "Mường"
+    eth[~bavi & ~hill & (u > 0.997)] = np.asarray(["Tày", "Thái", "Nùng"], dtype=object)[
+        rng.integers(0, 3, (~bavi & ~hill & (u > 0.997)).sum())
+    ]
+    century = np.where(birth >= 2000, 2, 0) + female.astype(np.int64)
+    nid = np.char.add(
+        np.char.add("001", _digits(century)),
+        np.char.add(_digits(birth % 100, 2), _digits(rng.integers(0, 1_000_000, n_cust), 6)),
+    )
+    phone = np.char.add(
+        np.asarray(["09", "03", "08", "07"])[rng.integers(0, 4, n_cust)],
+        _digits(rng.integers(0, 100_000_000, n_cust), 8),
+    ).astype(object)
+    phone[rng.random(n_cust) < EMPTY_PHONE_SHARE] = None
+    category = np.full(n_cust, "Hộ gia đình", dtype=object)
+    for p_, cat in CATEGORY_OF_PROGRAM.items():
+        category[first_prog == p_] = cat
+    category[is_company] = "Doanh nghiệp"
+    code_perm = rng.permutation(n_cust)
+    return {
+        "code": _digits(10_000_000 + (code_base + code_perm) * 7 + 3, 10),
+        "name": cname,
+        "female": female,
+        "birth": birth,
+        "ethnicity": eth,
+        "national_id": nid,
+        "phone": phone,
+        "category": category,
+    }
+
+
 @dataclass
 class Scenario:
     cal: Calibration
@@ -193,13 +258,110 @@ class Scenario:
     gn_wrong: np.ndarray  # wrong first disbursement later reversed (DK)
     notes: dict = field(default_factory=dict)
     opening: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # it, ov, fz at [:, 0]
+    # Per period of a history, the snapshot indices of its first and last month-ends (None:
+    # one period, every month-end after the opening).
+    bounds: list[tuple[int, int]] | None = None
 
     @property
     def n_snap(self) -> int:
         return len(self.dates)
 
+    @property
+    def periods(self) -> list[tuple[int, int]]:
+        return self.bounds or [(1, self.n_snap - 1)]
 
-def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear recipe
+    def period_first(self, k: int) -> int:
+        """The first month-end of the period that snapshot ``k`` (>= 1) belongs to."""
+        return next(a for a, b in self.periods if a <= k <= b)
+
+    def year_first(self, k: int) -> int:
+        """The first month-end (index >= 1) of the calendar year of snapshot ``k``: where the
+        year-to-date columns start."""
+        y = self.dates[k].year
+        return next(j for j in range(1, self.n_snap) if self.dates[j].year == y)
+
+    def campaign_of(self, k: int) -> int:
+        """The reconciliation campaign whose register is delivered at snapshot ``k``: the
+        year of the date; the opening year-end delivers the first campaign's (empty) register."""
+        return self.dates[k].year if k > 0 else self.dates[0].year + 1
+
+    def scope_index(self, campaign_year: int) -> int:
+        """The snapshot of 31 December before the campaign (its scope)."""
+        return self.dates.index(dt.date(campaign_year - 1, 12, 31))
+
+
+def turn_mix(pl_: PeriodLending, direct_end_vnd: int, where: str = "") -> tuple[int, int, int]:
+    """The period's turns by kind: NSVSMT loans (``n6``, ~2 works each), the turns left
+    after job creation, poor households and NSVSMT (``others``), and how many of those are
+    direct loans. Raises ``ValueError`` naming the key when the figures cannot fit."""
+    T, J, P = pl_.loan_turns, pl_.job_creation_turns, pl_.poor_group_turns
+    K, W = pl_.water_sanitation_works, pl_.workers_attracted
+    n6 = min(round(K / WORKS_PER_WATER_LOAN), T - J - P)
+    if K > 0 and (n6 <= 0 or K > 4 * n6 or K < n6):
+        raise ValueError(
+            f"calibration: {where}period_lending.water_sanitation_works does not fit the loan "
+            f"turns left after job creation and poor-household turns ({T - J - P})"
+        )
+    if W < J:
+        raise ValueError(
+            f"calibration: {where}period_lending.workers_attracted must be >= "
+            "job_creation_turns (each job-creation loan attracts at least one worker)"
+        )
+    if W > MAX_WORKERS_PER_LOAN * J:
+        raise ValueError(
+            f"calibration: {where}period_lending.workers_attracted must be <= "
+            f"{MAX_WORKERS_PER_LOAN} x job_creation_turns"
+        )
+    others = T - J - P - n6
+    return n6, others, min(others // 3, direct_new_cap(direct_end_vnd))
+
+
+def turn_programs(
+    rng: np.random.Generator, rural: np.ndarray, n6: int, P: int, J: int, others_ent: int
+) -> np.ndarray:
+    """Programme of each entrusted turn (one slot per element of ``rural``, the rural score
+    of its commune): exact multisets of labels, NSVSMT and poor programmes to the most rural
+    slots."""
+    n_poor = np.array([round(P * 0.45), round(P * 0.40)])
+    poor_labels = ["01"] * int(n_poor[0]) + ["19"] * int(n_poor[1]) + ["20"] * int(P - n_poor.sum())
+    o_lab = ["02", "04", "07"]
+    other_labels = [o_lab[i % 3] for i in range(others_ent)]
+    key = rural + rng.random(len(rural))
+    order = np.argsort(-key, kind="stable")
+    rural_first = order[: n6 + P]
+    rest = order[n6 + P :]
+    turn_prog = np.empty(len(rural), dtype=object)
+    turn_prog[rng.permutation(rural_first)] = np.array(["06"] * n6 + poor_labels, dtype=object)
+    turn_prog[rng.permutation(rest)] = np.array(["03"] * J + other_labels, dtype=object)
+    return turn_prog
+
+
+def terms_and_amounts(
+    rng: np.random.Generator, amount_key: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Term (months) and contract amount (đồng) of each loan, from its programme's ranges."""
+    n_loans = len(amount_key)
+    term = np.zeros(n_loans, np.int64)
+    amount = np.zeros(n_loans, np.int64)
+    for key_, terms in TERMS.items():
+        sel = amount_key == key_
+        if not sel.any():
+            continue
+        term[sel] = np.asarray(terms)[rng.integers(0, len(terms), sel.sum())]
+        lo_, hi_, st = AMOUNT_RANGE[key_]
+        amount[sel] = rng.integers(lo_ // st, hi_ // st + 1, sel.sum()) * st * 1_000_000
+    return term, amount
+
+
+def direct_new_cap(direct_end_vnd: int) -> int:
+    """How many new direct loans a direct book of ``direct_end_vnd`` at period end can hold:
+    at most half of it at the largest amount a new direct loan can have, so that a book that
+    has run off to almost nothing (the wage-support loans of 2021-2022) is still reachable."""
+    largest = max(AMOUNT_RANGE[p][1] for p in DIRECT_NEW_PROGRAMS) * 1_000_000
+    return int(direct_end_vnd // (2 * largest))
+
+
+def build(cal: Calibration, seed: int, sparse: bool = True) -> Scenario:  # noqa: C901 - one linear recipe
     rng = np.random.default_rng(seed)
     dates = cal.snapshot_dates
     n_snap = len(dates)
@@ -293,19 +455,7 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     T = pl_.loan_turns
     J, P, K = pl_.job_creation_turns, pl_.poor_group_turns, pl_.water_sanitation_works
     W = pl_.workers_attracted
-    n6 = min(round(K / WORKS_PER_WATER_LOAN), T - J - P)
-    if K > 0 and (n6 <= 0 or K > 4 * n6 or K < n6):
-        raise ValueError(
-            "calibration: period_lending.water_sanitation_works does not fit the loan turns "
-            f"left after job creation and poor-household turns ({T - J - P})"
-        )
-    if W < J:
-        raise ValueError(
-            "calibration: period_lending.workers_attracted must be >= job_creation_turns "
-            "(each job-creation loan attracts at least one worker)"
-        )
-    others = T - J - P - n6
-    others_direct = others // 3
+    n6, others, others_direct = turn_mix(pl_, cal.direct_outstanding_vnd)
     t_ent = T - others_direct
     t_org = apportion(t_ent, H)
     new_org = np.minimum(np.round(t_org * NEW_CUSTOMER_SHARE).astype(np.int64), H - 1)
@@ -415,18 +565,8 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
         ]
     )
     turn_cust = np.concatenate([slots_new, slots_sec])
-    n_poor = np.array([round(P * 0.45), round(P * 0.40)])
-    poor_labels = ["01"] * int(n_poor[0]) + ["19"] * int(n_poor[1]) + ["20"] * int(P - n_poor.sum())
     others_ent = others - others_direct
-    o_lab = ["02", "04", "07"]
-    other_labels = [o_lab[i % 3] for i in range(others_ent)]
-    key = rural_score[cust["commune"][turn_cust]] + rng.random(len(turn_cust))
-    order = np.argsort(-key, kind="stable")
-    rural_first = order[: n6 + P]
-    rest = order[n6 + P :]
-    turn_prog = np.empty(len(turn_cust), dtype=object)
-    turn_prog[rng.permutation(rural_first)] = np.array(["06"] * n6 + poor_labels, dtype=object)
-    turn_prog[rng.permutation(rest)] = np.array(["03"] * J + other_labels, dtype=object)
+    turn_prog = turn_programs(rng, rural_score[cust["commune"][turn_cust]], n6, P, J, others_ent)
     # A continuing customer's new loan must not duplicate their existing programme.
     sec_pos = np.arange(len(slots_new), len(turn_cust))
     dup = turn_prog[sec_pos] == old_prog[turn_cust[sec_pos]]
@@ -440,7 +580,7 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     d_old_prog = np.asarray([c for c, _ in DIRECT_OLD_MIX], dtype=object)[
         rng.choice(3, n_dold, p=dp / dp.sum())
     ]
-    d_new_prog = np.asarray(["30", "12"], dtype=object)[np.arange(n_dnew) % 2]
+    d_new_prog = np.asarray(DIRECT_NEW_PROGRAMS, dtype=object)[np.arange(n_dnew) % 2]
     # Direct social-housing loans at district offices are individuals; enterprises borrow at
     # the branch office.
     old_prog[d_old_c] = d_old_prog
@@ -473,16 +613,7 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     l_org = cust["org"][l_cust]
     amount_key = np.where(direct & (l_prog == "03"), "03d", l_prog)
 
-    # Terms, amounts
-    term = np.zeros(n_loans, np.int64)
-    amount = np.zeros(n_loans, np.int64)
-    for key_, terms in TERMS.items():
-        sel = amount_key == key_
-        if not sel.any():
-            continue
-        term[sel] = np.asarray(terms)[rng.integers(0, len(terms), sel.sum())]
-        lo_, hi_, st = AMOUNT_RANGE[key_]
-        amount[sel] = rng.integers(lo_ // st, hi_ // st + 1, sel.sum()) * st * 1_000_000
+    term, amount = terms_and_amounts(rng, amount_key)
 
     # Outputs: workers (GQVL, XKLD, TLNV), works (NSVSMT)
     workers = np.zeros(n_loans, np.int64)
@@ -490,7 +621,9 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     sanit = np.zeros(n_loans, np.int64)
     turn03 = np.flatnonzero(is_new & (l_prog == "03"))
     if len(turn03):
-        workers[turn03] = apportion(W, rng.gamma(2.0, 1.0, len(turn03)), lo=1, hi=8)
+        workers[turn03] = apportion(
+            W, rng.gamma(2.0, 1.0, len(turn03)), lo=1, hi=MAX_WORKERS_PER_LOAN
+        )
     old03 = np.flatnonzero(~is_new & (l_prog == "03"))
     workers[old03] = np.where(
         direct[old03], rng.integers(5, 60, len(old03)), rng.integers(1, 4, len(old03))
@@ -650,7 +783,26 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     freq = rng.choice(3, len(payers), p=[0.45, 0.40, 0.15])  # monthly, quarterly, none
     pay = payers[freq < 2]
     freq = freq[freq < 2]
-    r = split_amount(need, end_bal[pay] * rng.uniform(0.5, 1.5, len(pay)))
+    weights = end_bal[pay] * rng.uniform(0.5, 1.5, len(pay))
+    if cal.org_change_vnd is None:
+        r = split_amount(need, weights)
+    else:
+        # Each organization's change (F15): its own instalments, solved the same way.
+        r = np.zeros(len(pay), np.int64)
+        for o, org in enumerate(org_codes):
+            in_o = l_org == o
+            need_o = int(
+                (flows["disb"][in_o] - flows["rev"][in_o]).sum()
+                - sum(flows[t][in_o].sum() for t in ("th", "qh", "kh", "wo"))
+                - cal.org_change_vnd[org]
+            )
+            if need_o < 0:
+                raise ValueError(
+                    f"calibration: org_change_vnd.{org} is larger than the period's new "
+                    f"lending in organization {org} allows"
+                )
+            sel = l_org[pay] == o
+            r[sel] = split_amount(need_o, weights[sel])
     monthly = freq == 0
     base = (r[monthly] // n_months) // 1000 * 1000
     for m in range(1, n_months + 1):
@@ -726,66 +878,21 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     open_tot = tot[:, 0].copy()
     del it, ov, fz, tot, earns, need_amt, step, open_bal, open_ov, open_fz
     del out_period, in_period, end_bal, raw_end, remaining, scalable, amount_key, kind_of_commune
-    for t in SPARSE_FLOWS:
-        flows[t] = SparseRows(flows[t])
-    gn_wrong = SparseRows(gn_wrong)
+    if sparse:  # a history extends the dense matrices first (``history.py``)
+        for t in SPARSE_FLOWS:
+            flows[t] = SparseRows(flows[t])
+        gn_wrong = SparseRows(gn_wrong)
 
     # ----- customers' personal data ------------------------------------------------------
     is_company = np.zeros(n_cust, bool)
     is_company[np.concatenate([d_old_c, d_new_c])] = np.isin(
         old_prog[np.concatenate([d_old_c, d_new_c])], ["30", "03"]
     )
-    female = rng.random(n_cust) < np.where(
-        cust["org"] == 1, 0.97, np.where(cust["org"] == 3, 0.35, 0.5)
-    )  # Women's Union members are nearly all women
-    female[cust["org"] == 2] = rng.random((cust["org"] == 2).sum()) < 0.12  # veterans
-    person = names.person_names(rng, female)
-    company = names.company_names(rng, int(is_company.sum()))
-    cname = person.copy()
-    cname[is_company] = company
-    birth = rng.integers(1950, 2003, n_cust)
-    birth[cust["org"] == 3] = rng.integers(1982, 2004, (cust["org"] == 3).sum())  # youth union
-    birth[cust["org"] == 2] = rng.integers(1945, 1975, (cust["org"] == 2).sum())
-    eth = np.full(n_cust, "Kinh", dtype=object)
-    dist_of_c = communes["district"][cust["commune"]]
-    u = rng.random(n_cust)
-    bavi = dist_of_c == "Ba Vì"
-    eth[bavi & (u < 0.16)] = "Mường"
-    eth[bavi & (u >= 0.16) & (u < 0.20)] = "Dao"
-    hill = np.isin(dist_of_c, ["Mỹ Đức", "Thạch Thất", "Quốc Oai", "Chương Mỹ"])
-    eth[hill & (u < 0.03)] = "Mường"
-    eth[~bavi & ~hill & (u > 0.997)] = np.asarray(["Tày", "Thái", "Nùng"], dtype=object)[
-        rng.integers(0, 3, (~bavi & ~hill & (u > 0.997)).sum())
-    ]
-    century = np.where(birth >= 2000, 2, 0) + female.astype(np.int64)
-    nid = np.char.add(
-        np.char.add("001", _digits(century)),
-        np.char.add(_digits(birth % 100, 2), _digits(rng.integers(0, 1_000_000, n_cust), 6)),
-    )
-    phone = np.char.add(
-        np.asarray(["09", "03", "08", "07"])[rng.integers(0, 4, n_cust)],
-        _digits(rng.integers(0, 100_000_000, n_cust), 8),
-    ).astype(object)
-    phone[rng.random(n_cust) < EMPTY_PHONE_SHARE] = None
     # Category from the customer's first loan programme; savings-only members are households.
     first_prog = np.full(n_cust, "", dtype=object)
     first_prog[l_cust[::-1]] = l_prog[::-1]
-    category = np.full(n_cust, "Hộ gia đình", dtype=object)
-    for p_, cat in CATEGORY_OF_PROGRAM.items():
-        category[first_prog == p_] = cat
-    category[is_company] = "Doanh nghiệp"
-    code_perm = rng.permutation(n_cust)
     cust.update(
-        {
-            "code": _digits(10_000_000 + code_perm * 7 + 3, 10),
-            "name": cname,
-            "female": female,
-            "birth": birth,
-            "ethnicity": eth,
-            "national_id": nid,
-            "phone": phone,
-            "category": category,
-        }
+        people(rng, cust["org"], communes["district"][cust["commune"]], is_company, first_prog, 0)
     )
     # Group leaders: a continuing member of the group (the first member otherwise).
     leader = np.full(n_grp, -1, np.int64)
@@ -823,6 +930,10 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
         "no": book_no,
         "code": np.char.add(np.char.add("105", _digits(book_cust + 1, 8)), _digits(book_no)),
         "balance": sav,
+        # How the balances were made, so that a history extends them (``history.py``).
+        "sav0": sav0,
+        "dep": dep,
+        "from": np.zeros(nb, np.int64),
     }
 
     # The contract's code widths (4.1): ``_digits`` widens rather than truncates, so a scale
@@ -856,7 +967,17 @@ def build(cal: Calibration, seed: int) -> Scenario:  # noqa: C901 - one linear r
     # The customer's meeting day: the commune's transaction day (the loan's own for direct).
     c_day = np.zeros(n_cust, np.int64)
     c_day[l_cust[::-1]] = tday[::-1]
-    recon = {"customer": scope, "month": rec_month, "day": c_day[scope]}
+    rank = np.empty(len(scope), np.int64)
+    rank[order] = np.arange(len(scope))
+    recon = {
+        "customer": scope,
+        "month": rec_month,
+        "day": c_day[scope],
+        # The campaign year (a history has one per calendar year) and each customer's place in
+        # the campaign's order, which later periods of the year continue.
+        "campaign": np.full(len(scope), cal.reconciliation.campaign_year, np.int64),
+        "rank": rank,
+    }
 
     return Scenario(
         cal=cal,

@@ -96,6 +96,7 @@ class OfficeSplit:
             recon=recon,
             gn_wrong=dense_rows(sc.gn_wrong, l_sel),
             notes={"office": office},
+            bounds=sc.bounds,
         )
 
     def txn_bases(self) -> dict[str, dict[dt.date, int]]:
@@ -107,7 +108,6 @@ class OfficeSplit:
         which keeps the id unique with its ``yymmdd`` prefix.
         """
         sc = self.sc
-        year = sc.cal.period_start.year
         n_off = len(OFFICE_CODES)
         tday = sc.loans["tday"]
         # counts[(month * 29 + day) * n_off + office]: the journal lines of that day and office,
@@ -134,5 +134,6 @@ class OfficeSplit:
             m, d = divmod(int(r), 29)
             for j, o in enumerate(OFFICE_CODES):
                 if per_day[r, j]:
-                    out[o][dt.date(year, m, d)] = int(before_day[r] + within[r, j])
+                    day = dt.date(sc.dates[m].year, sc.dates[m].month, d)
+                    out[o][day] = int(before_day[r] + within[r, j])
         return out

@@ -21,9 +21,9 @@ create schema if not exists {SCHEMA};
 create table if not exists {SCHEMA}.check_runs (
     run_id varchar not null,
     checked_at timestamptz not null,
-    as_of_date date,                 -- the run's --date (null: every date in the warehouse)
+    as_of_date date,
     checks integer not null,
-    checks_failed integer not null,  -- failed or error, blocking or not
+    checks_failed integer not null,
     blocking_failed boolean not null,
     summary varchar not null
 );
@@ -31,17 +31,17 @@ create table if not exists {SCHEMA}.check_results (
     run_id varchar not null,
     checked_at timestamptz not null,
     run_as_of_date date,
-    identity_no integer not null,    -- contract section 5 identity, 1..6 (0: the deliveries)
+    identity_no integer not null,
     check_name varchar not null,
-    source_model varchar not null,   -- recon.<model> the check read
+    source_model varchar not null,
     blocking boolean not null,
-    row_type varchar not null,       -- 'summary' (one per check and run) or 'failure'
-    status varchar not null,         -- passed / failed / error (summary rows); failed on failures
-    items_checked bigint,            -- summary rows
-    items_failed bigint,             -- summary rows
+    row_type varchar not null,
+    status varchar not null,
+    items_checked bigint,
+    items_failed bigint,
     message varchar,
-    rule varchar,                    -- failure rows: the rule(s) the item broke
-    as_of_date date,                 -- failure rows: the item's data date
+    rule varchar,
+    as_of_date date,
     pgd_code varchar,
     commune_code varchar,
     program_code varchar,
@@ -49,13 +49,76 @@ create table if not exists {SCHEMA}.check_results (
     loan_code varchar,
     customer_code varchar,
     org_code varchar,
-    item_key varchar,                -- every key of the item, "k=v ..."
-    column_name varchar,             -- the figure compared
+    item_key varchar,
+    column_name varchar,
     expected decimal(38, 6),
     actual decimal(38, 6),
     difference decimal(38, 6)
 );
 """
+
+# The data dictionary of the quality tables: stored as COMMENTs with the DDL, published with
+# them into analytics.duckdb (the dbt models' descriptions come from the dbt docs instead).
+DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "check_runs": (
+        "One row per run of the reconciliation checks (nhcs check, or the pipeline's checks).",
+        {
+            "run_id": "Identifier of the run.",
+            "checked_at": "When the run checked.",
+            "as_of_date": "The run's --date; empty when it checked every date in the warehouse.",
+            "checks": "Checks run.",
+            "checks_failed": "Checks failed or in error, blocking or not.",
+            "blocking_failed": "A blocking check failed: the report and publication were skipped.",
+            "summary": "One-line summary of the run.",
+        },
+    ),
+    "check_results": (
+        "Results of the reconciliation checks: one summary row per check and run, and one "
+        "failure row per failing item (all of them).",
+        {
+            "run_id": "Identifier of the run (quality.check_runs).",
+            "checked_at": "When the run checked.",
+            "run_as_of_date": "The run's --date; empty when it checked every date.",
+            "identity_no": "Number of the identity in contract section 5 (1..6); 0 for the "
+            "deliveries (contract section 1).",
+            "check_name": "Name of the check.",
+            "source_model": "The recon.<model> the check read.",
+            "blocking": "A failure of this check stops the report and the publication.",
+            "row_type": "summary (one per check and run) or failure (one per failing item).",
+            "status": "passed, failed or error (summary rows); failed on failure rows.",
+            "items_checked": "Summary rows: items the check examined.",
+            "items_failed": "Summary rows: items that failed.",
+            "message": "What the check found, in words.",
+            "rule": "Failure rows: the rule(s) the item broke.",
+            "as_of_date": "Failure rows: the item's data date.",
+            "pgd_code": "Failure rows: transaction office of the item.",
+            "commune_code": "Failure rows: commune of the item.",
+            "program_code": "Failure rows: lending program of the item.",
+            "group_code": "Failure rows: savings and loan group of the item.",
+            "loan_code": "Failure rows: loan of the item.",
+            "customer_code": "Failure rows: customer code of the item.",
+            "org_code": "Failure rows: organization of the item.",
+            "item_key": "Failure rows: every key of the item, as k=v pairs.",
+            "column_name": "Failure rows: the figure compared.",
+            "expected": "Failure rows: the reference value.",
+            "actual": "Failure rows: the value checked.",
+            "difference": "Failure rows: actual - expected.",
+        },
+    ),
+}
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+COMMENTS = "\n".join(
+    f"comment on table {SCHEMA}.{table} is {_lit(text)};\n"
+    + "\n".join(
+        f"comment on column {SCHEMA}.{table}.{col} is {_lit(c)};" for col, c in cols.items()
+    )
+    for table, (text, cols) in DESCRIPTIONS.items()
+)
 
 _COLUMNS = (
     "run_id",
@@ -187,6 +250,7 @@ def persist_report(warehouse: Path, report: QualityReport) -> int:
     failed = sum(1 for r in report.results if not r.passed)
     with warehouse_lock(Path(warehouse)), connect(warehouse) as con:
         con.execute(DDL)
+        con.execute(COMMENTS)
         con.register("_quality_results", table)
         con.execute("begin")
         con.execute(

@@ -6,6 +6,8 @@ shows where it breaks.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from pipelines.contract.codes import PROGRAM_BY_CODE, UNIT_BY_CODE
@@ -60,30 +62,36 @@ def rollforward(m31: pl.DataFrame) -> pl.DataFrame:
                 "_date", "loan_code", "outstanding", "prev"
             )
         )
-        # A loan present before must still be present (settled loans stay as CLOSE in-year).
+        # A loan present before must still be present (settled loans stay as CLOSE in-year);
+        # across a year end only the loans settled in the old year (balance 0) drop out.
         gone = a.join(b, on="loan_code", how="anti")
-        if prev.year == cur.year:
-            bad.append(
-                gone.select(
-                    pl.lit(cur).alias("_date"),
-                    "loan_code",
-                    pl.lit(None, pl.Int64).alias("outstanding"),
-                    "prev",
-                )
+        if prev.year != cur.year:
+            gone = gone.filter(pl.col("prev") != 0)
+        bad.append(
+            gone.select(
+                pl.lit(cur).alias("_date"),
+                "loan_code",
+                pl.lit(None, pl.Int64).alias("outstanding"),
+                "prev",
             )
+        )
     return pl.concat(bad) if bad else pl.DataFrame()
 
 
 def journal_vs_m31(m31: pl.DataFrame, skgd: pl.DataFrame) -> pl.DataFrame:
-    """Σ journal lines per loan, type and month = that loan's month columns in M31."""
-    ln = loans(m31).filter(pl.col("_date").dt.year() == skgd["txn_date"].dt.year().min())
+    """Σ journal lines per loan, type and month = that loan's month columns in M31 (every
+    month-end after the first journal day: the opening snapshot has no journal)."""
+    first = skgd["txn_date"].min()
+    ln = loans(m31).filter(pl.col("_date") >= first)
+    month = (pl.col("_date").dt.year() * 100 + pl.col("_date").dt.month()).alias("_m")
     j = (
-        skgd.with_columns(pl.col("txn_date").dt.month().alias("_m"))
+        skgd.with_columns(pl.col("txn_date").alias("_date"))
+        .with_columns(month)
         .filter(pl.col("txn_type").is_in(list(TYPE_COL)))
         .group_by("loan_code", "_m", "txn_type")
         .agg(pl.col("amount").sum())
     )
-    long = ln.with_columns(pl.col("_date").dt.month().alias("_m")).unpivot(
+    long = ln.with_columns(month).unpivot(
         index=["loan_code", "_m"], on=list(TYPE_COL.values()), variable_name="col", value_name="m31"
     )
     long = long.with_columns(
@@ -236,19 +244,28 @@ def groups_vs_m31(m31: pl.DataFrame, bc: pl.DataFrame) -> pl.DataFrame:
     ).select("_date", "group_code", *keys)
 
 
-def reconciliation(m31: pl.DataFrame, dc: pl.DataFrame, opening) -> dict:
+def reconciliation(m31: pl.DataFrame, dc: pl.DataFrame) -> dict:
+    """Per register date: its campaign, whether its rows are exactly the customers with
+    outstanding in the M31 of the 31 December before the campaign year, and its counts."""
     ln = loans(m31)
-    scope = set(
-        ln.filter((pl.col("_date") == opening) & (pl.col("outstanding") > 0))["customer_code"]
-        .unique()
-        .to_list()
-    )
+    scopes: dict[int, set] = {}
     out = {}
     for d in sorted(dc["_date"].unique()):
         x = dc.filter(pl.col("_date") == d)
+        years = sorted(x["campaign_year"].unique().to_list())
+        year = years[-1]
+        if year not in scopes:
+            scopes[year] = set(
+                ln.filter(
+                    (pl.col("_date") == dt.date(year - 1, 12, 31)) & (pl.col("outstanding") > 0)
+                )["customer_code"]
+                .unique()
+                .to_list()
+            )
         out[d] = {
             "rows": x.height,
-            "scope_equal": set(x["customer_code"].to_list()) == scope,
+            "scope_equal": set(x["customer_code"].to_list()) == scopes[year],
+            "scope_outstanding_equal": _scope_balances_equal(ln, x, year),
             "reconciled": x.filter(pl.col("result").is_not_null()).height,
             "khop_mismatch": x.filter(
                 (pl.col("result") == "Khớp")
@@ -258,17 +275,30 @@ def reconciliation(m31: pl.DataFrame, dc: pl.DataFrame, opening) -> dict:
                 )
             ).height,
             "chenh_lech": x.filter(pl.col("result") == "Chênh lệch").height,
-            "campaign_years": sorted(x["campaign_year"].unique().to_list()),
+            "campaign_years": years,
         }
-    out["_scope_size"] = len(scope)
+    out["_scope_size"] = {y: len(s) for y, s in scopes.items()}
     return out
 
 
-def calibration_figures(m31: pl.DataFrame, as_of, opening, period_start) -> dict:
-    """The marts' definitions of calibration.md, computed from M31 read back."""
+def _scope_balances_equal(ln: pl.DataFrame, x: pl.DataFrame, year: int) -> bool:
+    """Dư nợ chốt = the customer's outstanding in the M31 of 31/12 before the campaign."""
+    bal = (
+        ln.filter(pl.col("_date") == dt.date(year - 1, 12, 31))
+        .group_by("customer_code")
+        .agg(pl.col("outstanding").sum().alias("_bal"))
+    )
+    j = x.join(bal, on="customer_code", how="left")
+    return j.filter(pl.col("_bal").fill_null(-1) != pl.col("scope_outstanding")).height == 0
+
+
+def calibration_figures(m31: pl.DataFrame, as_of, year_start, period_start) -> dict:
+    """The marts' definitions of calibration.md, computed from M31 read back: the figures at
+    ``as_of``, the change since ``year_start`` (the last 31 December before it) and the
+    lending of the month-ends from ``period_start`` to ``as_of``."""
     ln = loans(m31)
     end = ln.filter(pl.col("_date") == as_of)
-    beg = ln.filter(pl.col("_date") == opening)
+    beg = ln.filter(pl.col("_date") == year_start)
     ent = end.filter(pl.col("org_code") != "99")
     orgs = {}
     for org in ("11", "12", "13", "14"):
@@ -279,16 +309,21 @@ def calibration_figures(m31: pl.DataFrame, as_of, opening, period_start) -> dict
             "households": pos["customer_code"].n_unique(),
             "groups": pos["group_code"].n_unique(),
         }
-    period = ln.filter((pl.col("_date") > opening) & (pl.col("_date") <= as_of))
+    period = ln.filter((pl.col("_date") >= period_start) & (pl.col("_date") <= as_of))
     net = period.group_by("loan_code").agg(
         (pl.col("disbursed_month") - pl.col("disbursement_reversed_month")).sum().alias("net")
     )
     turns = end.join(net.filter(pl.col("net") > 0), on="loan_code", how="semi")
     in_p = pl.col("disbursement_date") >= period_start
+    beg_org = {
+        org: int(beg.filter(pl.col("org_code") == org)["outstanding"].sum())
+        for org in ("11", "12", "13", "14")
+    }
     return {
         "orgs": orgs,
         "entrusted_change_vnd": int(ent["outstanding"].sum())
         - int(beg.filter(pl.col("org_code") != "99")["outstanding"].sum()),
+        "org_change_vnd": {org: orgs[org]["outstanding_vnd"] - beg_org[org] for org in beg_org},
         "direct_outstanding_vnd": int(end.filter(pl.col("org_code") == "99")["outstanding"].sum()),
         "loan_turns": turns.height,
         "poor_group_turns": turns.filter(pl.col("program_code").is_in(["01", "19", "20"])).height,
@@ -307,3 +342,40 @@ def calibration_figures(m31: pl.DataFrame, as_of, opening, period_start) -> dict
         ),
         "total_outstanding_vnd": int(end["outstanding"].sum()),
     }
+
+
+def hoi_vs_bank(m31: pl.DataFrame, hoi: pl.DataFrame, as_of) -> tuple[set, bool]:
+    """The (organization, office) rows of the ``as_of`` HOI_* reports that differ from the
+    bank's M31 (households or outstanding beyond the report's rounding), and whether every
+    TỔNG CỘNG row is the sum of its file's rows."""
+    ln = loans(m31).filter((pl.col("_date") == as_of) & (pl.col("org_code") != "99"))
+    per_c = ln.group_by("org_code", "_unit", "customer_code", "group_code").agg(
+        pl.col("outstanding").sum()
+    )
+    bank = per_c.group_by("org_code", "_unit").agg(
+        (pl.col("outstanding") > 0).sum().alias("h"), pl.col("outstanding").sum().alias("o")
+    )
+    name_to_unit = {u.name: u.code for u in UNIT_BY_CODE.values()}
+    rows = hoi.filter(~pl.col("_total") & (pl.col("_date") == as_of)).with_columns(
+        pl.col("_file").str.slice(4, 2).alias("org_code"),
+        pl.col("district_name").replace_strict(name_to_unit).alias("_pgd"),
+    )
+    cmp = rows.join(
+        bank, left_on=["org_code", "_pgd"], right_on=["org_code", "_unit"], how="left"
+    ).with_columns(pl.col("h").fill_null(0), pl.col("o").fill_null(0))
+    differs = cmp.filter(
+        (pl.col("households_with_outstanding") != pl.col("h"))
+        | ((pl.col("outstanding_mil") - (pl.col("o") + 5_000) // 10_000 * 10_000).abs() > 0)
+    )
+    got = {(r["org_code"], r["_pgd"]) for r in differs.iter_rows(named=True)}
+    tot = hoi.filter(pl.col("_total") & (pl.col("_date") == as_of))
+    sums = rows.group_by("_file").agg(
+        pl.col("households_with_outstanding").sum(), pl.col("groups").sum()
+    )
+    j = tot.join(sums, on="_file", suffix="_s")
+    ok = (
+        j.height == tot.height
+        and (j["households_with_outstanding"] == j["households_with_outstanding_s"]).all()
+        and (j["groups"] == j["groups_s"]).all()
+    )
+    return got, bool(ok)

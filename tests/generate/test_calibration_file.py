@@ -55,6 +55,34 @@ def test_bad_file_names_the_key(tmp_path, mutate, key):
         load_calibration(_write(tmp_path, mutate))
 
 
+def test_org_change_must_sum_to_the_entrusted_change(tmp_path):
+    p = _write(tmp_path, lambda r: r["org_change_vnd"].__setitem__("14", 3_000_000_000))
+    with pytest.raises(ValueError, match=r"org_change_vnd .*entrusted_change_vnd") as e:
+        load_calibration(p)
+    assert "org_change_vnd.11" in str(e.value)
+    p = _write(tmp_path, lambda r: r["org_change_vnd"].pop("13"))
+    with pytest.raises(ValueError, match=r"org_change_vnd\.13"):
+        load_calibration(p)
+
+
+def test_org_change_is_optional(tmp_path):
+    cal = load_calibration(_write(tmp_path, lambda r: r.pop("org_change_vnd")))
+    assert cal.org_change_vnd is None and cal.scaled(0.01).org_change_vnd is None
+
+
+def test_scaled_org_changes_still_sum_to_the_scaled_total(tmp_path):
+    def odd(r):
+        r["org_change_vnd"] = {"11": 1_000_000_003, "12": 7, "13": -5, "14": 1_000_000_005}
+        r["entrusted_change_vnd"] = 2_000_000_010
+
+    cal = load_calibration(_write(tmp_path, odd))
+    for s in (0.01, 0.3, 0.5, 0.004, 2.5):
+        sc = cal.scaled(s)
+        assert sum(sc.org_change_vnd.values()) == sc.entrusted_change_vnd
+        for org, v in cal.org_change_vnd.items():
+            assert abs(sc.org_change_vnd[org] - v * s) < 1.5, (s, org)
+
+
 def test_inconsistent_targets_are_refused(tmp_path):
     p = _write(tmp_path, lambda r: r["period_lending"].__setitem__("workers_attracted", 5))
     with pytest.raises(ValueError, match="workers_attracted"):

@@ -43,6 +43,14 @@ def test_change_and_direct_exact(figures):
     assert fig["direct_outstanding_vnd"] == cal.direct_outstanding_vnd
 
 
+def test_each_organization_grew_as_calibrated(figures):
+    # F15: the shipped file gives every organization's change since the opening date.
+    cal, truth, fig = figures
+    assert cal.org_change_vnd is not None and all(v > 0 for v in cal.org_change_vnd.values())
+    assert fig["org_change_vnd"] == cal.org_change_vnd == truth["org_change_vnd"]
+    assert sum(fig["org_change_vnd"].values()) == cal.entrusted_change_vnd
+
+
 def test_period_lending_exact(figures):
     cal, truth, fig = figures
     want = vars(cal.period_lending)
@@ -52,11 +60,7 @@ def test_period_lending_exact(figures):
 
 def test_reconciliation_exact(figures, clean_frames):
     cal, truth, _ = figures
-    rec = checks.reconciliation(
-        clean_frames["M31"],
-        clean_frames["DOICHIEU"],
-        cal.opening_date,
-    )
+    rec = checks.reconciliation(clean_frames["M31"], clean_frames["DOICHIEU"])
     end = rec[cal.period_end]
     assert end["rows"] == cal.reconciliation.in_scope
     assert end["reconciled"] == cal.reconciliation.reconciled

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from pipelines.generate import generate
 
-
-def _digests(root):
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from .conftest import digests as _digests
 
 
 def test_two_runs_are_byte_identical(twin_trees):

@@ -81,7 +81,7 @@ def test_calibrated_figures_exact_at_scale_above_one(upscaled):
     assert fig["entrusted_change_vnd"] == cal.entrusted_change_vnd
     assert fig["direct_outstanding_vnd"] == cal.direct_outstanding_vnd
     assert {k: fig[k] for k in vars(cal.period_lending)} == vars(cal.period_lending)
-    rec = checks.reconciliation(t["M31"], t["DOICHIEU"], cal.opening_date)[cal.period_end]
+    rec = checks.reconciliation(t["M31"], t["DOICHIEU"])[cal.period_end]
     assert (rec["rows"], rec["reconciled"]) == (
         cal.reconciliation.in_scope,
         cal.reconciliation.reconciled,

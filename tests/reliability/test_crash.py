@@ -87,7 +87,8 @@ PUBLISHED = ("marts", "recon", "quality")
 
 
 def _tmp_files(night: Night) -> list[str]:
-    return sorted(p.name for p in night.warehouse.parent.glob("*.tmp-*"))
+    """What a publication builds aside: ``*.tmp-<pid>`` files, links and version folders."""
+    return sorted(p.name for p in night.warehouse.parent.rglob("*.tmp-*"))
 
 
 def _opens_with_marts(db) -> int:
@@ -123,6 +124,7 @@ KILL_IN_PUBLISH = textwrap.dedent(
     from pathlib import Path
     import pipelines.publish as pub
     warehouse, target, point = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    current = target.with_name(target.stem)   # the `analytics` symlink: the one switch
     die = lambda: os.kill(os.getpid(), signal.SIGKILL)
     real_replace, real_verify = os.replace, pub._verify
     def verify(path, expected):
@@ -130,11 +132,11 @@ KILL_IN_PUBLISH = textwrap.dedent(
         if point == "built-aside":
             die()          # the new copy is complete beside the target, not swapped in
     def replace(src, dst):
-        if Path(dst) == target and point == "before-swap":
-            die()          # analytics.previous.duckdb already re-linked, target not replaced
+        if Path(dst) == current and point == "before-swap":
+            die()          # the version folder complete and named, `analytics` not switched
         real_replace(src, dst)
-        if Path(dst) == target and point == "after-swap":
-            die()          # swapped, directory not yet fsynced, tmp not cleaned
+        if Path(dst) == current and point == "after-swap":
+            die()          # switched, directory not yet fsynced, old version not retired
     pub._verify = verify
     pub.os.replace = replace
     pub.publish(warehouse, target)

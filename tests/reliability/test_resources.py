@@ -94,11 +94,11 @@ def test_read_only_warehouse_file_is_a_clear_error_and_stays_intact(tmp_path):
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    mnt = tmp_path / "disk"
+    mnt = tmp_path / "disk"  # room for one publication of the fixture (database, Parquet, CSV)
     mnt.mkdir()
     mount = shutil.which("mount")
     proc = subprocess.run(
-        [mount or "mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mnt)],
+        [mount or "mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mnt)],
         capture_output=True,
         text=True,
     )
@@ -175,7 +175,7 @@ def test_full_disk_spares_the_published_database(tmp_path, tiny_disk):
     with pytest.raises(Exception):  # noqa: B017 - duckdb raises its IOException
         publish(warehouse, target)
     assert target.read_bytes() == good
-    assert list(tiny_disk.glob("*.tmp-*")) == []  # the half-built copy is gone
+    assert list(tiny_disk.rglob("*.tmp-*")) == []  # the half-built version folder is gone
 
 
 def test_unwritable_quarantine_never_loads_the_bad_file(tmp_path):

@@ -31,3 +31,9 @@ def test_materialize_report_and_publish(fixture_warehouse, tmp_path):
     md = result.asset_materializations_for_node("briefing_report")[0].metadata
     assert md["as_of_date"].value == "2022-03-31"
     assert md["headline"].value["F1 Tổng dư nợ ủy thác qua các TCCTXH"] == "11.637 tỷ đồng"
+    # the publication reports its tables' row counts as a markdown table, not only a size
+    pub = result.asset_materializations_for_node("analytics_db")[0].metadata
+    table = pub["tables"].value.splitlines()
+    assert table[0] == "| table | rows | this publication |"
+    assert "| marts.mart_briefing_kpis | 4 | rewritten |" in table
+    assert pub["mode"].value.startswith("full")

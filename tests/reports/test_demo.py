@@ -40,7 +40,7 @@ def demo(tmp_path_factory) -> dict:
     truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))["as_of"][str(AS_OF)]
     return {
         "truth": truth,
-        "analytics": publish(warehouse, work / "analytics.duckdb"),
+        "analytics": publish(warehouse, work / "analytics.duckdb").path,
         **files,
     }
 

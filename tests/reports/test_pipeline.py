@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from analyst_clients import cli, cli_version, python_client
 from readback import parse_briefing, read_sheet
 
 from pipelines.publish import PERSONAL_COLUMN, publish
@@ -54,7 +55,7 @@ def built(tmp_path_factory, mini) -> dict[str, Path]:
 
     run_checks(warehouse)
     reports = {p.name: p for p in build_reports(warehouse, work / "reports")}
-    analytics = publish(warehouse, work / "analytics.duckdb")
+    analytics = publish(warehouse, work / "analytics.duckdb").path
     return {"warehouse": warehouse, "analytics": analytics, **reports}
 
 
@@ -173,3 +174,69 @@ def test_real_briefing_renders_in_chromium(built, tmp_path):
     result = load_page(built["briefing.html"].as_uri(), tmp_path / "mini.png")
     assert result.errors == []
     assert result.requests == [built["briefing.html"].as_uri()]
+
+
+# --- the published file for analysts' own tools ----------------------------------------------
+
+
+def _rows_here(db: Path, queries: list[str]) -> list[int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [len(con.execute(q).fetchall()) for q in queries]
+    finally:
+        con.close()
+
+
+def test_guide_examples_run_in_duckdb_1_4(built):
+    """The Python package of DuckDB's long-term line (1.4) opens the file and answers every
+    example of the guide as the project's DuckDB does."""
+    queries = _sql_examples()
+    out = python_client(built["analytics"], queries)
+    assert out["version"].startswith("1.4.")
+    assert out["rows"] == _rows_here(built["analytics"], queries)
+
+
+def test_guide_examples_run_in_the_duckdb_cli_package(built):
+    """`pip install duckdb-cli` (1.5.6, the newest published): `duckdb -readonly` runs every
+    example of the guide on the file."""
+    import json
+
+    assert cli_version() == "v1.5.6"
+    queries = _sql_examples()
+    rows = []
+    for sql in queries:
+        proc = cli(built["analytics"], sql)
+        assert proc.returncode == 0 and not proc.stderr, proc.stderr
+        rows.append(len(json.loads(proc.stdout)) if proc.stdout.strip() else 0)
+    assert rows == _rows_here(built["analytics"], queries)
+
+
+def test_every_published_column_is_described(built):
+    """The dbt docs reach the published file as comments (the data dictionary), the catalog
+    lists every column, and every numeric column has a unit."""
+    proc = cli(
+        built["analytics"],
+        "select count(*) as n, count(comment) as described from duckdb_columns() "
+        "where not internal",
+    )
+    import json
+
+    (counts,) = json.loads(proc.stdout)
+    assert counts["n"] > 300 and counts["described"] == counts["n"]
+    con = duckdb.connect(str(built["analytics"]), read_only=True)
+    try:
+        undescribed_tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() where comment is null"
+        ).fetchall()
+        assert undescribed_tables == []
+        missing_units = con.execute(
+            "select table_schema, table_name, column_name from catalog "
+            "where unit is null and column_name not in ('identity_no', 'column_position') "
+            "and (data_type like 'DECIMAL%' "
+            "or data_type in ('BIGINT', 'INTEGER', 'HUGEINT', 'DOUBLE', 'FLOAT'))"
+        ).fetchall()
+        # identity_no and column_position are identifiers, not quantities
+        assert missing_units == [], "add them to dbt_project/seeds/dictionary/column_units.csv"
+        assert con.execute("select count(*) from catalog").fetchone()[0] == counts["n"]
+    finally:
+        con.close()

@@ -1,17 +1,33 @@
-"""Publishing analytics.duckdb: only marts/recon/quality, no personal data, swapped in
-atomically under an analyst's open read-only connection, previous file kept."""
+"""Publishing analytics.duckdb: only marts/recon/quality, no personal data, an old storage
+format, comments and the catalog, Parquet/CSV exports, swapped in atomically under an
+analyst's open read-only connection, previous publication kept; incremental publication equal
+to a full one, cheap, and safe when killed."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import signal
+import struct
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pytest
 from fixture_warehouse import PERSONAL_VALUES
 
-from pipelines.publish import PERSONAL_COLUMN, PublishError, previous_path, publish
+from pipelines.publish import (
+    PERSONAL_COLUMN,
+    PublishError,
+    exports_folder,
+    previous_path,
+    publish,
+)
+from pipelines.publish.exports import BOM
+from pipelines.settings import SettingsError
 
 pytestmark = pytest.mark.xdist_group("reports")
 
@@ -40,8 +56,26 @@ def _tables(path):
         con.close()
 
 
+@pytest.fixture
+def warehouse(fixture_warehouse, tmp_path) -> Path:
+    """A copy of the fixture warehouse this test may change."""
+    wh = tmp_path / "wh" / "warehouse.duckdb"
+    wh.parent.mkdir()
+    shutil.copy2(fixture_warehouse, wh)
+    return wh
+
+
+def _sql(db: Path, *statements: str) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        for s in statements:
+            con.execute(s)
+    finally:
+        con.close()
+
+
 def test_publishes_only_marts_recon_quality(fixture_warehouse, tmp_path):
-    target = publish(fixture_warehouse, tmp_path / "analytics.duckdb")
+    target = publish(fixture_warehouse, tmp_path / "analytics.duckdb").path
     schemas = {s for s, _ in _tables(target)}
     assert schemas == {"main", "marts", "recon", "quality"}
     con = duckdb.connect(str(target), read_only=True)
@@ -67,7 +101,7 @@ def test_publishes_only_marts_recon_quality(fixture_warehouse, tmp_path):
 
 
 def test_no_personal_data_column_or_value(fixture_warehouse, tmp_path):
-    target = publish(fixture_warehouse, tmp_path / "analytics.duckdb")
+    target = publish(fixture_warehouse, tmp_path / "analytics.duckdb").path
     con = duckdb.connect(str(target), read_only=True)
     cols = con.execute(
         "select table_schema, table_name, column_name, data_type from information_schema.columns"
@@ -86,28 +120,23 @@ def test_no_personal_data_column_or_value(fixture_warehouse, tmp_path):
     con.close()
 
 
-def test_refuses_a_mart_with_a_personal_data_column(fixture_warehouse, tmp_path):
-    wh = tmp_path / "leaky.duckdb"
-    wh.write_bytes(fixture_warehouse.read_bytes())
-    con = duckdb.connect(str(wh))
-    con.execute("create table marts.oops as select customer_code, customer_name from raw.m31")
-    con.close()
+def test_refuses_a_mart_with_a_personal_data_column(warehouse, tmp_path):
+    _sql(warehouse, "create table marts.oops as select customer_code, customer_name from raw.m31")
     target = tmp_path / "analytics.duckdb"
     with pytest.raises(PublishError, match="customer_name"):
-        publish(wh, target)
-    assert not target.exists()
-    assert list(tmp_path.glob("analytics.duckdb.tmp-*")) == []  # nothing left behind
+        publish(warehouse, target)
+    assert not target.exists() and not exports_folder(target).exists()
+    assert _leftovers(tmp_path) == []  # nothing left behind
 
 
-def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
-    target = tmp_path / "analytics.duckdb"
-    publish(fixture_warehouse, target)
-    # A marker only the old file has: the analyst must keep seeing the file they opened.
-    con = duckdb.connect(str(target))
-    con.execute("create table marts.analyst_marker as select 1 as x")
-    con.close()
-    old_inode = target.stat().st_ino
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.tmp-*"))
 
+
+def _while_an_analyst_reads(target: Path, publications) -> tuple[list[str], dict[str, str]]:
+    """Run ``publications()`` while another process holds ``target`` open read-only (after
+    marking that file); returns the analyst's figure before, and what they read after."""
+    _sql(target, "create table marts.analyst_marker as select 1 as x")
     analyst = subprocess.Popen(
         [sys.executable, "-c", ANALYST, str(target)],
         stdin=subprocess.PIPE,
@@ -118,8 +147,7 @@ def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
     try:
         before = analyst.stdout.readline().split()
         assert before[0] == "before", analyst.stderr.read()
-        # the pipeline publishes again while the analyst holds the read-only connection
-        publish(fixture_warehouse, target)
+        publications()
         analyst.stdin.write("\n")
         analyst.stdin.flush()
         out, err = analyst.communicate(timeout=60)
@@ -127,7 +155,16 @@ def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
         if analyst.poll() is None:
             analyst.kill()
     assert analyst.returncode == 0, err
-    lines = dict(line.split() for line in out.splitlines())
+    return before, dict(line.split() for line in out.splitlines())
+
+
+def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
+    target = tmp_path / "analytics.duckdb"
+    publish(fixture_warehouse, target)
+    old_inode = target.stat().st_ino
+    # the pipeline publishes again while the analyst holds the read-only connection to a file
+    # with a marker only it has: the analyst must keep seeing the file they opened
+    before, lines = _while_an_analyst_reads(target, lambda: publish(fixture_warehouse, target))
     assert lines["after"] == before[1]
     assert lines["marker"] == "1"  # still the old file
     assert target.stat().st_ino != old_inode  # a new file was swapped in
@@ -135,7 +172,7 @@ def test_open_reader_survives_a_new_publication(fixture_warehouse, tmp_path):
     assert ("marts", "analyst_marker") not in new and ("marts", "mart_briefing_kpis") in new
     # the replaced file is kept for restore, marker included
     assert ("marts", "analyst_marker") in _tables(previous_path(target))
-    assert list(tmp_path.glob("*.tmp-*")) == []
+    assert _leftovers(tmp_path) == []
 
 
 def test_publish_needs_marts(tmp_path):
@@ -143,3 +180,321 @@ def test_publish_needs_marts(tmp_path):
     duckdb.connect(str(wh)).close()
     with pytest.raises(PublishError, match="no marts"):
         publish(wh, tmp_path / "analytics.duckdb")
+
+
+# --- storage format -------------------------------------------------------------------------
+
+
+def _format_number(db: Path) -> int:
+    """The storage format number in the file's main header (what an old DuckDB checks)."""
+    with open(db, "rb") as f:
+        head = f.read(20)
+    assert head[8:12] == b"DUCK"
+    return struct.unpack("<Q", head[12:20])[0]
+
+
+def test_written_in_the_oldest_storage_format_by_default(fixture_warehouse, tmp_path, monkeypatch):
+    monkeypatch.delenv("NHCS_PUBLISH_STORAGE_VERSION", raising=False)
+    pub = publish(fixture_warehouse, tmp_path / "a" / "analytics.duckdb")
+    # 64: read by every DuckDB since 0.9, the 1.4 long-term release (64-67) and the duckdb-cli
+    # 1.5.6 (64-68); the project's own DuckDB writes 69 by default, which neither opens
+    assert _format_number(pub.path) == 64
+    con = duckdb.connect(str(pub.path), read_only=True)
+    assert con.execute("select storage_version from publication").fetchone() == ("v0.9.0",)
+    con.close()
+
+    monkeypatch.setenv("NHCS_PUBLISH_STORAGE_VERSION", "v1.4.0")
+    assert (
+        _format_number(publish(fixture_warehouse, tmp_path / "b" / "analytics.duckdb").path) == 67
+    )
+
+
+def test_a_bad_storage_version_names_the_setting(fixture_warehouse, tmp_path, monkeypatch):
+    target = tmp_path / "analytics.duckdb"
+    for bad in ("1.4", "v9.9.9"):
+        monkeypatch.setenv("NHCS_PUBLISH_STORAGE_VERSION", bad)
+        with pytest.raises(SettingsError, match="NHCS_PUBLISH_STORAGE_VERSION"):
+            publish(fixture_warehouse, target)
+        assert not target.exists() and _leftovers(tmp_path) == []
+
+
+# --- comments, catalog, exports ---------------------------------------------------------------
+
+
+def test_comments_and_catalog_reach_the_published_file(warehouse, tmp_path):
+    _sql(
+        warehouse,
+        "comment on table marts.dim_unit is 'Transaction offices.'",
+        "comment on column marts.dim_unit.district_name is 'Tên quận/huyện, district name.'",
+        "create schema seeds",
+        "create table seeds.column_units as select * from (values "
+        "('entrusted_outstanding_vnd', 'đồng'), ('items_checked', 'items')) t(column_name, unit)",
+    )
+    target = publish(warehouse, tmp_path / "analytics.duckdb").path
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        assert con.execute(
+            "select comment from duckdb_tables() where table_name = 'dim_unit'"
+        ).fetchone() == ("Transaction offices.",)
+        assert con.execute(
+            "select comment from duckdb_columns() where table_name = 'dim_unit' "
+            "and column_name = 'district_name'"
+        ).fetchone() == ("Tên quận/huyện, district name.",)
+        # the catalog has one row per column of every table in the file, itself included
+        catalog = con.execute(
+            "select table_schema, table_name, column_name, data_type, description, unit "
+            "from catalog"
+        ).fetchall()
+        columns = con.execute(
+            "select schema_name, table_name, column_name, data_type from duckdb_columns() "
+            "where not internal"
+        ).fetchall()
+        assert sorted(r[:4] for r in catalog) == sorted(columns)
+        by_col = {(r[0], r[1], r[2]): r for r in catalog}
+        assert by_col[("marts", "dim_unit", "district_name")][4].startswith("Tên quận")
+        assert by_col[("marts", "mart_briefing_kpis", "entrusted_outstanding_vnd")][5] == "đồng"
+        assert by_col[("main", "publication", "rows_written")][5] == "rows"
+        # the publication's own tables are fully described
+        undescribed = con.execute(
+            "select table_name, column_name from duckdb_columns() "
+            "where schema_name = 'main' and comment is null and not internal"
+        ).fetchall()
+        assert undescribed == []
+    finally:
+        con.close()
+
+
+def test_marts_exported_as_parquet_and_csv_with_a_bom(fixture_warehouse, tmp_path):
+    pub = publish(fixture_warehouse, tmp_path / "analytics.duckdb")
+    folder = exports_folder(pub.path)
+    con = duckdb.connect(str(pub.path), read_only=True)
+    marts = [
+        t
+        for (t,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        ).fetchall()
+    ]
+    assert sorted(p.stem for p in (folder / "parquet").iterdir()) == sorted(marts)
+    assert sorted(p.stem for p in (folder / "csv").iterdir()) == sorted(marts)
+    for table in marts:
+        rel = f"marts.{table}"
+        parquet = folder / "parquet" / f"{table}.parquet"
+        assert con.execute(
+            f"select count(*) from (select * from {rel} except all "
+            f"select * from read_parquet('{parquet}'))"
+        ).fetchone() == (0,)
+        csv = folder / "csv" / f"{table}.csv"
+        assert csv.read_bytes().startswith(BOM)
+        # DuckDB skips the mark; every row comes back (read as text: the CSV is for Excel)
+        n = con.execute(f"select count(*) from read_csv('{csv}', header = true)").fetchone()[0]
+        assert n == con.execute(f"select count(*) from {rel}").fetchone()[0]
+    header = (folder / "csv" / "dim_organization.csv").read_bytes()[len(BOM) :].split(b"\n")[0]
+    assert header.decode() == "org_code,org_name,org_short,is_entrusted"
+    # Vietnamese text survives as UTF-8
+    assert "Hội Nông dân".encode() in (folder / "csv" / "dim_organization.csv").read_bytes()
+    con.close()
+
+
+# --- incremental publication ------------------------------------------------------------------
+
+CHANGES = (
+    # one month-end of the largest mart changes (a re-delivered Mẫu 31, say)
+    "update marts.fct_loan_balance set outstanding_vnd = outstanding_vnd + 1 "
+    "where as_of_date = date '2022-03-31' and loan_code in "
+    "(select loan_code from marts.fct_loan_balance order by loan_code limit 3)",
+    # a new quality run is appended
+    "insert into quality.check_runs values ('run-new', now(), null, 6, 0, false, '6 passed')",
+    "insert into quality.check_results select * replace ('run-new' as run_id) "
+    "from quality.check_results",
+    # a column added to a dimension, a table dropped, a table added, a description changed
+    "alter table marts.dim_organization add column rank integer default 1",
+    "drop table marts.dim_program",
+    "create table marts.new_mart as select 1 as x",
+    "comment on column marts.dim_unit.district_name is 'changed'",
+)
+
+
+def _contents(db: Path) -> dict:
+    """Every table's columns, types, comments and rows (sorted), except main.publication."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() order by all"
+        ).fetchall():
+            if (schema, table) == ("main", "publication"):
+                continue
+            cols = con.execute(
+                "select column_name, data_type, comment from duckdb_columns() "
+                "where schema_name = ? and table_name = ? order by column_index",
+                [schema, table],
+            ).fetchall()
+            rows = con.execute(f'select * from "{schema}"."{table}" order by all').fetchall()
+            out[f"{schema}.{table}"] = (cols, rows)
+        return out
+    finally:
+        con.close()
+
+
+def _publish_three(warehouse: Path, target: Path) -> None:
+    """The first three publications are full; the third leaves the first as the spare."""
+    modes = [publish(warehouse, target).mode for _ in range(3)]
+    assert modes == ["full"] * 3
+    assert (target.parent / "analytics.versions" / "spare.duckdb").exists()
+
+
+def test_incremental_publication_equals_a_full_one(warehouse, tmp_path):
+    target = tmp_path / "inc" / "analytics.duckdb"
+    _publish_three(warehouse, target)
+    before = exports_folder(target).resolve()
+    _sql(warehouse, *CHANGES)
+
+    inc = publish(warehouse, target)
+    full = publish(warehouse, tmp_path / "full" / "analytics.duckdb", full=True)
+
+    assert inc.mode == "incremental" and full.mode == "full"
+    assert inc.rewritten == {
+        "marts.fct_loan_balance": "parts",
+        "quality.check_runs": "create",  # it held no run: more than half of it is new
+        "quality.check_results": "parts",
+        "marts.dim_organization": "create",
+        "marts.dim_program": "drop",
+        "marts.new_mart": "create",
+    }
+    # only the month that changed was written, not the table
+    march = _scalar(
+        warehouse,
+        "select count(*) from marts.fct_loan_balance where as_of_date = date '2022-03-31'",
+    )
+    assert _scalar(warehouse, "select count(*) from marts.fct_loan_balance") > march
+    assert inc.rows_written < full.rows_written / 2
+    assert _contents(inc.path) == _contents(full.path)
+    # the exports: the same content, unchanged tables hard-linked from the last publication
+    now = exports_folder(target).resolve()
+    for fmt in ("parquet", "csv"):
+        names = sorted(p.name for p in (now / fmt).iterdir())
+        assert names == sorted(p.name for p in (exports_folder(full.path) / fmt).iterdir())
+        for name in names:
+            old = before / fmt / name
+            same = old.exists() and (now / fmt / name).stat().st_ino == old.stat().st_ino
+            changed = name.split(".")[0] in ("fct_loan_balance", "dim_organization", "new_mart")
+            assert same != changed, name
+    for name in ("fct_loan_balance", "dim_organization"):
+        assert _same_rows(
+            now / "parquet" / f"{name}.parquet",
+            exports_folder(full.path) / "parquet" / f"{name}.parquet",
+        )
+    # and the old clients still read the updated file: its storage format did not move
+    assert _format_number(inc.path) == 64
+
+
+def _scalar(db: Path, sql: str):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _same_rows(a: Path, b: Path) -> bool:
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"select (select count(*) from (select * from '{a}' except all select * from '{b}'))"
+            f" + (select count(*) from (select * from '{b}' except all select * from '{a}'))"
+        ).fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_an_unchanged_warehouse_writes_nothing(warehouse, tmp_path):
+    target = tmp_path / "analytics.duckdb"
+    _publish_three(warehouse, target)
+    pub = publish(warehouse, target)
+    assert (pub.mode, pub.rewritten, pub.rows_written, pub.exports.written) == (
+        "incremental",
+        {},
+        0,
+        [],
+    )
+
+
+def test_a_reader_holding_an_old_publication_is_never_written_to(warehouse, tmp_path):
+    """The spare is the publication before the previous one: an analyst who opened it then
+    and still holds it keeps reading it, and the publication writes a new file instead."""
+    target = tmp_path / "analytics.duckdb"
+    publish(warehouse, target)
+    modes = []
+
+    def three_publications():
+        for i in range(3):
+            _sql(
+                warehouse,
+                f"update marts.mart_briefing_kpis set entrusted_outstanding_vnd = "
+                f"entrusted_outstanding_vnd + {i + 1}",
+            )
+            pub = publish(warehouse, target)
+            modes.append((pub.mode, pub.reason))
+
+    before, lines = _while_an_analyst_reads(target, three_publications)
+    assert lines["after"] == before[1] and lines["marker"] == "1"
+    # the third publication after the analyst's would have updated their file in place
+    assert modes[2] == ("full", "the spare file is open in another process")
+    # once the analyst is gone, publications are incremental again
+    _sql(warehouse, "update marts.dim_unit set office_name = office_name || ' '")
+    assert publish(warehouse, target).mode == "incremental"
+    assert _leftovers(tmp_path) == []
+
+
+KILL_MID_PUBLICATION = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    import pipelines.publish as pub
+    real_apply = pub.parts.apply
+    def apply(con, source, alias, changes):
+        real_apply(con, source, alias, changes[:1])   # the first change written, then killed
+        os.kill(os.getpid(), signal.SIGKILL)
+    pub.parts.apply = apply
+    pub.publish(Path(sys.argv[1]), Path(sys.argv[2]))
+    """
+)
+
+
+def _files(folder: Path) -> list[tuple[str, int]]:
+    return sorted(
+        (f"{fmt}/{p.name}", p.stat().st_ino)
+        for fmt in ("parquet", "csv")
+        for p in (folder / fmt).iterdir()
+    )
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_publication_killed_midway_leaves_the_last_two_intact(warehouse, tmp_path):
+    target = tmp_path / "analytics.duckdb"
+    _publish_three(warehouse, target)
+    _sql(warehouse, *CHANGES)
+    state = {p: (_digest(p), os.path.realpath(p)) for p in (target, previous_path(target))}
+    exports = _files(exports_folder(target))
+
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_MID_PUBLICATION, str(warehouse), str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    assert _leftovers(tmp_path)  # the killed publication's folder, with the spare in it
+    assert {p: (_digest(p), os.path.realpath(p)) for p in state} == state
+    assert _files(exports_folder(target)) == exports
+
+    # the next publication cleans up and ends where an uninterrupted one would
+    pub = publish(warehouse, target)
+    assert _leftovers(tmp_path) == []
+    assert _contents(pub.path) == _contents(
+        publish(warehouse, tmp_path / "full" / "analytics.duckdb", full=True).path
+    )
+    assert _digest(previous_path(target)) == state[target][0]
