@@ -9,7 +9,9 @@ the model cannot hide a break and a wrong comparison here cannot hide the model'
 
 One suite per identity; an identity may feed two checks: its blocking rules and its findings
 (identity 5: ``Chênh lệch`` rows are discrepancies the branch must explain, listed as findings,
-not breaks). Identity 6 (the organizations' own reports) is findings only.
+not breaks). Identity 6 (the organizations' own reports) is findings only. The deliveries
+(contract §1, numbered 0) come first: a file that never arrived leaves the identities nothing
+to compare, so ``recon_deliveries`` names it, blocking when a published figure needs it.
 """
 
 from __future__ import annotations
