@@ -3,6 +3,9 @@
 A folder ``<raw>/<YYYY-MM-DD>/<UNIT>/`` is complete once a manifest is in it (contract §1). Its
 signature is the hash of its manifests' content: a re-delivery (``manifest_r2.csv``) changes
 it, a repeated look does not. The full file checks (sizes, SHA-256) are ingestion's job.
+
+Like ingestion, this look never follows a link: a date or unit folder, or a manifest, that is a
+symbolic link (or a FIFO, a device) is not looked into, read or hashed. Ingestion reports it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from datetime import date
 from pathlib import Path
 
 from .contract.naming import manifest_revision
+from .ingest.discovery import MAX_MANIFEST_BYTES
+from .ingest.errors import FileProblems
+from .ingest.files import entries, read_regular_file
 
 
 def complete_folders(raw_dir: Path) -> dict[tuple[date, str], str]:
@@ -19,23 +25,27 @@ def complete_folders(raw_dir: Path) -> dict[tuple[date, str], str]:
     out: dict[tuple[date, str], str] = {}
     if not raw_dir.is_dir():
         return out
-    for day_dir in sorted(raw_dir.iterdir()):
-        if not day_dir.is_dir() or day_dir.name.startswith(("_", ".")):
+    for day_dir in entries(Path(raw_dir).resolve()):
+        if not day_dir.is_dir or day_dir.name.startswith(("_", ".")):
             continue
         try:
             day = date.fromisoformat(day_dir.name)
         except ValueError:
             continue
-        for unit_dir in sorted(p for p in day_dir.iterdir() if p.is_dir()):
-            manifests = sorted(
-                p for p in unit_dir.iterdir() if manifest_revision(p.name) is not None
-            )
+        for unit_dir in (e for e in entries(day_dir.path) if e.is_dir):
+            manifests = [e for e in entries(unit_dir.path) if manifest_revision(e.name) is not None]
             if not manifests:
                 continue
             h = hashlib.sha256()
             for m in manifests:
                 h.update(m.name.encode())
-                h.update(m.read_bytes())
+                if m.is_file:
+                    try:
+                        h.update(read_regular_file(m.path, limit=MAX_MANIFEST_BYTES))
+                    except FileProblems as exc:  # ingestion will say what is wrong
+                        h.update(exc.problems[0].problem.encode())
+                else:
+                    h.update(m.kind.encode())
             out[(day, unit_dir.name)] = h.hexdigest()[:16]
     return out
 

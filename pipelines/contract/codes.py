@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BRANCH_OFFICE = "0100"
+# Data dates are calendar days in Hanoi (a delivery dated after today there is in the future).
+TIMEZONE = "Asia/Ho_Chi_Minh"
 
 # The 30 district-level units of Hanoi in 2022, in the order of contract section 2.1:
 # transaction office 0101 is Ba Đình, ..., 0130 is Ứng Hòa.

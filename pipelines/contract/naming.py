@@ -44,10 +44,11 @@ class DeliveryFileName:
 
 
 _NAME = re.compile(
-    r"^(?P<report>M31|SKGD|BCDHTD_01\.1|BCDHTD_01\.2|BC0437|DOICHIEU|HOI)"
-    r"_(?P<unit>\d{2}|\d{4})_(?P<date>\d{8})(?:_r(?P<rev>\d+))?\.(?P<ext>xlsx|csv|parquet)$"
+    r"(?P<report>M31|SKGD|BCDHTD_01\.1|BCDHTD_01\.2|BC0437|DOICHIEU|HOI)"
+    r"_(?P<unit>\d{2}|\d{4})_(?P<date>\d{8})(?:_r(?P<rev>\d+))?\.(?P<ext>xlsx|csv|parquet)"
 )
-_MANIFEST = re.compile(r"^manifest(?:_r(?P<rev>\d+))?\.csv$")
+# Matched whole (``fullmatch``): "manifest.csv\n" is not a manifest.
+_MANIFEST = re.compile(r"manifest(?:_r(?P<rev>\d+))?\.csv")
 
 
 class FileNameError(ValueError):
@@ -55,7 +56,7 @@ class FileNameError(ValueError):
 
 
 def parse_file_name(name: str) -> DeliveryFileName:
-    m = _NAME.match(name)
+    m = _NAME.fullmatch(name)
     if not m:
         raise FileNameError(
             f"{name}: not a contract file name "
@@ -84,7 +85,13 @@ def file_name(spec: ReportSpec, unit: str, data_date: date, ext: str, revision: 
 
 def manifest_revision(name: str) -> int | None:
     """Revision of a manifest file name (1 for manifest.csv), None if not a manifest."""
-    m = _MANIFEST.match(name)
+    m = _MANIFEST.fullmatch(name)
+    return None if m is None else int(m["rev"] or 1)
+
+
+def revision_of(name: str) -> int | None:
+    """Revision of a contract file name (1 without ``_rN``), None if not a contract name."""
+    m = _NAME.fullmatch(name)
     return None if m is None else int(m["rev"] or 1)
 
 

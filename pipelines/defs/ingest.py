@@ -76,11 +76,14 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
         )
     for spec in REPORTS:
         rejected = [r for r in result.rejections if _report_of(r.file) == spec.code]
+        findings = sum(n for f, n in result.findings.items() if _report_of(f) == spec.code)
         yield MaterializeResult(
             asset_key=["raw", spec.table],
             metadata={
                 "dagster/row_count": result.table_rows.get(spec.table, 0),
                 "rejected_files": len({r.file for r in rejected}),
+                # data-quality findings on descriptive fields of loaded files (raw._findings)
+                "findings": findings,
                 "rejections": MetadataValue.md(
                     "\n".join(f"- {r.message}" for r in rejected[:20]) or "none"
                 ),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .discovery import discover_all
 from .readers import csv_cells, csv_separator, parquet_table, xlsx_cells
-from .worker import chunk, run_ordered
+from .worker import chunk, run_isolated
 
 
 def _bare_parse(task: list[tuple[str, str, str]]) -> list[tuple[str, int, int, float]]:
@@ -57,7 +57,7 @@ def parse_floor(raw_dir: Path, workers: int = 2) -> dict:
     files = current_files(raw_dir)
     chunks = chunk(files, lambda f: f[3])
     by_ext: dict[str, dict] = defaultdict(lambda: {"files": 0, "bytes": 0, "rows": 0, "cpu_s": 0.0})
-    for results in run_ordered(
+    for results in run_isolated(
         _bare_parse, ([(p, e, r) for p, e, r, _ in c] for c in chunks), workers
     ):
         for ext, size, rows, secs in results:

@@ -2,11 +2,17 @@
 
 ``<raw>/<YYYY-MM-DD>/<UNIT>/`` is a delivery once a manifest is in it; the highest
 ``manifest_rN.csv`` is the folder's current listing. Of the files it lists, the highest
-revision of each (report, unit, date) is current. Everything else is ignored with a note;
-things that cannot be right (a listed file that is missing or has the wrong size, a name that
-is no contract report, a folder whose date or unit is impossible) are rejections.
+revision of each (report, unit, date) is current. Everything else is named: ignored with a
+note when it is harmless (a file not in the manifest, a superseded revision, an ``_``-prefixed
+entry), a rejection when it cannot be right (a listed file that is missing or has the wrong
+size, a name that is no contract report, a folder whose name is not a data date or whose date
+is in the future, an entry that is a symbolic link, a FIFO or a device).
 
-Sizes are checked here (a ``stat``); SHA-256 is checked when the file is read, in the worker
+Only regular files and folders physically inside the raw root are read (``files.py``): links
+are never followed, whatever they point at. Every name that reaches a message is escaped
+(``printable``): a file name holding a line break or a terminal escape cannot forge output.
+
+Sizes are checked here (an ``lstat``); SHA-256 is checked when the file is read, in the worker
 that parses it, so the bytes are read once.
 """
 
@@ -17,16 +23,32 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pipelines.contract.codes import HOI_UNIT, UNIT_BY_CODE
-from pipelines.contract.naming import FileNameError, fold, manifest_revision, parse_file_name
+from pipelines.contract.codes import HOI_UNIT, TIMEZONE, UNIT_BY_CODE
+from pipelines.contract.naming import (
+    FileNameError,
+    fold,
+    manifest_revision,
+    parse_file_name,
+    revision_of,
+)
+from pipelines.contract.reports import REPORTS
 
+from .errors import FileProblems, printable
+from .files import Entry, entries, inside, read_regular_file
 from .model import Delivery, DeliveryFile, Discovery, Note, Rejection
 
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SHA = re.compile(r"^[0-9a-f]{64}$")
+_DATE_DIR = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SHA = re.compile(r"[0-9a-f]{64}")
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a manifest lists a folder: kilobytes, not gigabytes
+
+
+def today_in_hanoi() -> date:
+    """The branch's calendar day: a data date after it is in the future."""
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
 def discover(raw_dir: Path) -> list[Delivery]:
@@ -34,101 +56,136 @@ def discover(raw_dir: Path) -> list[Delivery]:
     return discover_all(Path(raw_dir)).deliveries
 
 
-def discover_all(raw_dir: Path, dates: Iterable[date] | None = None) -> Discovery:
+def _rejection(file: str, expected: str, message: str, value=None, **kw) -> Rejection:
+    """A rejection of a folder or of a file as a whole (no row, no column)."""
+    return Rejection(
+        file=file,
+        row=None,
+        column=None,
+        value=value,
+        expected=expected,
+        message=f"{file}: {message}",
+        **kw,
+    )
+
+
+def _refuse(out_rejections: list, rel: str, e: Entry, what: str, **kw) -> None:
+    out_rejections.append(
+        _rejection(
+            rel,
+            f"a {what} physically inside the raw folder",
+            f"is {e.kind}; only regular files and folders physically inside the raw folder are "
+            "read, and links are never followed: not read",
+            **kw,
+        )
+    )
+
+
+def discover_all(
+    raw_dir: Path, dates: Iterable[date] | None = None, today: date | None = None
+) -> Discovery:
     raw_dir = Path(raw_dir)
     out = Discovery()
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw directory {raw_dir} does not exist")
+    root = Path(raw_dir).resolve()  # the raw folder itself may be a link: its target is the root
     wanted = set(dates) if dates is not None else None
-    for entry in sorted(raw_dir.iterdir()):
-        name = entry.name
-        if name.startswith("."):
+    today = today or today_in_hanoi()
+    for e in entries(root):
+        name = e.shown
+        if e.name.startswith((".", "_")):
+            out.notes.append(Note(name, "ignored: '.' and '_'-prefixed entries are not deliveries"))
             continue
-        if name.startswith("_"):
-            out.notes.append(Note(name, "ignored: '_'-prefixed entries are not deliveries"))
+        if not e.is_dir and not e.is_file:
+            _refuse(out.rejections, name, e, "folder")
             continue
-        if not entry.is_dir() or not _DATE_DIR.match(name):
-            out.notes.append(Note(name, "ignored: not a delivery date folder (YYYY-MM-DD)"))
+        if not e.is_dir:
+            out.notes.append(Note(name, "ignored: a file where data-date folders are expected"))
             continue
-        try:
-            folder_date = date.fromisoformat(name)
-        except ValueError:
+        folder_date = None
+        if _DATE_DIR.fullmatch(e.name):
+            try:
+                folder_date = date.fromisoformat(e.name)
+            except ValueError:
+                pass
+        if folder_date is None:
             out.rejections.append(
-                Rejection(
-                    file=name,
-                    row=None,
-                    column=None,
+                _rejection(
+                    name,
+                    "a folder named by its data date, YYYY-MM-DD",
+                    f"folder name {name!r} is not a data date YYYY-MM-DD (e.g. 2022-03-31); "
+                    "nothing in it is ingested. Rename it, or prefix it with '_' to keep "
+                    "something else under the raw folder",
                     value=name,
-                    expected="a valid calendar date YYYY-MM-DD",
-                    message=f"{name}: folder name {name!r} is not a valid date; "
-                    "nothing in it is ingested",
                 )
             )
             continue
         if wanted is not None and folder_date not in wanted:
             continue
-        for unit_dir in sorted(entry.iterdir()):
-            _discover_unit(raw_dir, folder_date, unit_dir, out)
+        if folder_date > today:
+            out.rejections.append(
+                _rejection(
+                    name,
+                    f"a data date on or before today ({today:%d/%m/%Y}, Hanoi)",
+                    f"data date {folder_date:%d/%m/%Y} is in the future (today is "
+                    f"{today:%d/%m/%Y} in Hanoi); nothing in it is ingested",
+                    value=name,
+                    data_date=folder_date,
+                )
+            )
+            continue
+        for unit_entry in entries(e.path):
+            _discover_unit(root, folder_date, unit_entry, out)
     return out
 
 
-def _discover_unit(raw_dir: Path, folder_date: date, unit_dir: Path, out: Discovery) -> None:
-    unit = unit_dir.name
-    rel_dir = f"{folder_date.isoformat()}/{unit}"
-    if unit.startswith("."):
+def _discover_unit(root: Path, folder_date: date, e: Entry, out: Discovery) -> None:
+    rel_dir = f"{folder_date.isoformat()}/{e.shown}"
+    if e.name.startswith((".", "_")):
+        out.notes.append(Note(rel_dir, "ignored: '.' and '_'-prefixed entries are not deliveries"))
         return
-    if unit.startswith("_"):
-        out.notes.append(Note(rel_dir, "ignored: '_'-prefixed entries are not deliveries"))
+    if not e.is_dir and not e.is_file:
+        _refuse(out.rejections, rel_dir, e, "folder", data_date=folder_date)
         return
-    if not unit_dir.is_dir():
+    if not e.is_dir:
         out.notes.append(Note(rel_dir, "ignored: a file where unit folders are expected"))
         return
-    if unit not in UNIT_BY_CODE and unit != HOI_UNIT:
+    if e.name not in UNIT_BY_CODE and e.name != HOI_UNIT:
         out.rejections.append(
-            Rejection(
-                file=rel_dir,
-                row=None,
-                column=None,
-                value=unit,
-                expected=f"a unit folder {min(UNIT_BY_CODE)}..{max(UNIT_BY_CODE)} or {HOI_UNIT}",
-                message=f"{rel_dir}: {unit!r} is not a unit of the branch "
+            _rejection(
+                rel_dir,
+                f"a unit folder {min(UNIT_BY_CODE)}..{max(UNIT_BY_CODE)} or {HOI_UNIT}",
+                f"{e.shown!r} is not a unit of the branch "
                 f"({min(UNIT_BY_CODE)}..{max(UNIT_BY_CODE)}) nor {HOI_UNIT}; "
                 "nothing in it is ingested",
+                value=e.shown,
                 data_date=folder_date,
             )
         )
         return
+    content = entries(e.path)
     manifests = sorted(
-        ((rev, p) for p in unit_dir.iterdir() if (rev := manifest_revision(p.name)) is not None),
+        ((rev, m) for m in content if (rev := manifest_revision(m.name)) is not None),
         key=lambda t: t[0],
     )
     if not manifests:
         out.incomplete.append(rel_dir)
         return
-    revision, manifest_path = manifests[-1]
+    revision, manifest = manifests[-1]
     delivery = Delivery(
         data_date=folder_date,
-        unit=unit,
-        path=unit_dir,
-        manifest=manifest_path.name,
+        unit=e.name,
+        path=e.path,
+        manifest=manifest.name,
         manifest_revision=revision,
     )
     out.deliveries.append(delivery)
-    _read_delivery(raw_dir, delivery, {p.name for _, p in manifests})
+    _read_delivery(root, delivery, content, {m.name for _, m in manifests})
 
 
 def _reject(delivery: Delivery, file: str, expected: str, message: str, value=None) -> None:
     delivery.rejections.append(
-        Rejection(
-            file=file,
-            row=None,
-            column=None,
-            value=value,
-            expected=expected,
-            message=f"{file}: {message}",
-            data_date=delivery.data_date,
-            unit=delivery.unit,
-        )
+        _rejection(file, expected, message, value, data_date=delivery.data_date, unit=delivery.unit)
     )
 
 
@@ -139,55 +196,88 @@ def parse_manifest(text: str) -> list[tuple[int, str, int, str]]:
     if not rows or [fold(c) for c in rows[0]] != ["file_name", "bytes", "sha256"]:
         raise ValueError(
             "line 1: header must be 'file_name,bytes,sha256', found "
-            + (repr(",".join(rows[0])) if rows else "an empty file")
+            + (repr(printable(",".join(rows[0]))[:80]) if rows else "an empty file")
         )
     out = []
     for i, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != 3:
-            raise ValueError(f"line {i}: expected 3 fields, found {len(row)}: {row!r}")
+            raise ValueError(f"line {i}: expected 3 fields, found {len(row)}")
         name, size, sha = (c.strip() for c in row)
         if not size.isdigit():
-            raise ValueError(f"line {i}: bytes {size!r} is not a whole number")
-        if not _SHA.match(sha.lower()):
-            raise ValueError(f"line {i}: sha256 {sha!r} is not 64 hexadecimal digits")
-        if "/" in name or "\\" in name or not name:
-            raise ValueError(f"line {i}: file name {name!r} must be a plain name in the folder")
+            raise ValueError(f"line {i}: bytes {printable(size)[:40]!r} is not a whole number")
+        if not _SHA.fullmatch(sha.lower()):
+            raise ValueError(
+                f"line {i}: sha256 {printable(sha)[:80]!r} is not 64 hexadecimal digits"
+            )
+        if "/" in name or "\\" in name or not name or name in (".", ".."):
+            raise ValueError(
+                f"line {i}: file name {printable(name)[:120]!r} must be a plain name in the folder"
+            )
         out.append((i, name, int(size), sha.lower()))
     return out
 
 
-def _read_delivery(raw_dir: Path, d: Delivery, manifest_names: set[str]) -> None:
+def _read_delivery(root: Path, d: Delivery, content: list[Entry], manifest_names: set[str]) -> None:
     rel_dir = d.rel
-    manifest_rel = f"{rel_dir}/{d.manifest}"
+    manifest_rel = f"{rel_dir}/{printable(d.manifest)}"
+    by_name = {e.name: e for e in content}
     try:
-        text = (d.path / d.manifest).read_bytes().decode("utf-8")
+        if not by_name[d.manifest].is_file:
+            raise ValueError(
+                f"it is {by_name[d.manifest].kind}, not a regular file; links are not followed"
+            )
+        text = read_regular_file(d.path / d.manifest, limit=MAX_MANIFEST_BYTES).decode("utf-8")
         listed = parse_manifest(text)
+    except FileProblems as exc:
+        _reject(
+            d,
+            manifest_rel,
+            "a manifest 'file_name,bytes,sha256' in UTF-8",
+            f"unreadable manifest ({exc.problems[0].problem}); nothing of this delivery is "
+            "ingested",
+        )
+        return
     except (UnicodeDecodeError, ValueError) as exc:
         _reject(
             d,
             manifest_rel,
             "a manifest 'file_name,bytes,sha256' in UTF-8",
-            f"unreadable manifest ({exc}); nothing of this delivery is ingested",
+            f"unreadable manifest ({printable(str(exc))[:300]}); nothing of this delivery is "
+            "ingested",
         )
         return
     listed_names = {name for _, name, _, _ in listed}
-    for p in sorted(d.path.iterdir()):
-        if p.name in manifest_names or p.name.startswith("."):
+    for e in content:
+        if e.name in manifest_names and e.is_file:
             continue
-        rel = f"{rel_dir}/{p.name}"
-        if p.name.startswith("_"):
-            d.notes.append(Note(rel, "ignored: '_'-prefixed file"))
-        elif p.is_dir():
+        rel = f"{rel_dir}/{e.shown}"
+        if not e.is_dir and not e.is_file:
+            if e.name not in listed_names:  # a listed one is refused below, once
+                _refuse(d.rejections, rel, e, "file", data_date=d.data_date, unit=d.unit)
+        elif e.name.startswith((".", "_")):
+            d.notes.append(Note(rel, "ignored: '.' and '_'-prefixed entries are not data"))
+        elif e.is_dir:
             d.notes.append(Note(rel, "ignored: sub-folder inside a delivery folder"))
-        elif p.name not in listed_names:
-            d.notes.append(Note(rel, f"ignored: not listed in {d.manifest}"))
+        elif e.name not in listed_names:
+            rev = revision_of(e.name)
+            if rev is not None and rev > d.manifest_revision:
+                d.notes.append(
+                    Note(
+                        rel,
+                        f"ignored: a revision r{rev} without its manifest_r{rev}.csv (the "
+                        f"re-delivery is complete only once its manifest is written; "
+                        f"{d.manifest} is current)",
+                    )
+                )
+            else:
+                d.notes.append(Note(rel, f"ignored: not listed in {d.manifest}"))
 
     by_key: dict[tuple, list[DeliveryFile]] = defaultdict(list)
     seen: set[str] = set()
     for line, name, size, sha in listed:
-        rel = f"{rel_dir}/{name}"
+        rel = f"{rel_dir}/{printable(name)}"
         if name in seen:
             _reject(d, rel, "each file listed once", f"listed twice in {d.manifest}")
             continue
@@ -204,8 +294,8 @@ def _read_delivery(raw_dir: Path, d: Delivery, manifest_names: set[str]) -> None
                 d,
                 rel,
                 "a contract report file name <REPORT>_<UNIT>_<DATE>[_rN].<ext>",
-                f"unknown report type: {exc}",
-                value=name,
+                f"unknown report type: {printable(str(exc))}",
+                value=printable(name),
             )
             continue
         spec = parsed.report
@@ -231,8 +321,8 @@ def _read_delivery(raw_dir: Path, d: Delivery, manifest_names: set[str]) -> None
                 value=parsed.unit,
             )
             continue
-        path = d.path / name
-        if not path.is_file():
+        entry = by_name.get(name)
+        if entry is None:
             _reject(
                 d,
                 rel,
@@ -240,19 +330,29 @@ def _read_delivery(raw_dir: Path, d: Delivery, manifest_names: set[str]) -> None
                 f"listed in {d.manifest} (line {line}) but missing from the folder",
             )
             continue
-        actual = path.stat().st_size
-        if actual != size:
+        if not entry.is_file:
+            _refuse(d.rejections, rel, entry, "file", data_date=d.data_date, unit=d.unit)
+            continue
+        if not inside(root, entry.path):  # a folder on the way was swapped for a link
+            _reject(
+                d,
+                rel,
+                "a regular file physically inside the raw folder",
+                "resolves outside the raw folder; not read",
+            )
+            continue
+        if entry.size != size:
             _reject(
                 d,
                 rel,
                 f"{size} bytes (manifest)",
-                f"corrupt: {actual} bytes on disk, {d.manifest} line {line} says {size}",
-                value=str(actual),
+                f"corrupt: {entry.size} bytes on disk, {d.manifest} line {line} says {size}",
+                value=str(entry.size),
             )
             continue
         by_key[(spec.code, parsed.unit)].append(
             DeliveryFile(
-                path=path,
+                path=entry.path,
                 rel=rel,
                 spec=spec,
                 unit=parsed.unit,
@@ -283,5 +383,8 @@ def _read_delivery(raw_dir: Path, d: Delivery, manifest_names: set[str]) -> None
         d.files.append(top)
 
 
-# Load order inside a delivery: M31 first, so the 01.1 form can map commune names with it.
-_LOAD_ORDER = ("M31", "SKGD", "BCDHTD_01.1", "BCDHTD_01.2", "BC0437", "DOICHIEU", "HOI")
+# Load order inside a delivery: the reports that define commune names (M31) first, so that a
+# 01.1 form can map its names with them; then the contract's order.
+_LOAD_ORDER = tuple(
+    s.code for s in sorted(REPORTS, key=lambda s: (s.commune_names is None, REPORTS.index(s)))
+)

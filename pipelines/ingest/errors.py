@@ -1,10 +1,40 @@
-"""Problems found while reading one file: collected, then turned into ``Rejection`` rows."""
+"""Problems found while reading one file: collected, then turned into ``Rejection`` rows.
+
+Everything that ends up in a message (file and folder names, cell values) goes through
+``printable``: a name holding a line break or a terminal escape sequence must not forge a line
+of output or repaint the operator's terminal.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 MAX_ERRORS_PER_FILE = 50
+MAX_FINDINGS_PER_FILE = 1000
+
+
+def printable(text: str) -> str:
+    """``text`` with every control, format or unassigned character escaped (``\\n``,
+    ``\\x1b``, ``\\u202e``); ordinary letters of any script, marks and spaces are kept."""
+    out = []
+    for ch in str(text):
+        cat = unicodedata.category(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif cat[0] == "C" or cat in ("Zl", "Zp"):
+            code = ord(ch)
+            if ch in "\n\r\t":
+                out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+            elif code < 0x100:
+                out.append(f"\\x{code:02x}")
+            elif code < 0x10000:
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -12,7 +42,8 @@ class Problem:
     """What is wrong at one place of a file.
 
     ``problem`` completes the sentence "<file> row R column 'C': '<value>' ...", e.g.
-    ``is not an integer amount in đồng``; with no value it is the whole sentence.
+    ``is not an integer amount in đồng``; with no value it is the whole sentence. ``value`` is
+    None for personal data: the sentence says what is wrong without repeating it.
     """
 
     row: int | None
@@ -22,14 +53,14 @@ class Problem:
     problem: str
 
     def sentence(self, display: str) -> str:
-        where = display
+        where = printable(display)
         if self.row is not None:
             where += f" row {self.row}"
         if self.column is not None:
-            where += f" column '{self.column}'"
+            where += f" column '{printable(self.column)}'"
         if self.value is not None:
-            return f"{where}: '{_short(self.value)}' {self.problem}"
-        return f"{where}: {self.problem}"
+            return f"{where}: '{_short(self.value)}' {printable(self.problem)}"
+        return f"{where}: {printable(self.problem)}"
 
 
 class FileProblems(Exception):
@@ -46,5 +77,5 @@ def file_problem(expected: str, problem: str, row=None, column=None, value=None)
 
 
 def _short(value: str, limit: int = 80) -> str:
-    value = value.replace("\n", "\\n")
+    value = printable(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -1,9 +1,11 @@
-"""The warehouse side of the ingestion: raw tables, the load log, rejections, quarantine.
+"""The warehouse side of the ingestion: raw tables, the load log, findings, rejections,
+quarantine.
 
 DuckDB has one writer: only the parent process of ``ingest()`` opens the warehouse, and it
 inserts whole Arrow tables. Loading a key (report, unit, data date) deletes what the key held
-and inserts the new rows inside one transaction, together with its ``raw._loads`` line, so a
-failure at any point leaves the previous state.
+and inserts the new rows inside one transaction, together with its ``raw._loads`` line and its
+``raw._findings`` (data-quality findings on descriptive columns), so a failure at any point
+leaves the previous state.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pyarrow as pa
 from pipelines.contract.codes import HOI_UNIT
 from pipelines.contract.reports import LINEAGE_COLUMNS, REPORT_BY_CODE, REPORTS, ReportSpec
 
+from .errors import printable
 from .model import Rejection
 from .parse import ParsedFile
 
@@ -38,6 +41,12 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}._loads (
     report VARCHAR NOT NULL, unit VARCHAR NOT NULL, data_date DATE NOT NULL,
     source_file VARCHAR NOT NULL, revision INTEGER NOT NULL, sha256 VARCHAR NOT NULL,
     rows BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL
+)"""
+FINDINGS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}._findings (
+    report VARCHAR NOT NULL, unit VARCHAR NOT NULL, data_date DATE NOT NULL,
+    file VARCHAR NOT NULL, "row" INTEGER, "column" VARCHAR, value VARCHAR,
+    expected VARCHAR, message VARCHAR NOT NULL, sha256 VARCHAR, found_at TIMESTAMP NOT NULL
 )"""
 REJECTIONS_DDL = f"""
 CREATE TABLE IF NOT EXISTS {SCHEMA}._rejections (
@@ -97,6 +106,7 @@ class Warehouse:
         for spec in REPORTS:
             self.con.execute(table_ddl(spec))
         self.con.execute(LOADS_DDL)
+        self.con.execute(FINDINGS_DDL)
         self.con.execute(REJECTIONS_DDL)
 
     def loads(self) -> dict[tuple[str, str, date], LoadRecord]:
@@ -133,7 +143,11 @@ class Warehouse:
             self.failed_on = group[0].ctx.rel if len(group) == 1 else None
             self._insert(table, [p.table for p in group], loaded_at)
         self.failed_on = None
-        self._write_loads(items, loaded_at)
+        # only a key loaded before has a _loads line and findings to replace (a first load,
+        # most of a fresh warehouse, skips the two DELETEs)
+        replaced = [p for p in items if (p.ctx.spec.code, p.ctx.unit, p.ctx.data_date) in known]
+        self._write_loads(items, replaced, loaded_at)
+        self._write_findings(items, replaced, loaded_at)
         for p in items:  # the rows are in DuckDB now: keep only what the commit reports
             p.row_count, p.table = p.rows, None
         self.staged.extend(items)
@@ -197,7 +211,9 @@ class Warehouse:
         finally:
             self.con.unregister("__ingest_rows")
 
-    def _write_loads(self, items: list[ParsedFile], loaded_at: datetime) -> None:
+    def _write_loads(
+        self, items: list[ParsedFile], replaced: list[ParsedFile], loaded_at: datetime
+    ) -> None:
         rows = pa.table(
             {
                 "report": [p.ctx.spec.code for p in items],
@@ -211,10 +227,11 @@ class Warehouse:
         )
         self.con.register("__ingest_loads", rows)
         try:
-            self.con.execute(
-                f"DELETE FROM {SCHEMA}._loads AS l USING __ingest_loads AS n "
-                "WHERE l.report = n.report AND l.unit = n.unit AND l.data_date = n.data_date"
-            )
+            if replaced:
+                self.con.execute(
+                    f"DELETE FROM {SCHEMA}._loads AS l USING __ingest_loads AS n "
+                    "WHERE l.report = n.report AND l.unit = n.unit AND l.data_date = n.data_date"
+                )
             self.con.execute(
                 f"INSERT INTO {SCHEMA}._loads BY NAME "
                 "SELECT *, ?::TIMESTAMP AS loaded_at FROM __ingest_loads",
@@ -222,6 +239,35 @@ class Warehouse:
             )
         finally:
             self.con.unregister("__ingest_loads")
+
+    def _write_findings(
+        self, items: list[ParsedFile], replaced: list[ParsedFile], found_at: datetime
+    ) -> None:
+        """Replace the findings of the keys of ``items`` with theirs (same transaction)."""
+        if replaced:
+            keys = pa.table(
+                {
+                    "report": [p.ctx.spec.code for p in replaced],
+                    "unit": [p.ctx.unit for p in replaced],
+                    "data_date": pa.array([p.ctx.data_date for p in replaced], pa.date32()),
+                }
+            )
+            self.con.register("__ingest_keys", keys)
+            try:
+                self.con.execute(
+                    f"DELETE FROM {SCHEMA}._findings AS f USING __ingest_keys AS k "
+                    "WHERE f.report = k.report AND f.unit = k.unit AND f.data_date = k.data_date"
+                )
+            finally:
+                self.con.unregister("__ingest_keys")
+        rows = [row for p in items for row in finding_rows(p, found_at)]
+        if rows:
+            self.con.executemany(
+                f"INSERT INTO {SCHEMA}._findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def findings_count(self) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {SCHEMA}._findings").fetchone()[0]
 
     # ---------------------------------------------------------------------- communes
     def commune_pairs(
@@ -303,6 +349,21 @@ class Warehouse:
                 f"SELECT count(*) FROM {SCHEMA}.{spec.table}"
             ).fetchone()[0]
         return out
+
+
+def finding_rows(p: ParsedFile, found_at: datetime) -> list[list]:
+    """The ``raw._findings`` rows of a loaded file (personal values are never in ``value``)."""
+    c = p.ctx
+    base = [c.spec.code, c.unit, c.data_date, c.rel]
+    rows = [
+        [*base, f.row, f.column, f.value, f.expected, f.sentence(c.display), c.sha256, found_at]
+        for f in p.findings
+    ]
+    more = p.total_findings - len(p.findings)
+    if more > 0:
+        message = f"{printable(c.display)}: … and {more} more findings not listed"
+        rows.append([*base, None, None, None, "", message, c.sha256, found_at])
+    return rows
 
 
 def _rej_key(r: Rejection) -> tuple:

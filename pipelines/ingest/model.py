@@ -102,6 +102,7 @@ class DeliveryResult:
     files_rejected: int = 0
     rows: int = 0  # rows loaded in this run
     notes: list[Note] = field(default_factory=list)
+    findings: int = 0  # data-quality findings of the files loaded in this run
 
     @property
     def rel(self) -> str:
@@ -114,6 +115,8 @@ class DeliveryResult:
             f"{self.files_rejected} rejected",
             f"{self.rows:,} rows",
         ]
+        if self.findings:
+            parts.append(f"{self.findings:,} findings")
         if self.notes:
             parts.append(f"{len(self.notes)} ignored")
         return ", ".join(parts)
@@ -128,6 +131,9 @@ class IngestResult:
     incomplete: list[str] = field(default_factory=list)
     seconds: float = 0.0
     lake: LakeSync | None = None  # set when the run also synced the Parquet lake
+    # data-quality findings (descriptive columns) of the files loaded in this run, per file
+    findings: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. an unusable quarantine folder
 
     @property
     def ok(self) -> bool:
@@ -149,10 +155,17 @@ class IngestResult:
     def rows_loaded(self) -> int:
         return sum(d.rows for d in self.deliveries)
 
+    @property
+    def findings_total(self) -> int:
+        return sum(self.findings.values())
+
     def summary_lines(self) -> list[str]:
         lines = [d.line() for d in self.deliveries]
         for folder in self.incomplete:
             lines.append(f"{folder}: no manifest yet (delivery incomplete), not ingested")
+        # whatever is skipped is named (superseded revisions, unlisted files, stray entries)
+        for note in self.notes:
+            lines.append(f"{note.path}: {note.message}")
         lines.append(
             f"total: {len(self.deliveries)} deliveries, {self.files_loaded} files loaded, "
             f"{self.files_skipped} unchanged, {self.files_rejected} rejected, "
@@ -164,6 +177,13 @@ class IngestResult:
             )
         if self.lake is not None:
             lines.append(self.lake.line())
+        if self.findings:
+            lines.append(
+                f"{self.findings_total:,} data-quality finding(s) in {len(self.findings)} loaded "
+                "file(s) (descriptive fields empty or malformed; the files loaded): see "
+                "raw._findings"
+            )
+        lines.extend(f"WARNING: {w}" for w in self.warnings)
         if self.rejections:
             lines.append(
                 f"{len(self.rejections)} rejection(s) in {self.files_rejected} file(s); "

@@ -13,6 +13,11 @@ for the columns where the cheap pass left values unparsed or the text has combin
 full rules (``.`` thousands separators, numbers typed as ``107.0``, zero padding, Excel serial
 dates, NFC). ``million`` amounts (only in the small 01.x and HOI_* files) go through
 ``Decimal`` so no float drift reaches ``DECIMAL(24,6)``.
+
+Which problems reject a file and which are findings on a row is the contract spec's
+(``Column.role``, ``applies_if``, ``empty_for``, ``upper_bound``; ``ReportSpec.unique_key``,
+``balances``, ``data_date_key``): nothing here branches on a report's code. A finding's cell
+loads empty; a personal column's value is never copied into a problem or a finding.
 """
 
 from __future__ import annotations
@@ -21,10 +26,9 @@ import hashlib
 import re
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -34,59 +38,32 @@ from pipelines.contract.codes import BRANCH_OFFICE, UNIT_BY_CODE
 from pipelines.contract.naming import fold
 from pipelines.contract.reports import FORM_HEADERS, Column, ReportSpec
 
-from .errors import MAX_ERRORS_PER_FILE, FileProblems, Problem, file_problem
+from .budget import DEFAULT_BUDGET, FileBudget, check_size
+from .errors import (
+    MAX_ERRORS_PER_FILE,
+    MAX_FINDINGS_PER_FILE,
+    FileProblems,
+    Problem,
+    file_problem,
+)
+from .files import read_regular_file
 from .names import DISTRICT_NAMES, PROGRAM_NAMES
 from .readers import Grid, cached_fold, read_grid
 
 ROW = "_row_number"
 TOTAL = "_is_total"
+_FIRST = "__first_cell"
+_HIT = "__total_label"
 FILE = "__file"
 WANT_DATE = "__want_date"
 WANT_UNIT = "__want_unit"
 TOTAL_LABEL = "TỔNG CỘNG"
 
-# int columns that are counts, not amounts in đồng (for the wording of messages)
-COUNT_KEYS = frozenset(
-    {
-        "birth_year",
-        "workers_attracted",
-        "water_works",
-        "sanitation_works",
-        "members",
-        "members_with_outstanding",
-        "score",
-        "campaign_year",
-        "customers_with_outstanding",
-        "loan_turns_ytd",
-        "groups",
-        "households_with_outstanding",
-    }
-)
-# The date column that must equal the delivery's data date.
-DATA_DATE_COLUMN = {"M31": "as_of_date", "SKGD": "txn_date"}
-# Keys that must be unique within a file (M31 has its own rule, see duplicate_checks).
-UNIQUE_KEYS = {
-    "SKGD": ("txn_id",),
-    "BC0437": ("group_code",),
-    "DOICHIEU": ("campaign_year", "customer_code"),
-    "BCDHTD_01.1": ("row_code",),
-    "BCDHTD_01.2": ("row_code",),
-    "HOI": ("pgd_code",),
-}
 _SIGNATURE_RE = re.compile(
     r"^(nguoi lap bieu|lap bieu|kiem soat|ke toan|truong phong|pho giam doc|giam doc|"
     r"thu truong)|ngay .{0,16}thang .{0,16}nam"
 )
 _TOTAL_RE = r"(?i)^\s*t\S{1,4}ng\s+c\S{1,4}ng\s*$"  # Tổng cộng, any case, NFC/NFD/ASCII
-
-
-def _label_keys(spec: ReportSpec) -> tuple[str, ...]:
-    """Columns that may hold a total row's label besides its first cell."""
-    if spec.marker_row:
-        return ("stt", "row_name")
-    if spec.code == "HOI":
-        return ("stt", "district_name")
-    return spec.keys[:2]
 
 
 # A first cell that is only digits, dates or punctuation is data, never a label.
@@ -108,6 +85,7 @@ class FileContext:
     extension: str
     size: int = 0
     path: str = ""  # absolute path of the file (read by the worker)
+    budget: FileBudget = DEFAULT_BUDGET
 
 
 @dataclass
@@ -116,6 +94,9 @@ class ParsedFile:
     table: pa.Table | None = None
     problems: list[Problem] = field(default_factory=list)
     total_problems: int = 0
+    # data-quality findings of a loaded file (descriptive columns), capped per file
+    findings: list[Problem] = field(default_factory=list)
+    total_findings: int = 0
     communes: list[tuple[str, str]] | None = None  # M31: distinct (commune_code, name)
     needs_commune_codes: bool = False  # 01.1 of a district office
     seconds: float = 0.0
@@ -137,6 +118,12 @@ class ParsedFile:
         self.table = None
         self.problems = problems[:MAX_ERRORS_PER_FILE]
         self.total_problems = max(total or 0, len(problems))
+        self.findings, self.total_findings = [], 0  # nothing of the file is loaded
+
+    def add_findings(self, findings: list[Problem], total: int | None = None) -> None:
+        room = MAX_FINDINGS_PER_FILE - len(self.findings)
+        self.findings.extend(findings[: max(room, 0)])
+        self.total_findings += max(total or 0, len(findings))
 
 
 def display_header(spec: ReportSpec, col: Column) -> str:
@@ -163,11 +150,12 @@ def parse_files(
     for i, (ctx, data) in enumerate(zip(contexts, datas, strict=True)):
         started[i] = time.perf_counter()
         try:
-            body = _read_body(ctx, data)
+            body, findings = _read_body(ctx, data)
         except FileProblems as exc:
             outs[i].reject(exc.problems, exc.total)
             outs[i].seconds = time.perf_counter() - started[i]
             continue
+        outs[i].add_findings(findings)
         groups[ctx.spec.code].append((i, body))
         outs[i].seconds = time.perf_counter() - started[i]
     for items in groups.values():
@@ -180,19 +168,17 @@ def parse_files(
     return outs
 
 
-def _read_body(ctx: FileContext, data: bytes | None) -> pl.DataFrame:
+def _read_body(ctx: FileContext, data: bytes | None) -> tuple[pl.DataFrame, list[Problem]]:
     if data is None:
-        try:
-            data = Path(ctx.path).read_bytes()
-        except OSError as exc:
-            raise file_problem("a readable file", f"cannot be read: {exc}") from None
+        check_size(ctx.size, ctx.budget, ctx.extension)  # before reading a byte
+        data = read_regular_file(ctx.path, limit=ctx.budget.max_bytes_for(ctx.extension))
     digest = hashlib.sha256(data).hexdigest()
     if digest != ctx.sha256:
         raise file_problem(
             f"SHA-256 {ctx.sha256} (manifest)",
             f"corrupt: its SHA-256 {digest} differs from the manifest's {ctx.sha256}",
         )
-    grid = read_grid(data, ctx.extension, ctx.spec)
+    grid = read_grid(data, ctx.extension, ctx.spec, ctx.budget)
     return _body(grid, ctx.spec)
 
 
@@ -205,57 +191,80 @@ def _process(
     bodies = [b.hstack([pl.Series(FILE, np.full(b.height, i, dtype=np.int32))]) for i, b in items]
     body = bodies[0] if len(bodies) == 1 else pl.concat(bodies, how="vertical", rechunk=True)
     ids = [i for i, _ in items]
-    problems: dict[int, list[Problem]] = defaultdict(list)
-    totals: dict[int, int] = defaultdict(int)
+    problems = _PerFile(MAX_ERRORS_PER_FILE)
+    findings = _PerFile(MAX_FINDINGS_PER_FILE)
     typed, early = _convert(body, spec, {i: contexts[i] for i in ids})
     if spec.derived:
         typed, more = _derive(typed, spec, contexts)
         early += more
     for f, p in early:
-        totals[f] += 1
-        if len(problems[f]) < MAX_ERRORS_PER_FILE:
-            problems[f].append(p)
-    _collect(typed, _checks(spec), problems, totals)
+        problems.add(f, p)
+    # a descriptive column missing from a header was reported once: not again on every row
+    absent = {i: {p.column for p in outs[i].findings if p.column} for i in ids}
+    typed = _collect(typed, _checks(spec), problems, findings, absent)
     table = _finalize(typed, spec, {i: contexts[i] for i in ids})
     offset = 0
-    communes = _communes_by_file(typed) if spec.code == "M31" else {}
+    communes = _communes_by_file(typed, spec.commune_names) if spec.commune_names else {}
     for (i, b), _ in zip(items, bodies, strict=True):
         n = b.height
-        if problems.get(i):
-            probs = sorted(problems[i], key=lambda p: p.row or 0)
-            outs[i].reject(probs, totals[i])
+        if problems.found.get(i):
+            probs = sorted(problems.found[i], key=lambda p: p.row or 0)
+            outs[i].reject(probs, problems.totals[i])
         else:
             outs[i].table = table.slice(offset, n)
-            outs[i].communes = communes.get(i) if spec.code == "M31" else None
-            outs[i].needs_commune_codes = (
-                spec.code == "BCDHTD_01.1" and contexts[i].unit != BRANCH_OFFICE
+            outs[i].add_findings(
+                sorted(findings.found.get(i, []), key=lambda p: p.row or 0), findings.totals[i]
             )
+            outs[i].communes = communes.get(i, []) if spec.commune_names else None
+            outs[i].needs_commune_codes = _name_kind(spec, contexts[i]) == "commune"
         offset += n
 
 
-def _communes_by_file(typed: pl.DataFrame) -> dict[int, list[tuple[str, str]]]:
-    pairs = typed.select(FILE, "commune_code", "commune_name").unique().sort(pl.all())
+@dataclass
+class _PerFile:
+    """Problems (or findings) per file of a chunk: the first ``cap`` kept, all counted."""
+
+    cap: int
+    found: dict[int, list[Problem]] = field(default_factory=lambda: defaultdict(list))
+    totals: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, f: int, p: Problem) -> None:
+        self.totals[f] += 1
+        if len(self.found[f]) < self.cap:
+            self.found[f].append(p)
+
+
+def _communes_by_file(
+    typed: pl.DataFrame, keys: tuple[str, str]
+) -> dict[int, list[tuple[str, str]]]:
+    code, name = keys
+    pairs = typed.select(FILE, code, name).drop_nulls().unique().sort(pl.all())
     out: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for f, code, name in pairs.iter_rows():
-        out[f].append((code, name))
+    for f, c, n in pairs.iter_rows():
+        out[f].append((c, n))
     return out
 
 
 # ------------------------------------------------------------------------------- the body
-def _locate(grid: Grid, spec: ReportSpec) -> dict[str, str]:
-    """grid column -> spec key of every spec column found in the header (else rejected)."""
+def _locate(grid: Grid, spec: ReportSpec) -> tuple[dict[str, str], list[Problem]]:
+    """grid column -> spec key of every spec column found in the header, and the findings of
+    the descriptive columns that are missing or named twice (those load empty). A figure
+    column missing or named twice rejects the file."""
     by_fold: dict[str, list[int]] = {}
     for i, h in enumerate(grid.headers):
         if h is not None and str(h).strip():
             by_fold.setdefault(cached_fold(h), []).append(i)
     problems: list[Problem] = []
+    findings: list[Problem] = []
     chosen: dict[str, str] = {}
     at = f" (row {grid.header_row})" if grid.header_row else ""
     for col in spec.columns:
         hits = by_fold.get(cached_fold(col.header), [])
         name = display_header(spec, col)
         if not hits:
-            if col.required:
+            if not col.required:
+                continue
+            if col.rejects:
                 problems.append(
                     Problem(
                         grid.header_row or None,
@@ -265,47 +274,64 @@ def _locate(grid: Grid, spec: ReportSpec) -> dict[str, str]:
                         f"missing required column '{name}' in the header{at}",
                     )
                 )
+            else:
+                findings.append(
+                    Problem(
+                        grid.header_row or None,
+                        name,
+                        None,
+                        f"a column '{name}'",
+                        f"no column '{name}' in the header{at}; it loads empty",
+                    )
+                )
             continue
         if len(hits) > 1:
-            problems.append(
-                Problem(
-                    grid.header_row or None,
-                    name,
-                    None,
-                    f"one column '{name}'",
-                    f"the header names column '{name}' {len(hits)} times{at}",
-                )
+            p = Problem(
+                grid.header_row or None,
+                name,
+                None,
+                f"one column '{name}'",
+                f"the header names column '{name}' {len(hits)} times{at}",
             )
+            if col.rejects:
+                problems.append(p)
+            else:
+                findings.append(replace(p, problem=p.problem + "; it loads empty"))
             continue
         chosen[grid.columns[hits[0]]] = col.key
     if problems:
         raise FileProblems(problems)
-    return chosen
+    return chosen, findings
 
 
-def _body(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
+def _body(grid: Grid, spec: ReportSpec) -> tuple[pl.DataFrame, list[Problem]]:
     """The data rows: the spec's columns as text under their keys, the row number and the
-    total-row flag. Rows end at the first empty row or signature line; after that only a total
-    row and the signature block may follow."""
-    chosen = _locate(grid, spec)
+    total-row flag; and the header's findings. Rows end at the first empty row or signature
+    line; after that only a total row and the signature block may follow."""
+    chosen, findings = _locate(grid, spec)
     names = [chosen.get(c, c) for c in grid.columns]
     norm = grid.df.rename(dict(zip(grid.columns, names, strict=True)))
     height = norm.height
     empty_idx: list[int] = []
     labels: dict[int, str] = {}
     totals_by_label: set[int] = set()
+    label_cols = [k for k in spec.total_label_keys if k in norm.columns]
+    # one pass over the grid: the spec's columns, each row's first non-null cell (readers give
+    # null for empty cells), and whether a label column spells a total row
+    wanted = [pl.col(k) if k in norm.columns else pl.lit(None, pl.Utf8).alias(k) for k in spec.keys]
+    extra = [pl.coalesce(names).alias(_FIRST)] if height else []
+    if height and label_cols:
+        extra.append(
+            pl.any_horizontal(pl.col(k).str.contains(_TOTAL_RE) for k in label_cols).alias(_HIT)
+        )
+    picked = norm.select(*wanted, *extra)
     if height:
-        # the first non-null cell of each row (readers give null for empty cells)
-        first = norm.select(pl.coalesce(names).alias("f")).to_series()
+        first = picked.get_column(_FIRST)
         empty_idx = first.is_null().arg_true().to_list()
         cand = (first.is_not_null() & ~first.str.contains(_NOT_A_LABEL)).arg_true().to_list()
         # a total row may carry its label in a name column rather than in its first cell
-        label_cols = [k for k in _label_keys(spec) if k in norm.columns]
         if label_cols:
-            hit = norm.select(
-                pl.any_horizontal(pl.col(k).str.contains(_TOTAL_RE) for k in label_cols)
-            ).to_series()
-            for i in hit.fill_null(False).arg_true().to_list():
+            for i in picked.get_column(_HIT).fill_null(False).arg_true().to_list():
                 row = norm.row(i, named=True)
                 if any(cached_fold(row[k] or "") == "tong cong" for k in label_cols):
                     totals_by_label.add(i)
@@ -351,16 +377,14 @@ def _body(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
     if not spec.keeps_total_row:
         keep = [i for i in keep if i not in totals]
     data_rows = len(keep) - (len(total_rows) if spec.keeps_total_row else 0)
-    if data_rows == 0 and spec.code != "SKGD":
+    if data_rows == 0 and not spec.allows_no_rows:
         raise file_problem(
             "at least one data row",
             f"is empty: a header (row {grid.header_row}) but no data rows"
             if grid.header_row
             else "is empty: no data rows",
         )
-    body = norm.select(
-        pl.col(k) if k in norm.columns else pl.lit(None, pl.Utf8).alias(k) for k in spec.keys
-    )
+    body = picked[list(spec.keys)]
     if keep == list(range(len(keep))):
         body, row_numbers = body.head(len(keep)), rows.head(len(keep))
     else:
@@ -368,7 +392,7 @@ def _body(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
         body, row_numbers = body[idx], rows.gather(idx)
     is_total = pl.Series(TOTAL, [i in totals for i in keep], dtype=pl.Boolean)
     body = body.hstack([row_numbers.alias(ROW), is_total])
-    label_key = {"HOI": "district_name"}.get(spec.code, "row_name" if spec.marker_row else None)
+    label_key = spec.row_names[0] if spec.row_names else None
     if label_key and total_rows and spec.keeps_total_row:
         # the total row's label may sit in column (1) with (2) empty
         body = body.with_columns(
@@ -377,7 +401,7 @@ def _body(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
             .otherwise(pl.col(label_key))
             .alias(label_key)
         )
-    return body
+    return body, findings
 
 
 # ---------------------------------------------------------------------------------- types
@@ -385,9 +409,11 @@ def _body(grid: Grid, spec: ReportSpec) -> pl.DataFrame:
 class _Check:
     column: str | None
     mask: pl.Expr  # True where the row is wrong
-    value: pl.Expr | None  # what to show (text)
+    value: pl.Expr | None  # what to show (text); None for personal data
     expected: str
     problem: str | pl.Expr  # text, or an expression giving the text per row
+    rejects: bool = True  # False: a finding on the row, whose cell (``key``) loads empty
+    key: str | None = None
 
 
 _INT_PLAIN = r"^-?\d+$"
@@ -569,78 +595,93 @@ def _checks(spec: ReportSpec) -> list[_Check]:
 
 
 def _column_checks(spec: ReportSpec, col: Column) -> list[_Check]:
+    """The column's rules; a descriptive column's are findings, never rejections."""
     name = display_header(spec, col)
     raw, typed = pl.col(_raw(col.key)), pl.col(col.key)
+    # a personal value is never shown: the problem says what is wrong without it
+    shown = None if col.personal else raw
     checks: list[_Check] = []
-    if not col.nullable:
-        if col.type == "text" and col.allowed:
-            empty = typed.is_null() & (raw.is_null() | (raw.str.strip_chars() == ""))
-        elif col.type == "text":
-            empty = typed.is_null()
-        else:
-            empty = typed.is_null() & raw.is_null()
-        checks.append(_Check(name, empty, None, "a value", "is empty; a value is required"))
+
+    def check(mask, value, expected, problem) -> None:
+        checks.append(_Check(name, mask, value, expected, problem, col.rejects, col.key))
+
+    def bounded(what: str, unit: str) -> None:
+        """The contract's upper bound (``Column.upper_bound``): no sum of them can wrap."""
+        bound = col.upper_bound
+        if bound is not None:
+            shown_bound = f"{bound:,}".replace(",", ".")
+            check(typed > bound, shown, f"{what} ≤ {shown_bound}", f"is above {shown_bound}{unit}")
+
+    applies = pl.col(col.applies_if).is_not_null() if col.applies_if else pl.lit(True)
     t = col.type
+    if col.type == "text" and col.allowed:
+        empty = typed.is_null() & (raw.is_null() | (raw.str.strip_chars() == ""))
+    elif col.type == "text":
+        empty = typed.is_null()
+    else:
+        empty = typed.is_null() & raw.is_null()
+    if not col.nullable:
+        where = applies
+        if col.empty_for:
+            other, values = col.empty_for
+            where = where & ~pl.col(other).is_in(list(values)).fill_null(False)
+        check(empty & where, None, "a value", "is empty; a value is required")
+    if col.applies_if:
+        present = ~empty
+        if t in ("int", "decimal", "million"):
+            present = present & (typed.is_null() | (typed != 0))
+        anchor = display_header(spec, spec.column(col.applies_if))
+        check(
+            present & ~applies,
+            shown,
+            f"empty where '{anchor}' is empty",
+            f"has a value on a row without '{anchor}' (such a row has none of these values)",
+        )
     if t == "code":
         if col.width:
-            checks.append(
-                _Check(
-                    name,
-                    raw.is_not_null() & (typed.str.len_chars() != col.width),
-                    raw,
-                    f"a code of {col.width} characters",
-                    f"is not a code of {col.width} characters (leading zeros are kept)",
-                )
+            check(
+                raw.is_not_null() & (typed.str.len_chars() != col.width),
+                shown,
+                f"a code of {col.width} characters",
+                f"is not a code of {col.width} characters (leading zeros are kept)",
             )
         if col.allowed:
-            checks.append(
-                _Check(
-                    name,
-                    typed.is_not_null() & ~typed.is_in(list(col.allowed)),
-                    raw,
-                    _allowed_text(col.allowed),
-                    f"is not a known code (expected {_allowed_text(col.allowed)})",
-                )
+            check(
+                typed.is_not_null() & ~typed.is_in(list(col.allowed)),
+                shown,
+                _allowed_text(col.allowed),
+                f"is not a known code (expected {_allowed_text(col.allowed)})",
             )
     elif t == "text" and col.allowed:
-        checks.append(
-            _Check(
-                name,
-                raw.is_not_null() & typed.is_null() & (raw.str.strip_chars() != ""),
-                raw,
-                _allowed_text(col.allowed),
-                f"is not one of the contract's values ({', '.join(col.allowed)})",
-            )
+        check(
+            raw.is_not_null() & typed.is_null() & (raw.str.strip_chars() != ""),
+            shown,
+            _allowed_text(col.allowed),
+            f"is not one of the contract's values ({', '.join(col.allowed)})",
         )
     elif t == "int":
-        what = "a whole number" if col.key in COUNT_KEYS else "an integer amount in đồng"
-        checks.append(
-            _Check(name, raw.is_not_null() & typed.is_null(), raw, what, f"is not {what}")
-        )
-        checks.append(
-            _Check(name, typed < 0, raw, f"{what}, not negative", "is negative; must be ≥ 0")
-        )
+        what = "a whole number" if col.count else "an integer amount in đồng"
+        check(raw.is_not_null() & typed.is_null(), shown, what, f"is not {what}")
+        check(typed < 0, shown, f"{what}, not negative", "is negative; must be ≥ 0")
+        unit = ", not a real count" if col.count else " đồng, not a real amount"
+        bounded(what, unit)
     elif t == "decimal":
-        checks.append(
-            _Check(
-                name,
-                raw.is_not_null() & typed.is_null(),
-                raw,
-                "a decimal number",
-                "is not a decimal number",
-            )
+        check(
+            raw.is_not_null() & typed.is_null(),
+            shown,
+            "a decimal number",
+            "is not a decimal number",
         )
-        checks.append(_Check(name, typed < 0, raw, "a number ≥ 0", "is negative; must be ≥ 0"))
+        check(typed < 0, shown, "a number ≥ 0", "is negative; must be ≥ 0")
     elif t == "date":
-        checks.append(
-            _Check(
-                name,
-                raw.is_not_null() & typed.is_null(),
-                raw,
-                "a date dd/mm/yyyy",
-                "is not a date (dd/mm/yyyy or an Excel date cell)",
-            )
+        check(
+            raw.is_not_null() & typed.is_null(),
+            shown,
+            "a date dd/mm/yyyy",
+            "is not a date (dd/mm/yyyy or an Excel date cell)",
         )
+    elif t == "million":
+        bounded("an amount in triệu đồng", " triệu đồng, not a real amount")
     return checks
 
 
@@ -699,15 +740,21 @@ def _millions(
 def _collect(
     df: pl.DataFrame,
     checks: list[_Check],
-    problems: dict[int, list[Problem]],
-    totals: dict[int, int],
-) -> None:
-    """Evaluate checks; add the failing rows to ``problems`` per file (capped per file)."""
+    problems: _PerFile,
+    findings: _PerFile,
+    absent: dict[int, set[str]] | None = None,
+) -> pl.DataFrame:
+    """Evaluate checks; failing rows go to ``problems`` (rejecting checks) or ``findings``
+    per file (except a file's findings in its ``absent`` columns, already reported once). A
+    finding's cell is emptied in the returned frame: what loads is only ever a value that meets
+    the contract, or nothing."""
+    absent = absent or {}
     if not checks or df.height == 0:
-        return
+        return df
     counts = df.select(
         [ch.mask.fill_null(False).sum().alias(f"m{i}") for i, ch in enumerate(checks)]
     ).row(0)
+    blank: dict[str, list[pl.Expr]] = defaultdict(list)
     for ch, n in zip(checks, counts, strict=True):
         if not n:
             continue
@@ -724,10 +771,19 @@ def _collect(
             .filter(pl.col("m"))
             .drop("m")
         )
+        into = problems if ch.rejects else findings
         for f, r, v, p in bad.iter_rows():
-            totals[f] += 1
-            if len(problems[f]) < MAX_ERRORS_PER_FILE:
-                problems[f].append(Problem(r, ch.column, v, ch.expected, p))
+            if not ch.rejects and ch.column in absent.get(f, ()):
+                continue
+            into.add(f, Problem(r, ch.column, v, ch.expected, p))
+        if not ch.rejects and ch.key is not None:
+            blank[ch.key].append(ch.mask.fill_null(False))
+    if blank:
+        df = df.with_columns(
+            pl.when(pl.any_horizontal(masks)).then(None).otherwise(pl.col(k)).alias(k)
+            for k, masks in blank.items()
+        )
+    return df
 
 
 # ------------------------------------------------------------------------- derived columns
@@ -751,10 +807,18 @@ def _map_names(
     return codes, problems
 
 
-def _form_kind(spec: ReportSpec, ctx: FileContext) -> str:
-    if spec.code == "BCDHTD_01.2":
-        return "program"
-    return "district" if ctx.unit == BRANCH_OFFICE else "commune"
+def _name_kind(spec: ReportSpec, ctx: FileContext) -> str | None:
+    """What the report's row names are (contract 4.3, 4.6): programs, districts or communes;
+    the branch office 0100 reports its communes' form by district."""
+    if not spec.row_names:
+        return None
+    kind = spec.row_names[1]
+    if kind == "commune" and ctx.unit == BRANCH_OFFICE:
+        return "district"
+    return kind
+
+
+_NAME_INDEX = {"program": PROGRAM_NAMES, "district": DISTRICT_NAMES, "commune": None}
 
 
 def _derive(
@@ -765,38 +829,38 @@ def _derive(
     Commune names of a district office's 01.1 are left NULL here: the loader maps them with
     the office's M31 (``resolve_communes``)."""
     files = df.get_column(FILE).to_list()
-    if spec.marker_row:
-        kinds_of = {f: _form_kind(spec, contexts[f]) for f in set(files)}
-        index = {"program": PROGRAM_NAMES, "district": DISTRICT_NAMES, "commune": None}
-        codes, problems = _map_names(df, spec, "row_name", lambda f: index[kinds_of[f]])
-        kinds = [
+    name_key = spec.row_names[0] if spec.row_names else None
+    kinds_of = {f: _name_kind(spec, contexts[f]) for f in set(files)}
+    codes, problems = (
+        _map_names(df, spec, name_key, lambda f: _NAME_INDEX[kinds_of[f]])
+        if name_key
+        else ([None] * len(files), [])
+    )
+    values = {
+        "row_kind": [
             "total" if t else kinds_of[f]
             for f, t in zip(files, df.get_column(TOTAL).to_list(), strict=True)
-        ]
-        return df.hstack(
-            [
-                pl.Series("row_kind", kinds, dtype=pl.Utf8),
-                pl.Series("row_code", codes, dtype=pl.Utf8),
-            ]
-        ), problems
-    if spec.code == "HOI":
-        codes, problems = _map_names(df, spec, "district_name", lambda f: DISTRICT_NAMES)
-        return df.hstack(
-            [
-                pl.Series("org_code", [contexts[f].unit for f in files], dtype=pl.Utf8),
-                pl.Series("pgd_code", codes, dtype=pl.Utf8),
-                df.get_column(TOTAL).alias("is_total"),
-            ]
-        ), problems
-    return df, []
+        ],
+        "row_code": codes,
+        "pgd_code": codes,  # HOI_*: the office of the district named on the row
+        "org_code": [contexts[f].unit for f in files],  # HOI_*: from the file name
+        "is_total": df.get_column(TOTAL),
+    }
+    derived = []
+    for name, sql_type in spec.derived:
+        if name not in values:  # pragma: no cover - a spec naming a column no reader derives
+            raise ValueError(f"{spec.code}: no reader derives column {name!r}")
+        dtype = pl.Boolean if sql_type == "BOOLEAN" else pl.Utf8
+        derived.append(pl.Series(name, values[name], dtype=dtype))
+    return df.hstack(derived), problems
 
 
 # ------------------------------------------------------------------------------ validation
 def _validation_checks(spec: ReportSpec) -> list[_Check]:
-    """Row rules beyond types: data date, unit, balance identity, unique keys."""
+    """Row rules beyond types: data date, unit, balance identities, unique keys."""
     checks: list[_Check] = []
     keys = set(spec.keys)
-    date_key = DATA_DATE_COLUMN.get(spec.code)
+    date_key = spec.data_date_key
     if date_key:
         checks.append(
             _Check(
@@ -824,71 +888,80 @@ def _validation_checks(spec: ReportSpec) -> list[_Check]:
     return checks
 
 
+def _exact(key: str, spec: ReportSpec) -> pl.Expr:
+    """An amount for identity arithmetic: 128-bit integers (or the decimals of triệu đồng), so
+    no sum can wrap around whatever the file holds."""
+    col = pl.col(key)
+    return col if spec.column(key).type == "million" else col.cast(pl.Int128)
+
+
 def _balance_checks(spec: ReportSpec) -> list[_Check]:
-    if spec.code == "M31":
-        parts = ("outstanding_in_term", "outstanding_overdue", "outstanding_frozen")
-        total = "outstanding"
-    elif spec.marker_row:
-        parts = ("outstanding_in_term_mil", "outstanding_overdue_mil", "outstanding_frozen_mil")
-        total = "outstanding_mil"
-    elif spec.code == "BC0437":
-        name = spec.column("outstanding").header
-        over = pl.col("outstanding_overdue") + pl.col("outstanding_frozen")
-        return [
-            _Check(
-                name,
-                over > pl.col("outstanding"),
-                pl.col("outstanding").cast(pl.Utf8),
-                "Tổng dư nợ ≥ Dư nợ quá hạn + Dư nợ khoanh",
-                pl.format("is less than overdue + frozen = {}", over),
+    checks = []
+    for b in spec.balances:
+        name = display_header(spec, spec.column(b.total))
+        total = _exact(b.total, spec)
+        parts = [_exact(p, spec) for p in b.parts]
+        s = parts[0]
+        for part in parts[1:]:
+            s = s + part
+        heads = " + ".join(display_header(spec, spec.column(p)) for p in b.parts)
+        if b.exact:
+            checks.append(
+                _Check(
+                    name,
+                    total != s,
+                    pl.col(b.total).cast(pl.Utf8),
+                    f"{name} = {heads}",
+                    pl.format(
+                        "is not " + heads + " = " + " + ".join(["{}"] * len(parts)) + " = {}",
+                        *parts,
+                        s,
+                    ),
+                )
             )
-        ]
-    else:
-        return []
-    name = display_header(spec, spec.column(total))
-    s = pl.col(parts[0]) + pl.col(parts[1]) + pl.col(parts[2])
-    heads = " + ".join(display_header(spec, spec.column(p)) for p in parts)
-    return [
-        _Check(
-            name,
-            pl.col(total) != s,
-            pl.col(total).cast(pl.Utf8),
-            f"{name} = {heads}",
-            pl.format(
-                "is not in term + overdue + frozen = {} + {} + {} = {}",
-                *[pl.col(p) for p in parts],
-                s,
-            ),
-        )
-    ]
+        else:
+            checks.append(
+                _Check(
+                    name,
+                    s > total,
+                    pl.col(b.total).cast(pl.Utf8),
+                    f"{name} ≥ {heads}",
+                    pl.format("is less than " + heads + " = {}", s),
+                )
+            )
+    return checks
 
 
 def duplicate_checks(spec: ReportSpec) -> list[_Check]:
     """A repeated key within one file (the savings-book rows of M31 are not repeats)."""
-    if spec.code == "M31":
-        loan, book, cust = pl.col("loan_code"), pl.col("savings_book_no"), pl.col("customer_code")
-        key = (
-            pl.when(loan.is_null())
-            .then(pl.concat_str(pl.lit("S|"), cust, pl.lit("|"), book.fill_null("")))
-            .otherwise(pl.concat_str(pl.lit("L|"), loan, pl.lit("|"), book.fill_null("")))
-        )
-        name = spec.column("loan_code").header
-        label = "(Số khế ước, Số sổ TK 105)"
-        shown = pl.concat_str(loan.fill_null(cust), pl.lit(" / "), book.fill_null("-"))
-    elif spec.code in UNIQUE_KEYS:
-        cols = UNIQUE_KEYS[spec.code]
-        key = pl.concat_str([pl.col(c).cast(pl.Utf8) for c in cols], separator="|")
-        name = display_header(spec, spec.column(cols[-1])) if cols[-1] in spec.keys else cols[-1]
-        label = (
-            "("
-            + ", ".join(display_header(spec, spec.column(c)) if c in spec.keys else c for c in cols)
-            + ")"
-        )
-        shown = key
-        if spec.keeps_total_row:
-            key = pl.when(pl.col(TOTAL)).then(pl.lit(None)).otherwise(key)
-    else:
+    uk = spec.unique_key
+    if uk is None:
         return []
+    stand_in = dict(uk.stand_in)
+    parts, shown_parts = [], []
+    for c in uk.columns:
+        v = pl.col(c).cast(pl.Utf8)
+        if c in stand_in:
+            sub = pl.col(stand_in[c]).cast(pl.Utf8)
+            # "~" keeps a stand-in from ever equalling a real value of the column
+            parts.append(pl.when(v.is_null()).then(pl.concat_str(pl.lit("~"), sub)).otherwise(v))
+            shown_parts.append(pl.coalesce(v, sub))
+        else:
+            parts.append(v.fill_null(""))
+            shown_parts.append(v.fill_null("-"))
+    # a row whose key columns are all empty (a 01.1 form's communes before they are mapped)
+    # has no key yet; an empty part of a key is a value (an M31 row without a savings book)
+    unkeyed = pl.all_horizontal(pl.col(c).is_null() for c in uk.columns)
+    key = pl.when(unkeyed).then(None).otherwise(pl.concat_str(parts, separator="|"))
+    shown = pl.concat_str(shown_parts, separator=" / ")
+
+    def label_of(c: str) -> str:
+        return display_header(spec, spec.column(c)) if c in spec.keys else c
+
+    name = label_of(uk.column)
+    label = "(" + ", ".join(label_of(c) for c in uk.columns) + ")"
+    if spec.keeps_total_row:
+        key = pl.when(pl.col(TOTAL)).then(pl.lit(None)).otherwise(key)
     key = pl.concat_str(pl.col(FILE).cast(pl.Utf8), pl.lit("#"), key)
     first_row = pl.col(ROW).first().over(key)
     dup = key.is_not_null() & ~key.is_first_distinct()
@@ -927,19 +1000,33 @@ def _finalize(df: pl.DataFrame, spec: ReportSpec, contexts: dict[int, FileContex
     return out.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
-def resolve_communes(parsed: ParsedFile, index) -> ParsedFile:
-    """Fill row_code of a district office's 01.1 form from commune names (loader side)."""
+def resolve_communes(parsed: ParsedFile, index, why_none: str = "") -> ParsedFile:
+    """Fill row_code of a district office's 01.1 form from commune names (loader side).
+
+    ``index`` holds the commune names of an M31 of the same office (the same date, else the
+    nearest). With none, the form is not loaded and says why (``why_none``): nothing is wrong
+    with it, and it loads by itself on the first run after an M31 of the office loads."""
     spec = parsed.ctx.spec
-    out = ParsedFile(parsed.ctx, seconds=parsed.seconds)
+    out = ParsedFile(
+        parsed.ctx,
+        seconds=parsed.seconds,
+        findings=parsed.findings,
+        total_findings=parsed.total_findings,
+    )
     if index is None or len(index) == 0:
+        office = parsed.ctx.unit
         out.reject(
             [
                 Problem(
                     None,
                     display_header(spec, spec.column("row_name")),
                     None,
-                    "commune names known from an M31 of the same office",
-                    f"cannot map commune names: no M31 of office {parsed.ctx.unit} is loaded",
+                    f"commune names known from an M31 of office {office}",
+                    f"waits for an M31 of office {office}: its rows name communes, whose codes "
+                    f"come from the office's M31, and no M31 of office {office} is loaded"
+                    + (f" ({why_none})" if why_none else "")
+                    + "; nothing is wrong with this form, it loads on the first run after an "
+                    f"M31 of office {office} loads",
                 )
             ]
         )
@@ -953,11 +1040,10 @@ def resolve_communes(parsed: ParsedFile, index) -> ParsedFile:
     if problems:
         out.reject([p for _, p in problems], len(problems))
         return out
-    found: dict[int, list[Problem]] = defaultdict(list)
-    totals: dict[int, int] = defaultdict(int)
-    _collect(df, duplicate_checks(spec), found, totals)
-    if found.get(0):
-        out.reject(found[0], totals[0])
+    found, unused = _PerFile(MAX_ERRORS_PER_FILE), _PerFile(0)
+    _collect(df, duplicate_checks(spec), found, unused)
+    if found.found.get(0):
+        out.reject(found.found[0], found.totals[0])
         return out
     out.table = df.drop(TOTAL, FILE).to_arrow(compat_level=pl.CompatLevel.oldest())
     return out

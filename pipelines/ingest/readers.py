@@ -1,5 +1,9 @@
 """Read a delivered file into a grid of text cells and find its header row (contract section 3).
 
+Each reader runs only after the file passed its budget (``budget.py``); an ``.xlsx`` with a
+formula error cell (``#REF!``, ...) is rejected naming the cell, since calamine would read it
+as an empty cell.
+
 Every format becomes the same ``Grid``: a polars DataFrame of string columns holding the rows
 *after* the header, the header cells, and the row number (in the file) of each grid row. The
 typed parsing and validation in ``parse.py`` only ever sees that shape.
@@ -8,8 +12,10 @@ typed parsing and validation in ``parse.py`` only ever sees that shape.
   cells arrive as ``YYYY-MM-DD hh:mm:ss``, numbers in their shortest form, so ``0107`` typed as
   the number 107 arrives as ``107``). Row numbers are the sheet's row numbers.
 - ``.csv``: UTF-8 (a BOM is allowed and dropped). The header line is found by content and the
-  separator sniffed on it; a separator other than the contract's is rejected. Row numbers are
-  line numbers (line breaks inside quoted cells counted).
+  separator sniffed on it; a separator other than the contract's is rejected. Every record must
+  have the header's number of fields: a line cut short (a journal truncated inside an amount)
+  is rejected like a line with too many. Row numbers are line numbers (line breaks inside
+  quoted cells counted).
 - ``.parquet``: the column names are the header; every column is read as text (native dates
   and integers become ISO dates and digits). Row numbers count data rows from 1.
 """
@@ -26,14 +32,20 @@ import polars as pl
 from pipelines.contract.naming import fold
 from pipelines.contract.reports import ReportSpec
 
-from .errors import FileProblems, Problem, file_problem
+from .budget import (
+    DEFAULT_BUDGET,
+    ErrorCell,
+    FileBudget,
+    check_csv,
+    check_parquet,
+    check_size,
+    check_xlsx,
+)
+from .errors import FileProblems, Problem, file_problem, printable
 
 SHEET_NAME = "BCQUERY"
 HEADER_SCAN_ROWS = 40  # the header must be within the first rows of a sheet or file
 MIN_HEADER_MATCHES = 3  # a row naming at least this many contract headers is a header row
-# The separator each report uses in .csv (contract 1 and 4.2).
-CSV_SEPARATOR = {"SKGD": ";"}
-DEFAULT_CSV_SEPARATOR = ","
 _CANDIDATE_SEPARATORS = (";", ",", "\t", "|")
 _SEP_NAMES = {";": "';'", ",": "','", "\t": "TAB", "|": "'|'"}
 
@@ -44,6 +56,7 @@ class Grid:
     headers: list[str | None]  # the header cell of each column
     header_row: int  # row number of the header in the file (0: parquet names)
     row_numbers: pl.Series  # Int32, the file row number of each df row
+    sheet_columns: list[int] | None = None  # xlsx: the sheet column index of each df column
 
     @property
     def columns(self) -> list[str]:
@@ -63,16 +76,45 @@ def header_score(cells, wanted: dict[str, str]) -> int:
     return len(keys & wanted.keys())
 
 
-def read_grid(data: bytes, extension: str, spec: ReportSpec) -> Grid:
+def read_grid(
+    data: bytes, extension: str, spec: ReportSpec, budget: FileBudget = DEFAULT_BUDGET
+) -> Grid:
     if not data:
         raise file_problem("a non-empty file", "is empty (0 bytes)")
+    check_size(len(data), budget, extension)
     if extension == "xlsx":
-        return _read_xlsx(data, spec)
+        errors = check_xlsx(data, budget, SHEET_NAME)
+        grid = _read_xlsx(data, spec)
+        if errors:
+            raise _error_cell_problems(errors, grid)
+        return grid
     if extension == "csv":
+        check_csv(data, budget)
         return _read_csv(data, spec)
     if extension == "parquet":
+        check_parquet(data, budget)
         return _read_parquet(data, spec)
     raise file_problem("xlsx, csv or parquet", f"unsupported file type .{extension}")
+
+
+def _error_cell_problems(errors: list[ErrorCell], grid: Grid) -> FileProblems:
+    """One problem per formula error cell, under its column's header when it has one."""
+    at = {c: i for i, c in enumerate(grid.sheet_columns or [])}
+    problems = []
+    for e in sorted(errors, key=lambda e: (e.row, e.column)):
+        i = at.get(e.column)
+        header = grid.headers[i] if i is not None and i < len(grid.headers) else None
+        problems.append(
+            Problem(
+                e.row,
+                header.strip() if header else f"cell {e.ref}",
+                e.error,
+                "a value (not a formula error)",
+                f"is a formula error in cell {e.ref}: the export's formula broke, so its "
+                "value is unknown",
+            )
+        )
+    return FileProblems(problems)
 
 
 # --------------------------------------------------------------------------------------- xlsx
@@ -103,7 +145,7 @@ def xlsx_cells(data: bytes) -> tuple[pl.DataFrame, list[int]]:
     except FileProblems:
         raise
     except Exception as exc:  # calamine errors: truncated zip, not a workbook, bad XML...
-        detail = " ".join(str(exc).split())
+        detail = printable(" ".join(str(exc).split()))
         raise file_problem(
             "a readable .xlsx workbook",
             f"is not a readable .xlsx workbook (truncated or corrupt?): {detail[:200]}",
@@ -116,10 +158,12 @@ def xlsx_cells(data: bytes) -> tuple[pl.DataFrame, list[int]]:
 
 
 def _read_xlsx(data: bytes, spec: ReportSpec) -> Grid:
-    df, _ = xlsx_cells(data)
+    df, columns = xlsx_cells(data)
     if df.height == 0 or df.width == 0:
         raise file_problem("a sheet with a header row", "the sheet is empty")
-    return _grid_from_rows(df, spec, first_row_number=1)
+    grid = _grid_from_rows(df, spec, first_row_number=1)
+    grid.sheet_columns = columns
+    return grid
 
 
 def _grid_from_rows(df: pl.DataFrame, spec: ReportSpec, first_row_number: int) -> Grid:
@@ -149,7 +193,7 @@ def _grid_from_rows(df: pl.DataFrame, spec: ReportSpec, first_row_number: int) -
 
 # ---------------------------------------------------------------------------------------- csv
 def csv_separator(spec: ReportSpec) -> str:
-    return CSV_SEPARATOR.get(spec.code, DEFAULT_CSV_SEPARATOR)
+    return spec.csv_separator
 
 
 def csv_cells(data: bytes, separator: str, skip_lines: int = 0) -> pl.DataFrame:
@@ -168,22 +212,49 @@ def csv_cells(data: bytes, separator: str, skip_lines: int = 0) -> pl.DataFrame:
     )
 
 
-def _first_ragged_line(text: str, sep: str, header_line: int) -> int | None:
-    """The line where the first record with more fields than the header starts (polars only
-    says that one exists), so the rejection can name the row."""
+def _field_counts(text: str, sep: str, header_line: int) -> tuple[list[int], list[int]]:
+    """(first line, number of fields) of every record from the header line on; empty lines
+    are left out (they end the data, like an empty sheet row)."""
+    if '"' not in text:
+        lines = text.split("\n")[header_line:]
+        counts = pl.Series(lines, dtype=pl.Utf8).str.count_matches(sep, literal=True) + 1
+        blank = pl.Series(lines, dtype=pl.Utf8).str.strip_chars("\r") == ""
+        keep = (~blank).arg_true()
+        starts = (keep + header_line + 1).to_list()
+        return starts, counts.gather(keep).to_list()
+    # quoted fields may hold separators and line breaks: the csv module knows
     reader = csv.reader(io.StringIO(text), delimiter=sep)
-    width, start = None, 1
+    starts, counts, start = [], [], 1
+    for i, record in enumerate(reader):
+        if i >= header_line and record:
+            starts.append(start)
+            counts.append(len(record))
+        start = reader.line_num + 1
+    return starts, counts
+
+
+def _check_fields(text: str, sep: str, header_line: int) -> None:
+    """Every record has the header's number of fields (a short one is a line cut off)."""
     try:
-        for i, record in enumerate(reader):
-            if i >= header_line:
-                if width is None:
-                    width = len(record)
-                elif len(record) > width:
-                    return start
-            start = reader.line_num + 1
-    except csv.Error:
-        return start
-    return None
+        starts, counts = _field_counts(text, sep, header_line)
+    except csv.Error as exc:
+        raise file_problem(
+            "well-formed CSV", f"is not well-formed CSV: {printable(str(exc))[:120]}"
+        ) from None
+    if not counts:
+        return
+    width = counts[0]
+    bad = [(line, n) for line, n in zip(starts[1:], counts[1:], strict=True) if n != width]
+    if bad:
+        line, n = bad[0]
+        how = "fewer" if n < width else "more"
+        more = f"; {len(bad) - 1} more such lines" if len(bad) > 1 else ""
+        raise file_problem(
+            f"{width} fields on every line, like the header (line {starts[0]})",
+            f"is not well-formed CSV: line {line} has {n} fields, {how} than the header's "
+            f"{width} (a line cut short, or a separator inside an unquoted field){more}",
+            row=line,
+        )
 
 
 def _read_csv(data: bytes, spec: ReportSpec) -> Grid:
@@ -228,15 +299,14 @@ def _read_csv(data: bytes, spec: ReportSpec) -> Grid:
             f"uses {_SEP_NAMES[sep]} as the separator; the contract requires "
             f"{_SEP_NAMES[expected_sep]} for {spec.code} .csv files",
             row=header_line + 1,
-            value=lines[header_line].rstrip("\r")[:60],
         )
+    _check_fields(text, sep, header_line)
     try:
         df = csv_cells(data, sep, header_line)
     except Exception as exc:
         raise file_problem(
             "well-formed CSV with the header's number of fields",
-            f"is not well-formed CSV: {' '.join(str(exc).split())[:200]}",
-            row=_first_ragged_line(text, sep, header_line),
+            f"is not well-formed CSV: {printable(' '.join(str(exc).split()))[:200]}",
         ) from None
     if df.height == 0:
         raise file_problem("a header line", "is empty (no header line)")
@@ -272,7 +342,7 @@ def _read_parquet(data: bytes, spec: ReportSpec) -> Grid:
         raise file_problem(
             "a readable .parquet file",
             f"is not a readable .parquet file (truncated or corrupt?): "
-            f"{' '.join(str(exc).split())[:200]}",
+            f"{printable(' '.join(str(exc).split()))[:200]}",
         ) from None
     headers = list(table.column_names)
     wanted = expected_headers(spec)
@@ -291,7 +361,8 @@ def _read_parquet(data: bytes, spec: ReportSpec) -> Grid:
     except Exception as exc:
         raise file_problem(
             "columns of text, numbers or dates",
-            f"has a column that cannot be read as text: {' '.join(str(exc).split())[:200]}",
+            "has a column that cannot be read as text: "
+            f"{printable(' '.join(str(exc).split()))[:200]}",
         ) from None
     rows = pl.int_range(1, df.height + 1, dtype=pl.Int32, eager=True)
     return Grid(df, headers, 0, rows)

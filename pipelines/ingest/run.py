@@ -12,14 +12,15 @@ from pathlib import Path
 
 from pipelines.contract.codes import BRANCH_OFFICE
 
+from .budget import DEFAULT_BUDGET, FileBudget
 from .discovery import discover_all
-from .errors import Problem
+from .errors import Problem, printable
 from .lake import sync_lake
 from .loader import Warehouse, write_quarantine
 from .model import Delivery, DeliveryResult, IngestResult, Rejection
 from .names import NameIndex
 from .parse import FileContext, ParsedFile, resolve_communes
-from .worker import chunk, drop_spill, parse_chunk, run_ordered, spill_directory, unspill
+from .worker import chunk, drop_spill, parse_chunk, run_isolated, spill_directory, unspill
 
 Progress = Callable[[str], None]
 # Rows staged in one load transaction before it is committed (see Warehouse.stage).
@@ -75,6 +76,19 @@ def _rejections_of(parsed: ParsedFile, root: str) -> list[Rejection]:
     return out
 
 
+def _reader_failed(ctx: FileContext, why: str) -> ParsedFile:
+    """The rejection of a file whose reader was killed or crashed (``worker.py``)."""
+    problem = Problem(
+        None,
+        None,
+        None,
+        "a file its reader can read within the budget",
+        f"could not be read: its reader {why}; only this file is rejected, the rest of the "
+        "delivery loads",
+    )
+    return ParsedFile(ctx, None, [problem], 1)
+
+
 class _Run:
     def __init__(
         self,
@@ -83,20 +97,25 @@ class _Run:
         progress: Progress | None,
         workers: int,
         lake_dir: Path | None = None,
+        budget: FileBudget = DEFAULT_BUDGET,
     ):
         self.raw_dir = raw_dir
+        self.budget = budget
         self.lake_dir = lake_dir
         self.root = display_root(raw_dir)
         self.wh_path = warehouse
         self.quarantine = quarantine_dir_for(warehouse)
         self.progress = progress or (lambda msg: None)
-        self.workers = max(1, int(workers))
+        self.workers = max(0, int(workers))
         self.now = datetime.now().replace(microsecond=0)
         self.result = IngestResult()
         self.by_file: dict[str, list[Rejection]] = {}
         self.loaded_files: list[str] = []
         self.communes: dict[tuple[str, date], NameIndex] = {}
         self.delivery_of: dict[str, int] = {}
+        # 01.1 forms whose office has no M31 loaded yet: resolved once the run's M31s are in
+        self.waiting: list[tuple[ParsedFile, int]] = []
+        self.rejected_m31: dict[str, list[str]] = {}  # office -> its M31 files rejected now
 
     # ------------------------------------------------------------------------------
     def reject(self, rejections: list[Rejection], dr: DeliveryResult | None) -> None:
@@ -145,13 +164,18 @@ class _Run:
             )
             self.results, self.remaining, self.emitted = results, remaining, 0
             chunks = chunk(tasks, lambda t: t[1].size)
-            pooled = self.workers > 1
+            pooled = self.workers > 0
             with spill_directory(self.wh_path.parent) if pooled else nullcontext() as spill:
                 task = partial(parse_chunk, spill_dir=str(spill) if pooled else None)
+                parsed_chunks = run_isolated(
+                    task,
+                    ([c for _, c in ch] for ch in chunks),
+                    self.workers,
+                    budget_of=self._budget_of,
+                    failed=_reader_failed,
+                )
                 for parsed_chunk, ids in zip(
-                    run_ordered(task, ([c for _, c in ch] for ch in chunks), self.workers),
-                    ([i for i, _ in ch] for ch in chunks),
-                    strict=True,
+                    parsed_chunks, ([i for i, _ in ch] for ch in chunks), strict=True
                 ):
                     self._handle([unspill(p) for p in parsed_chunk], ids)
                     for p in parsed_chunk:
@@ -159,16 +183,21 @@ class _Run:
                     if wh.staged_rows >= COMMIT_ROWS:
                         self._commit()
                     self._emit()
+            self._resolve_waiting()
             self._commit()
             self._emit(final=True)
             self._record_rejections()
             res.table_rows = wh.table_rows()
             if self.lake_dir is not None:
                 # The parse workers are done: the copy may use both cores.
-                wh.con.execute(f"SET threads = {self.workers}")
+                wh.con.execute(f"SET threads = {max(1, self.workers)}")
                 res.lake = sync_lake(wh.con, self.lake_dir, self.progress)
         res.seconds = time.perf_counter() - t0
         return res
+
+    def _budget_of(self, contexts: list[FileContext]) -> tuple[int, float]:
+        size = sum(c.size for c in contexts)
+        return self.budget.memory_for(size), self.budget.seconds_for(size)
 
     def _context(self, d: Delivery, f) -> FileContext:
         return FileContext(
@@ -183,6 +212,7 @@ class _Run:
             extension=f.extension,
             size=f.size,
             path=str(f.path),
+            budget=self.budget,
         )
 
     # ------------------------------------------------------------------------------
@@ -201,6 +231,28 @@ class _Run:
         best = min(options, key=lambda t: (abs((t[0] - data_date).days), -t[0].toordinal()))
         return best[1]
 
+    def _resolve_waiting(self) -> None:
+        """01.1 forms that waited for their office's commune names: every M31 of the run has
+        been handled now, so an office whose M31 of this date was rejected still maps its
+        form through an M31 of another date; with none at all, the form says so."""
+        waiting, self.waiting = self.waiting, []
+        for p, i in waiting:
+            office = p.ctx.unit
+            rejected = self.rejected_m31.get(office)
+            why = (
+                "this run rejected " + ", ".join(printable(f) for f in rejected) if rejected else ""
+            )
+            self._load_or_reject(
+                resolve_communes(p, self._commune_index(office, p.ctx.data_date), why), i
+            )
+
+    def _load_or_reject(self, p: ParsedFile, i: int) -> None:
+        if p.ok:
+            self._stage([p], [i])
+        else:
+            self.reject(_rejections_of(p, self.root), self.results[i])
+            self.remaining[i] -= 1
+
     def _emit(self, final: bool = False) -> None:
         """Progress: one line per delivery once all its files are committed or rejected."""
         while self.emitted < len(self.results) and (final or self.remaining[self.emitted] <= 0):
@@ -209,18 +261,31 @@ class _Run:
 
     def _handle(self, parsed: list[ParsedFile], ids: list[int]) -> None:
         good: list[ParsedFile] = []
+        good_ids: list[int] = []
         for p, i in zip(parsed, ids, strict=True):
-            if p.ok and p.communes is not None and p.ctx.unit != BRANCH_OFFICE:
-                # an office's commune names, for its 01.1 forms (same date first)
-                self.communes[(p.ctx.unit, p.ctx.data_date)] = NameIndex(p.communes, "commune")
+            if p.ctx.spec.commune_names and p.ctx.unit != BRANCH_OFFICE:
+                if p.ok and p.communes:
+                    # an office's commune names, for its 01.1 forms (same date first)
+                    self.communes[(p.ctx.unit, p.ctx.data_date)] = NameIndex(p.communes, "commune")
+                elif not p.ok:
+                    self.rejected_m31.setdefault(p.ctx.unit, []).append(p.ctx.rel)
             if p.ok and p.needs_commune_codes:
-                p = resolve_communes(p, self._commune_index(p.ctx.unit, p.ctx.data_date))
+                index = self._commune_index(p.ctx.unit, p.ctx.data_date)
+                if len(index) == 0:
+                    self.waiting.append((p, i))  # its M31 may come later in this run
+                    continue
+                p = resolve_communes(p, index)
             if p.ok:
                 good.append(p)
-                self.delivery_of[p.ctx.rel] = i
+                good_ids.append(i)
             else:
                 self.reject(_rejections_of(p, self.root), self.results[i])
                 self.remaining[i] -= 1
+        self._stage(good, good_ids)
+
+    def _stage(self, good: list[ParsedFile], ids: list[int]) -> None:
+        for p, i in zip(good, ids, strict=True):
+            self.delivery_of[p.ctx.rel] = i
         try:
             self.wh.stage(good, self.now)
         except Exception as exc:
@@ -239,6 +304,9 @@ class _Run:
             dr = self.results[i]
             dr.files_loaded += 1
             dr.rows += p.rows
+            if p.total_findings:
+                dr.findings += p.total_findings
+                self.result.findings[p.ctx.rel] = p.total_findings
             self.remaining[i] -= 1
             self.loaded_files.append(p.ctx.rel)
 
@@ -267,13 +335,39 @@ class _Run:
 
     def _record_rejections(self) -> None:
         self.wh.clear_rejections(self.loaded_files)
+        unusable: list[str] = []
+
+        def quarantine(action) -> None:
+            try:
+                action()
+            except OSError as exc:
+                unusable.append(f"{exc.strerror or exc}: {printable(str(exc.filename or ''))}")
+
         for f in self.loaded_files:
-            for path in self.quarantine.glob(f"*/{Path(f).name}.txt"):
-                path.unlink()
+            quarantine(lambda f=f: _unquarantine(self.quarantine, f))
         for file, rejs in self.by_file.items():
             at = self.wh.record_rejections(file, rejs, self.now)
-            write_quarantine(self.quarantine, file, rejs, at)
+            quarantine(
+                lambda file=file, rejs=rejs, at=at: write_quarantine(
+                    self.quarantine, file, rejs, at
+                )
+            )
             self.result.rejections.extend(rejs)
+        if unusable:
+            self.result.warnings.append(
+                f"the quarantine folder {printable(str(self.quarantine))} is unusable "
+                f"({unusable[0]}); the readable reports of rejected files were not written, "
+                "the rejections themselves are in raw._rejections. Make the folder writable "
+                "(or set NHCS_WAREHOUSE so that <warehouse>/../../quarantine is) and run again."
+            )
+
+
+def _unquarantine(quarantine: Path, rel: str) -> None:
+    """A loaded file has no quarantine report any more (it was corrected, or re-read)."""
+    if not quarantine.is_dir():
+        return
+    for path in quarantine.glob(f"*/{Path(rel).name}.txt"):
+        path.unlink()
 
 
 def ingest(
@@ -284,8 +378,12 @@ def ingest(
     progress: Progress | None = None,
     workers: int = 2,
     lake_dir: Path | None = None,
+    budget: FileBudget = DEFAULT_BUDGET,
 ) -> IngestResult:
     """Load the complete deliveries under ``raw_dir`` into ``warehouse`` (raw.* tables).
+
+    Files are parsed in ``workers`` isolated processes, each file within ``budget``
+    (``worker.py``, ``budget.py``); ``workers=0`` parses in this process (no isolation).
 
     ``dates=None`` takes every complete delivery. Keys whose current file (revision and
     SHA-256) is already loaded are skipped; others replace the key's rows in one transaction.
@@ -296,4 +394,4 @@ def ingest(
     under ``<lake_dir>/raw`` (``pipelines.ingest.lake``), the Spark engine's input.
     """
     lake = Path(lake_dir) if lake_dir is not None else None
-    return _Run(Path(raw_dir), Path(warehouse), progress, workers, lake).run(dates)
+    return _Run(Path(raw_dir), Path(warehouse), progress, workers, lake, budget).run(dates)

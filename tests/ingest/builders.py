@@ -94,6 +94,19 @@ def m31_row(n: int = 1, **over) -> dict:
     return row
 
 
+def savings_only_row(n: int = 1, zeros: bool = False, **over) -> dict:
+    """A savings-only M31 row (a member with savings and no loan): every loan column, from Số
+    khế ước to Số công trình vệ sinh, empty as the contract says (``zeros``: amounts and counts
+    written as 0, as some exports do)."""
+    row = m31_row(n)
+    row["loan_code"] = None
+    for c in M31.columns:
+        if c.applies_if:
+            row[c.key] = "0" if zeros and c.type in ("int", "decimal") else None
+    row.update(over)
+    return row
+
+
 def skgd_row(n: int = 1, **over) -> dict:
     row = {
         "txn_date": "31/03/2022",
@@ -393,3 +406,27 @@ def hoi_sheet(rows: list[dict], total: dict | None = None) -> Sheet:
     cells = [[r.get(h) for h in headers] for r in rows]
     after = [[total.get(h) for h in headers]] if total else []
     return Sheet(headers=headers, rows=cells, title=HOI.title, after=after + SIGNATURE)
+
+
+# ------------------------------------------------------------------- docs/operations.md
+_OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+def operations_fragments() -> list[str]:
+    """The message fragments docs/operations.md lists under "Every kind of bad delivery" (the
+    back-quoted parts of each table's "what you see" column)."""
+    import re
+
+    text = _OPERATIONS.read_text(encoding="utf-8")
+    section = text.split("### Every kind of bad delivery", 1)[1].split("\n## ", 1)[0]
+    out = []
+    for line in section.splitlines():
+        cells = line.split("|")
+        if len(cells) >= 4 and not set(cells[2].strip()) <= set("-"):
+            out += [f.replace("...", "").strip() for f in re.findall(r"`([^`]+)`", cells[2])]
+    return [f for f in out if len(f) >= 5]
+
+
+def documented(message: str) -> bool:
+    """The message is one docs/operations.md tells the user about (and what to do)."""
+    return any(f in message for f in operations_fragments())

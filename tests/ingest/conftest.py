@@ -21,7 +21,9 @@ class Env:
         self.quarantine = root / "data" / "quarantine"
 
     def ingest(self, **kw):
-        kw.setdefault("workers", 1)
+        # in this process (workers=0): the parsing rules; the isolated workers have their own
+        # tests (test_isolation.py) and run in every pipeline test
+        kw.setdefault("workers", 0)
         return ingest(self.raw, self.warehouse, **kw)
 
     def query(self, sql: str, params=None) -> list[tuple]:

@@ -25,6 +25,7 @@ from builders import (
     nfd,
     parquet_bytes,
     report_sheet,
+    savings_only_row,
     skgd_row,
     spec_csv,
     xlsx_bytes,
@@ -163,26 +164,14 @@ def test_savings_book_rows_and_savings_only_rows_load(env):
     rows = [
         m31_row(1, savings_book_no="TK1", savings_balance="100.000"),
         m31_row(1, savings_book_no="TK2", savings_balance="300.000"),  # 2nd book, same loan
-        m31_row(
-            3,
-            loan_code=None,
-            program_code=None,
-            channel=None,
-            funding_source=None,
-            disbursement_date=None,
-            maturity_date=None,
-            term_class=None,
-            interest_rate_pct_month=None,
-            loan_amount="0",
-            outstanding="0",
-            outstanding_in_term="0",
-            outstanding_overdue="0",
-            outstanding_frozen="0",
-            loan_status=None,
-        ),
+        savings_only_row(3),  # every loan column empty (contract 4.1)
+        savings_only_row(4, zeros=True),  # ... or amounts written as 0
     ]
     _load(env, m31_name(), xlsx_bytes(report_sheet(M31, rows)))
-    assert env.query("SELECT count(*), count(loan_code) FROM raw.m31") == [(3, 2)]
+    assert env.query("SELECT count(*), count(loan_code), count(outstanding) FROM raw.m31") == [
+        (4, 2, 3)
+    ]
+    assert env.scalar("SELECT count(*) FROM raw._findings") == 0
 
 
 # --------------------------------------------------------------------------- 01.x forms

@@ -25,6 +25,7 @@ from builders import (  # noqa: E402
     OFFICE,
     Folder,
     bc0437_row,
+    documented,
     doichieu_row,
     headers_of,
     hoi_row,
@@ -223,9 +224,9 @@ CASES = [
     Case(
         "date out of range (year 1800)",
         M31_XLSX,
-        _m31([m31_row(1, maturity_date="15/01/1800")]),
+        _m31([m31_row(1, disbursement_date="15/01/1800")]),
         6,
-        "Ngày đến hạn",
+        "Ngày giải ngân",
         "is not a date",
         drop=(F11_NAME,),
     ),
@@ -361,6 +362,7 @@ def test_bad_delivery_is_rejected_clearly_and_alone(env, case: Case):
     first = mine[0]
     assert f"data/raw/{rel}" in first.message  # the file, by its path under the raw root
     assert case.fragment in " ".join(r.message for r in mine), [r.message for r in mine]
+    assert all(documented(r.message) for r in res.rejections), "docs/operations.md"
     if case.row is not None:
         assert first.row == case.row and f"{rel} row {case.row}" in first.message
     if case.column is not None:
@@ -397,23 +399,26 @@ def test_kinds_of_broken_delivery_number_at_least_twenty():
     assert len(set(kinds)) == len(kinds) >= 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap, reported to ingestion: fastexcel reads an error cell (#REF!, #VALUE!) as "
-    "empty, so a broken formula in a nullable column loads as NULL instead of rejecting the "
-    "file (see docs/operations.md). Remove this mark once the reader reports error cells.",
-)
 def test_formula_error_cell_rejects_the_file(env):
-    def special(ws, r, c, key):
-        if key != "savings_balance":
-            return False
-        ws.write_formula(r, c, "=#REF!+1", None, "#REF!")
-        return True
+    """calamine reads an error cell as empty; the budget pass finds it in the sheet's XML."""
 
-    Folder(env.raw).add(M31_XLSX, _m31_cells([m31_row(1)], special)).manifest()
+    def special(ws, r, c, key):
+        if key == "savings_balance" and r == 5:
+            ws.write_formula(r, c, "=#REF!+1", None, "#REF!")
+            return True
+        if key == "ethnicity" and r == 6:  # a descriptive column: still a broken export
+            ws.write_formula(r, c, "=1/0", None, "#DIV/0!")
+            return True
+        return False
+
+    Folder(env.raw).add(M31_XLSX, _m31_cells([m31_row(1), m31_row(2)], special)).manifest()
     res = env.ingest()
-    assert not res.ok and res.rejections[0].row == 6
-    assert res.rejections[0].column == "Số dư TK 105"
+    assert not res.ok
+    got = [(r.row, r.column, r.value) for r in res.rejections]
+    assert got == [(6, "Số dư TK 105", "#REF!"), (7, "Dân tộc", "#DIV/0!")]
+    sheet_col = 1 + [c.key for c in M31.columns].index("savings_balance")  # column A is empty
+    ref = f"{chr(64 + sheet_col // 26)}{chr(65 + sheet_col % 26)}6"
+    assert f"formula error in cell {ref}" in res.rejections[0].message
     assert env.scalar("SELECT count(*) FROM raw.m31") == 0
 
 

@@ -9,17 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import chromium_path, load_page
+from browser import load_page, needs_chromium
 
-from tests.tools import require
-
-pytestmark = pytest.mark.xdist_group("reports")
-
-
-@pytest.fixture(autouse=True)
-def _chromium():
-    require("Chromium", chromium_path(), "apt-get install -y chromium (.ci/run installs it)")
-
+pytestmark = [pytest.mark.xdist_group("reports"), needs_chromium]
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

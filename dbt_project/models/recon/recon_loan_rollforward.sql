@@ -4,7 +4,16 @@
     principal repaid - written off, actual = current outstanding), and the month's journal per
     transaction type equals the month's columns (check_item = the type: expected = Σ SKGD lines,
     actual = the Mẫu 31 month column; a type appears only when either side is non-zero).
-    Only months whose previous month-end Mẫu 31 of the office was delivered. -#}
+    Only months whose previous month-end Mẫu 31 of the office was delivered.
+    Incremental by month-end, as int_loan_rollforward. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('previous_month') %}
 {%- set journal_items = [
     ('GN', 'journal_disbursed', 'disbursed_month'),
     ('DK', 'journal_disbursement_reversed', 'disbursement_reversed_month'),
@@ -18,6 +27,7 @@ with
 
 rollforward as (
     select * from {{ ref('int_loan_rollforward') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 checks as (
@@ -57,21 +67,25 @@ checks as (
         from rollforward
         where {{ journal_column }} <> 0 or {{ month_column }} <> 0
     {%- endfor %}
+),
+
+final as (
+    select
+        2 as identity_no,
+        as_of_date,
+        previous_as_of_date,
+        pgd_code,
+        loan_code,
+        customer_code,
+        program_code,
+        org_code,
+        check_item,
+        missing_in,
+        cast(expected as {{ dbt.type_bigint() }}) as expected,
+        cast(actual as {{ dbt.type_bigint() }}) as actual,
+        cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
+        actual <> expected as is_break
+    from checks
 )
 
-select
-    2 as identity_no,
-    as_of_date,
-    previous_as_of_date,
-    pgd_code,
-    loan_code,
-    customer_code,
-    program_code,
-    org_code,
-    check_item,
-    missing_in,
-    cast(expected as {{ dbt.type_bigint() }}) as expected,
-    cast(actual as {{ dbt.type_bigint() }}) as actual,
-    cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
-    actual <> expected as is_break
-from checks
+{{ select_with_inputs_loaded_at('final', months) }}

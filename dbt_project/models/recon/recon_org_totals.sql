@@ -8,7 +8,16 @@
       (9); actual = entrusted (Σ 11-14) + direct (99) of its Mẫu 31. Only where that total row
       was delivered (a missing form is recon_deliveries' to report).
     A loan booked to an organization its channel contradicts, or to a code outside 11-14 and
-    99, breaks here. -#}
+    99, breaks here.
+    Incremental by month-end. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('month') %}
 with
 
 organizations as (
@@ -26,6 +35,7 @@ balances as (
     from {{ ref('int_loan_month_balances') }} as b
     left join organizations as o
         on b.org_code = o.org_code
+    where {{ months_filter('b.as_of_date', months.reads) }}
     group by b.as_of_date, b.pgd_code
 ),
 
@@ -35,7 +45,7 @@ official_totals as (
         pgd_code,
         outstanding
     from {{ ref('stg_branch__form_011_rows') }}
-    where is_total_row
+    where is_total_row and {{ months_filter('as_of_date', months.reads) }}
 ),
 
 checks as (
@@ -70,17 +80,21 @@ checks as (
     from official_totals as t
     left join balances as b
         on t.as_of_date = b.as_of_date and t.pgd_code = b.pgd_code
+),
+
+final as (
+    select
+        4 as identity_no,
+        as_of_date,
+        pgd_code,
+        check_item,
+        expected_source,
+        actual_source,
+        cast(expected as {{ dbt.type_bigint() }}) as expected,
+        cast(actual as {{ dbt.type_bigint() }}) as actual,
+        cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
+        coalesce(actual <> expected, true) as is_break
+    from checks
 )
 
-select
-    4 as identity_no,
-    as_of_date,
-    pgd_code,
-    check_item,
-    expected_source,
-    actual_source,
-    cast(expected as {{ dbt.type_bigint() }}) as expected,
-    cast(actual as {{ dbt.type_bigint() }}) as actual,
-    cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
-    coalesce(actual <> expected, true) as is_break
-from checks
+{{ select_with_inputs_loaded_at('final', months) }}
