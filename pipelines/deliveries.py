@@ -95,3 +95,22 @@ def require_deliveries(raw_dir: Path, dates: Sequence[date] | None = None) -> li
             f"{delivered[0]} .. {delivered[-1]}, {len(delivered)} dates)"
         )
     return wanted
+
+
+def earliest_delivered_date(raw_dir: Path) -> date | None:
+    """The first data date with a complete delivery folder (cheap: stops at the first)."""
+    if not raw_dir.is_dir():
+        return None
+    for day_dir in sorted(raw_dir.iterdir()):
+        try:
+            day = date.fromisoformat(day_dir.name)
+        except ValueError:
+            continue
+        if not day_dir.is_dir():
+            continue
+        for unit_dir in day_dir.iterdir():
+            if unit_dir.is_dir() and any(
+                manifest_revision(p.name) is not None for p in unit_dir.iterdir()
+            ):
+                return day
+    return None

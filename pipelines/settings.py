@@ -6,6 +6,8 @@
 ``NHCS_LAKE_DIR`` / ``NHCS_SPARK_DIR`` (the Parquet lake and Spark's catalog and tables; default
 ``lake/`` and ``spark/`` beside the warehouse file), ``NHCS_LOG_DIR`` (the full logs of
 ``nhcs run``; default ``logs/`` beside the warehouse file).
+Orchestration: ``NHCS_PARTITION_START`` (YYYY-MM-DD), the first daily partition of the Dagster
+ingest job; unset, the partitions start at the earliest delivered data date.
 Tuning: ``NHCS_DUCKDB_MEMORY_LIMIT`` (default ``8GB``; every DuckDB connection and the dbt
 profile) and ``NHCS_CHECK_CHUNK_ROWS`` (default 2,000,000; rows the checks validate at a time).
 Publication: ``NHCS_PUBLISH_STORAGE_VERSION`` (default ``v0.9.0``; the DuckDB storage format of
@@ -19,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +126,19 @@ def check_chunk_rows() -> int:
     if rows < 1:
         raise SettingsError(f"NHCS_CHECK_CHUNK_ROWS={value!r}: expected a positive whole number")
     return rows
+
+
+def partition_start_setting() -> date | None:
+    """``NHCS_PARTITION_START``: the first daily partition, or None when unset."""
+    value = os.environ.get("NHCS_PARTITION_START", "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(
+            f"NHCS_PARTITION_START={value!r}: expected a date as YYYY-MM-DD"
+        ) from None
 
 
 # The oldest storage format DuckDB writes (file format number 64; older names such as v0.8.0

@@ -81,7 +81,14 @@ CASES: dict[str, Case] = {
     "report no warehouse": Case(("report",), 5, "{warehouse}", no_warehouse=True),
     "publish no warehouse": Case(("publish",), 5, "{warehouse}", no_warehouse=True),
     "report no marts": Case(
-        ("report",), 5, "mart_briefing_kpis", env={"NHCS_WAREHOUSE": "{no_marts}"}
+        ("report", "--force"), 5, "mart_briefing_kpis", env={"NHCS_WAREHOUSE": "{no_marts}"}
+    ),
+    # 4: the quality gate
+    "report before any check": Case(
+        ("report",), 4, "no quality run is recorded", env={"NHCS_WAREHOUSE": "{no_marts}"}
+    ),
+    "publish before any check": Case(
+        ("publish",), 4, "no quality run is recorded", env={"NHCS_WAREHOUSE": "{no_marts}"}
     ),
     # 3: files rejected
     "ingest rejects a file": Case(("ingest", "--raw", "{rejected}"), 3, "rejected"),

@@ -15,6 +15,7 @@ from ..settings import PROJECT_ROOT, Settings, load_settings
 from .console import Console, shown
 from .errors import (
     EXIT_FAILED,
+    EXIT_GATE,
     EXIT_NO_INPUT,
     EXIT_OK,
     EXIT_REJECTIONS,
@@ -158,19 +159,32 @@ def check(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
+    from ..quality.gate import quality_gate
     from ..reports import build_reports
 
     s = load_settings(warehouse=args.warehouse, reports_dir=args.reports)
-    for path in build_reports(require_warehouse(s), s.reports_dir, args.as_of):
+    warehouse = require_warehouse(s)
+    gate = quality_gate(warehouse)
+    if not gate.passed and not args.force:
+        raise CommandError(f"report refused, {gate.line()}", EXIT_GATE)
+    if not gate.passed:
+        print(f"nhcs report: UNVERIFIED briefing (--force), {gate.line()}")
+    unverified = gate.note_vi() or None
+    for path in build_reports(warehouse, s.reports_dir, args.as_of, unverified=unverified):
         print(path)
     return EXIT_OK
 
 
 def publish(args: argparse.Namespace) -> int:
     from ..publish import publish
+    from ..quality.gate import quality_gate
 
     s = load_settings(warehouse=args.warehouse)
-    pub = publish(require_warehouse(s), s.analytics_db, full=args.full)
+    warehouse = require_warehouse(s)
+    gate = quality_gate(warehouse)
+    if not gate.passed:
+        raise CommandError(f"publish refused, {gate.line()}", EXIT_GATE)
+    pub = publish(warehouse, s.analytics_db, full=args.full)
     print(pub.summary())
     print(pub.path)
     return EXIT_OK

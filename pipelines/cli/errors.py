@@ -47,6 +47,7 @@ class CommandError(Exception):
 EXPECTED: tuple[tuple[str, int], ...] = (
     ("pipelines.settings:SettingsError", EXIT_USAGE),
     ("pipelines.runner.jobs:DateOutsidePartitions", EXIT_USAGE),
+    ("pipelines.runner.jobs:DeliveriesOutsidePartitions", EXIT_FAILED),
     ("pipelines.deliveries:NoDeliveries", EXIT_NO_INPUT),
     ("pipelines.reports.data:ReportDataError", EXIT_NO_INPUT),
     ("pipelines.warehouse_lock:WarehouseBusy", EXIT_OS),

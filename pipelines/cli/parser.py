@@ -240,7 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.set_defaults(handler="check")
 
-    rp = command("report", "write the briefing and the exception lists from the marts")
+    rp = command(
+        "report",
+        "write the briefing and the exception lists from the marts; refused (exit 4) unless "
+        "the latest quality run passed every blocking check",
+    )
     rp.add_argument("--warehouse", help=WAREHOUSE_HELP)
     rp.add_argument("--reports", help=REPORTS_HELP)
     rp.add_argument(
@@ -249,11 +253,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the month-end to report (default: the latest quarter-end in the marts)",
     )
+    rp.add_argument(
+        "--force",
+        action="store_true",
+        help="write the briefing even when the latest quality run failed a blocking check "
+        "(or none ran): it is marked CHƯA ĐƯỢC KIỂM CHỨNG (unverified) in the HTML and XLSX; "
+        "it is never published",
+    )
     rp.set_defaults(handler="report")
 
     pb = command(
         "publish",
-        "publish analytics.duckdb and the marts as Parquet/CSV for analysts (atomic swap)",
+        "publish analytics.duckdb and the marts as Parquet/CSV for analysts (atomic swap); "
+        "refused (exit 4) unless the latest quality run passed every blocking check",
     )
     pb.add_argument("--warehouse", help=WAREHOUSE_HELP)
     pb.add_argument(

@@ -25,13 +25,14 @@ from .errors import EXIT_FAILED, EXIT_OK, EXIT_REJECTIONS, CommandError
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner.jobs import partition_keys
+    from ..runner.jobs import deliveries_outside, partition_keys
 
     s = load_settings(
         raw_dir=args.raw, warehouse=args.warehouse, reports_dir=args.reports, engine=args.engine
     )
     # Before anything is created: no delivery, no warehouse (as `nhcs ingest`).
     keys = partition_keys(s, args.date)
+    outside = deliveries_outside(s, args.date)
     log_file = None if args.verbose else s.log_dir / f"run-{datetime.now():%Y%m%d-%H%M%S}.log"
     started = time.monotonic()
     with output_to(log_file) if log_file else nullcontext(sys.stdout) as out:
@@ -42,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         )
         if log_file:
             console.line(f"log: {shown(log_file)} (nhcs run -v shows it here)")
+        for message in outside:
+            console.line(f"ERROR {message}")
         try:
             with console.bars():
                 summary = execute(s, keys, console, full_refresh=args.full_refresh)
@@ -62,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
         )
         where = f"; full log: {shown(log_file)}" if log_file else ""
         raise CommandError(f"run failed: {what}{where}", EXIT_FAILED)
+    if outside:
+        more = f" (and {len(outside) - 1} more, above)" if len(outside) > 1 else ""
+        raise CommandError(f"{outside[0]}{more}", EXIT_FAILED)
     if summary.rejected_files:
         raise CommandError(
             f"{summary.rejected_files} delivered file(s) rejected and not loaded: see "

@@ -48,6 +48,8 @@ class ReportData:
     deliveries: Row | None  # mart_delivery_summary at as_of
     exceptions: dict[str, list[Row]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # set when the briefing is written although the quality gate did not pass (Vietnamese)
+    unverified: str | None = None
 
     @property
     def quarter_ends(self) -> list[Row]:

@@ -166,4 +166,5 @@ def render_html(d: ReportData, produced_at: datetime, branch: str = "TP Hà Nộ
         charts=build_charts(d),
         checks=checks_summary(d),
         notes=d.notes,
+        unverified=d.unverified,
     )

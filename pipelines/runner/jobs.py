@@ -20,6 +20,25 @@ class DateOutsidePartitions(ValueError):
     """A ``--date`` that is no partition of the ingest job (before the first, or not yet over)."""
 
 
+class DeliveriesOutsidePartitions(LookupError):
+    """Every delivery asked for is dated outside the partitions: nothing can be ingested."""
+
+
+def deliveries_outside(settings: Settings, dates: Sequence[date] | None = None) -> list[str]:
+    """One error message per delivered data date (of ``dates`` if given) that the partitions
+    cannot hold, naming its folder and why; such a delivery is not ingested."""
+    from ..defs.partitions import DAILY, outside_partitions
+    from ..deliveries import delivered_dates
+
+    delivered = delivered_dates(settings.raw_dir)
+    wanted = [d for d in delivered if d in set(dates)] if dates else delivered
+    return [
+        f"delivery {settings.raw_dir / day.isoformat()} is dated {day}, {why}: not ingested "
+        "(NHCS_PARTITION_START sets the first partition)"
+        for day, why in outside_partitions(wanted, DAILY)
+    ]
+
+
 @dataclass
 class JobRuns:
     """The runs made, in order (the build is missing when the ingest run failed)."""
@@ -36,17 +55,15 @@ def partition_keys(settings: Settings, dates: Sequence[date] | None = None) -> l
     """The partitions one ``nhcs run`` covers: every delivered data date, or the delivered
     dates from the first to the last of ``dates``. Raises ``NoDeliveries`` when none is
     delivered, ``DateOutsidePartitions`` for a date the job has no partition for."""
-    from ..defs.partitions import DAILY
+    from ..defs.partitions import DAILY, outside_partitions
 
     valid = DAILY.get_partition_keys()
     if dates:
-        for d in (min(dates), max(dates)):
-            if d.isoformat() not in set(valid):
-                raise DateOutsidePartitions(
-                    f"--date {d}: not a data date of the pipeline (daily partitions from "
-                    f"{valid[0]} to {valid[-1]}, Asia/Ho_Chi_Minh; NHCS_PARTITION_START moves "
-                    "the first)"
-                )
+        for d, why in outside_partitions((min(dates), max(dates)), DAILY):
+            raise DateOutsidePartitions(
+                f"--date {d}: not a data date of the pipeline ({why}; daily partitions in "
+                "Asia/Ho_Chi_Minh time, NHCS_PARTITION_START moves the first)"
+            )
         first, last = min(dates), max(dates)
         span = [date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1)]
         delivered = require_deliveries(settings.raw_dir, span)
@@ -54,10 +71,9 @@ def partition_keys(settings: Settings, dates: Sequence[date] | None = None) -> l
         delivered = require_deliveries(settings.raw_dir)
     keys = sorted(set(valid) & {d.isoformat() for d in delivered})
     if not keys:
-        raise DateOutsidePartitions(
-            f"the deliveries under {settings.raw_dir} ({delivered[0]} .. {delivered[-1]}) "
-            f"fall outside the pipeline's data dates ({valid[0]} .. {valid[-1]})"
-        )
+        outside = deliveries_outside(settings, delivered)
+        more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
+        raise DeliveriesOutsidePartitions(f"{outside[0]}{more}")
     return keys
 
 

@@ -230,11 +230,9 @@ def test_published_database_has_no_personal_data(built, mini):
     con.close()
 
 
-def test_real_briefing_renders_in_chromium(built, tmp_path):
-    from browser import chromium_path, load_page
+def test_real_briefing_renders_in_chromium(require_chromium, built, tmp_path):
+    from browser import load_page
 
-    if chromium_path() is None:
-        pytest.skip("no Chromium binary (/usr/bin/chromium): apt-get install -y chromium")
     result = load_page(built["briefing.html"].as_uri(), tmp_path / "mini.png")
     assert result.errors == []
     assert result.requests == [built["briefing.html"].as_uri()]
