@@ -302,6 +302,21 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- validate, explain --------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate.command import validate_command
+
+    return validate_command(
+        Path(args.folder),
+        Path(args.out),
+        manifest=args.write_manifest,
+        workers=args.workers,
+        progress=_progress,
+    )
+
+
 # --- bench --------------------------------------------------------------------------------
 
 
@@ -485,6 +500,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="write every table anew instead of updating the spare with what changed",
     )
     pb.set_defaults(func=cmd_publish)
+
+    v = sub.add_parser(
+        "validate",
+        help="check an office's delivery folder before it is sent (no warehouse needed); "
+        "exit 0 pass, 1 identity break, 3 rejected (docs/validate.md)",
+    )
+    v.add_argument("folder", metavar="FOLDER", help="the delivery folder <raw>/<YYYY-MM-DD>/<UNIT>")
+    v.add_argument(
+        "--out", default=".", help="where the report (HTML, XLSX) goes (default: this folder)"
+    )
+    v.add_argument(
+        "--write-manifest",
+        action="store_true",
+        help="if the folder passes, write its manifest (manifest.csv, or manifest_rN.csv for a "
+        "re-delivery); nothing else is ever written into the folder",
+    )
+    v.add_argument("--workers", type=int, default=2, help="reader processes (default 2)")
+    v.set_defaults(func=cmd_validate)
 
     d = sub.add_parser("dbt-prepare", help="parse the dbt project for Dagster (manifest)")
     d.add_argument("--verbose", action="store_true")

@@ -4,7 +4,11 @@
     month-end m, for the months whose previous month-end Mẫu 31 of the same office was
     delivered (otherwise the opening balance is unknown). A loan absent from the previous file
     opens at 0; a loan absent from the current file closes at 0 (both show as breaks when they
-    should not). -#}
+    should not).
+    With the var `journal_without_opening` (default false; `nhcs validate` sets it, since one
+    office's folder has no opening balance), every delivered month-end is kept, those without
+    a previous month-end with previous_as_of_date NULL: their journal can still be checked
+    against the month columns, their roll-forward cannot (recon_loan_rollforward). -#}
 with
 
 balances as (
@@ -28,7 +32,7 @@ checkable_months as (
         curr.as_of_date,
         prev.as_of_date as previous_as_of_date
     from deliveries as curr
-    inner join deliveries as prev
+    {% if var('journal_without_opening', false) %}left{% else %}inner{% endif %} join deliveries as prev
         on
             curr.pgd_code = prev.pgd_code
             and prev.as_of_date = {{ previous_month_end('curr.as_of_date') }}
