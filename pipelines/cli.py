@@ -317,6 +317,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import ExplainError, explain_command
+
+    s = load_settings(warehouse=args.warehouse)
+    database = s.analytics_db if args.published else s.warehouse
+    if not database.exists():
+        print(f"nhcs explain: {database} does not exist (run the pipeline first)", file=sys.stderr)
+        return EXIT_FAILED
+    manifest = prepare_dbt_manifest(force=False)
+    as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    try:
+        return explain_command(database, args.figure, as_of, manifest)
+    except ExplainError as exc:
+        print(f"nhcs explain: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 # --- bench --------------------------------------------------------------------------------
 
 
@@ -518,6 +535,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--workers", type=int, default=2, help="reader processes (default 2)")
     v.set_defaults(func=cmd_validate)
+
+    x = sub.add_parser(
+        "explain",
+        help="a briefing figure (F1..F14 or a mart column) at a month-end: definition, model "
+        "chain, parts by office and organization with their delivered files",
+    )
+    x.add_argument("figure", metavar="FIGURE", help="F1..F14, or a column of mart_briefing_kpis")
+    x.add_argument("--as-of", metavar="YYYY-MM-DD", help="month-end (default: the latest)")
+    x.add_argument("--warehouse", help="DuckDB file (default: $NHCS_WAREHOUSE)")
+    x.add_argument(
+        "--published",
+        action="store_true",
+        help="read the published analytics.duckdb instead of the working warehouse",
+    )
+    x.set_defaults(func=cmd_explain)
 
     d = sub.add_parser("dbt-prepare", help="parse the dbt project for Dagster (manifest)")
     d.add_argument("--verbose", action="store_true")
