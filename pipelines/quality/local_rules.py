@@ -30,8 +30,8 @@ def broken_rows(frame: pd.DataFrame, rule: Rule) -> list:
     if rows.empty:
         return []
     if rule.kind == "no_flag":
-        col = rows[rule.column]
-        bad = col.isna() | (col.astype("boolean") != False)  # noqa: E712 - elementwise
+        # a null verdict compares as NA, counted as a break below
+        bad = rows[rule.column].astype("boolean") != False  # noqa: E712 - elementwise
     elif rule.kind == "equal":
         bad = rows["expected"].isna() | rows["actual"].isna() | (rows["expected"] != rows["actual"])
     elif rule.kind == "at_most":
