@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.ingest import folder_listing
-from tests.generate.sheetxml import _col, cells
 from pipelines.ingest.discovery import manifest_text
+from tests.generate.sheetxml import _col, cells
 
 MONTH_END = date(2022, 3, 31)
 OFFICE = "0107"  # a district office with groups, a journal day in March and a February M31
