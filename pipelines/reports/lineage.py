@@ -26,7 +26,7 @@ class Section:
     title: str
     column: str
     value_text: str
-    orgs: list[str]  # org codes, in order
+    orgs: list[tuple[str, str]]  # (org code, "12 HPN"), in code order
     rows: list[dict]  # office, cells {org: text}, total, files [{name, revision, sha, rows}]
     total_text: str
     adds_up: bool
@@ -103,7 +103,7 @@ def load_appendix(warehouse: Path, as_of: date) -> Appendix | None:
 
 
 def _section(anchor: str, title: str, b) -> Section:
-    orgs = sorted({p.org_code for p in b.parts})
+    orgs = sorted({(p.org_code, f"{p.org_code} {p.org_short or ''}".strip()) for p in b.parts})
     offices: dict[str, dict] = {}
     for p in b.parts:
         row = offices.setdefault(
