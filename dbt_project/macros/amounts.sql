@@ -36,6 +36,17 @@
     cast({{ dbt.dateadd('day', -1, dbt.date_trunc('year', column)) }} as date)
 {%- endmacro %}
 
+{#- Last day of the quarter before the quarter of a date, as DATE (31/03 -> 31/12 of the
+    previous year; 30/06 -> 31/03). -#}
+{% macro previous_quarter_end(column) -%}
+    cast({{ dbt.dateadd('day', -1, dbt.date_trunc('quarter', column)) }} as date)
+{%- endmacro %}
+
+{#- The same month-end a year earlier, as DATE (29/02/2024 -> 28/02/2023). -#}
+{% macro year_ago_month_end(column) -%}
+    cast({{ dbt.last_day(dbt.dateadd('year', -1, column), 'month') }} as date)
+{%- endmacro %}
+
 {#- A ratio as a fraction; NULL when the denominator is 0 or NULL. -#}
 {% macro safe_ratio(numerator, denominator) -%}
     cast({{ numerator }} as double) / nullif({{ denominator }}, 0)

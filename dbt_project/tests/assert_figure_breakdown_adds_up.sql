@@ -3,7 +3,8 @@
     the breakdown holds no figure the briefing does not have. Returns the rows that do not. -#}
 {%- set figures = [
     'entrusted_outstanding_vnd', 'direct_outstanding_vnd', 'total_outstanding_vnd',
-    'overdue_vnd', 'frozen_vnd', 'entrusted_change_ytd_vnd',
+    'overdue_vnd', 'frozen_vnd', 'entrusted_overdue_vnd', 'entrusted_frozen_vnd',
+    'entrusted_change_ytd_vnd', 'total_change_ytd_vnd',
     'households_with_entrusted_outstanding', 'groups_with_outstanding',
     'loan_turns_qtd', 'poor_group_turns_qtd', 'job_creation_turns_qtd', 'workers_attracted_qtd',
     'water_sanitation_works_qtd', 'net_disbursed_qtd_vnd',

@@ -21,15 +21,16 @@ from .resources import NhcsPaths
 # Everything the report reads (marts only; recon and quality come through the checks).
 REPORT_MARTS: tuple[str, ...] = (
     "mart_briefing_kpis",
+    "mart_briefing_comparisons",
     "mart_org_summary",
     "mart_program_summary",
     "mart_district_summary",
+    "mart_reconciliation_summary",
+    "mart_group_ratings",
+    "mart_delivery_summary",
     "fct_reconciliation",
-    "fct_loan_balance",
-    "dim_savings_group",
     "dim_organization",
     "dim_program",
-    "dim_unit",
 )
 REPORT_DEPS: list[AssetKey] = [AssetKey(["marts", m]) for m in REPORT_MARTS]
 GROUP = "reports"
@@ -48,7 +49,7 @@ GROUP = "reports"
 def briefing_report(context: AssetExecutionContext, paths: NhcsPaths) -> MaterializeResult:
     from ..reports import build_reports
     from ..reports.data import load_report_data
-    from ..reports.tables import headline
+    from ..reports.figures import headline
 
     warehouse = Path(paths.warehouse)
     with warehouse_lock(warehouse, progress=context.log.info):

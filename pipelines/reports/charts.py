@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 PRIMARY = "#1f4e79"
 ACCENT = "#c0504d"
 MUTED = "#d9e2ec"
+MUTED_LINE = "#8aa4bf"
 GRID = "#e5e7eb"
 TEXT = "#1f2937"
 FONT = "font-family='Segoe UI, Roboto, Helvetica, Arial, sans-serif'"
@@ -155,6 +156,9 @@ def line_chart(
     def y(v: float) -> float:
         return top + ph - (v - y0) / (y1 - y0) * ph
 
+    # Crowded axes: every k-th label at most 8 labels, and point values only at the ends
+    every = max(1, -(-len(labels) // 8))
+    crowded = len(labels) > 8
     body = []
     for t in ticks:
         body.append(
@@ -164,6 +168,8 @@ def line_chart(
             f"fill='#6b7280'>{escape(fmt(t))}</text>"
         )
     for i, lab in enumerate(labels):
+        if i % every and i != len(labels) - 1:
+            continue
         body.append(
             f"<text x='{x(i):.1f}' y='{height - bottom + 18}' font-size='11.5' "
             f"text-anchor='middle' fill='{TEXT}'>{escape(lab)}</text>"
@@ -176,12 +182,14 @@ def line_chart(
             body.append(
                 f"<polyline points='{path}' fill='none' stroke='{color}' stroke-width='2.5'/>"
             )
-        for (px, py), v in zip(pts, [v for v in vals if v is not None], strict=True):
-            body.append(
-                f"<circle cx='{px:.1f}' cy='{py:.1f}' r='4' fill='{color}'/>"
-                f"<text x='{px:.1f}' y='{py - 9:.1f}' font-size='11' text-anchor='middle' "
-                f"fill='{TEXT}'>{escape(fmt(v))}</text>"
-            )
+        shown = [v for v in vals if v is not None]
+        for j, ((px, py), v) in enumerate(zip(pts, shown, strict=True)):
+            body.append(f"<circle cx='{px:.1f}' cy='{py:.1f}' r='4' fill='{color}'/>")
+            if not crowded or j in (0, len(shown) - 1):
+                body.append(
+                    f"<text x='{px:.1f}' y='{py - 9:.1f}' font-size='11' text-anchor='middle' "
+                    f"fill='{TEXT}'>{escape(fmt(v))}</text>"
+                )
         body.append(
             f"<rect x='{legend_x}' y='{height - 16}' width='12' height='4' fill='{color}'/>"
             f"<text x='{legend_x + 18}' y='{height - 11}' font-size='11.5' "

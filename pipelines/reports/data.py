@@ -1,6 +1,8 @@
 """Everything the reports show, read from the warehouse's ``marts``, ``recon`` and ``quality``
 schemas only (never raw or staging: the marts are the interface, see docs/reports.md).
 
+Every figure, share, change and total the briefing shows is a column of a mart (issue 21: one
+home for every KPI, in dbt); this module only selects rows, and the writers only format them.
 One read-only DuckDB connection, short-lived; the result is plain Python (dicts and lists) so
 the HTML and XLSX writers, and the tests, need no database.
 """
@@ -22,8 +24,6 @@ Row = dict[str, Any]
 # them; the exception lists drop them defensively should one ever appear.
 PERSONAL_COLUMNS = ("customer_name", "national_id", "phone", "group_name", "leader_name", "officer")
 
-RATING_ORDER = ("Tốt", "Khá", "Trung bình", "Yếu")
-
 # An Excel sheet holds 1,048,576 rows; a recon model gone wrong can break on every loan.
 EXCEPTION_ROW_LIMIT = 500_000
 
@@ -33,36 +33,32 @@ class ReportDataError(RuntimeError):
 
 
 @dataclass
-class Deliveries:
-    """Source deliveries behind the warehouse (from the ingestion's load log)."""
-
-    files: int | None = None
-    latest_revision: int | None = None
-    latest_loaded_at: Any = None
-    source: str = ""
-
-
-@dataclass
 class ReportData:
     as_of: date
     kpi: Row
-    trend: list[Row]
+    comparisons: dict[str, Row]  # measure -> mart_briefing_comparisons row at as_of
+    trend: list[Row]  # mart_briefing_kpis, every month-end up to as_of
     orgs: list[Row]
+    org_history: list[Row]  # mart_org_summary at every quarter end up to as_of
     programs: list[Row]
     districts: list[Row]
-    recon_by_district: list[Row]
-    recon_by_org: list[Row]
-    ratings: list[Row]
-    ratings_by_org: list[Row]
-    checks: list[Row] | None
-    recon_models: list[Row]
-    deliveries: Deliveries
+    reconciliation: list[Row]  # mart_reconciliation_summary at as_of, the KPI's campaign
+    ratings: list[Row]  # mart_group_ratings at as_of
+    checks: list[Row] | None  # quality.check_results, summary rows of the latest run
+    deliveries: Row | None  # mart_delivery_summary at as_of
     exceptions: dict[str, list[Row]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
-    def org_reports_present(self) -> bool:
-        return any(r.get("has_org_report") for r in self.orgs)
+    def quarter_ends(self) -> list[Row]:
+        """The KPI rows of every quarter end up to as_of (the quarterly trend)."""
+        return [r for r in self.trend if r.get("is_quarter_end")]
+
+    def recon_rows(self, breakdown: str) -> list[Row]:
+        return [r for r in self.reconciliation if r["breakdown"] == breakdown]
+
+    def rating_rows(self, breakdown: str) -> list[Row]:
+        return [r for r in self.ratings if r["breakdown"] == breakdown]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[Row]:
@@ -122,11 +118,14 @@ def default_as_of(dates: list[date]) -> date:
 
 KPI_COLUMNS = [
     "as_of_date",
+    "is_quarter_end",
     "entrusted_outstanding_vnd",
     "direct_outstanding_vnd",
     "total_outstanding_vnd",
     "entrusted_share",
     "entrusted_change_ytd_vnd",
+    "total_change_ytd_vnd",
+    "previous_year_end_date",
     "households_with_entrusted_outstanding",
     "groups_with_outstanding",
     "avg_entrusted_outstanding_per_household_vnd",
@@ -135,18 +134,28 @@ KPI_COLUMNS = [
     "job_creation_turns_qtd",
     "workers_attracted_qtd",
     "water_sanitation_works_qtd",
+    "net_disbursed_qtd_vnd",
+    "loan_turns_ytd",
+    "poor_group_turns_ytd",
+    "job_creation_turns_ytd",
+    "workers_attracted_ytd",
+    "water_sanitation_works_ytd",
+    "net_disbursed_ytd_vnd",
     "reconciliation_campaign_year",
     "reconciled_customers",
     "reconciliation_in_scope",
     "reconciliation_completion",
     "overdue_vnd",
     "frozen_vnd",
+    "entrusted_overdue_vnd",
+    "entrusted_frozen_vnd",
     "overdue_frozen_ratio",
 ]
 
 ORG_COLUMNS = [
     "as_of_date",
     "org_code",
+    "is_quarter_end",
     "households_with_outstanding",
     "groups_with_outstanding",
     "outstanding_vnd",
@@ -154,8 +163,12 @@ ORG_COLUMNS = [
     "frozen_vnd",
     "disbursed_qtd_vnd",
     "loan_turns_qtd",
+    "share_of_total_outstanding",
+    "overdue_frozen_ratio",
+    "outstanding_change_ytd_vnd",
+    "outstanding_change_previous_quarter_vnd",
+    "outstanding_change_year_ago_vnd",
 ]
-
 
 DISTRICT_COLUMNS = [
     "as_of_date",
@@ -164,7 +177,50 @@ DISTRICT_COLUMNS = [
     "outstanding_vnd",
     "overdue_vnd",
     "frozen_vnd",
+    "overdue_frozen_ratio",
 ]
+
+COMPARISON_COLUMNS = [
+    "as_of_date",
+    "measure",
+    "as_of_value",
+    "previous_quarter_end_date",
+    "previous_quarter_value",
+    "change_previous_quarter",
+    "year_ago_date",
+    "year_ago_value",
+    "change_year_ago",
+]
+
+RECONCILIATION_COLUMNS = [
+    "as_of_date",
+    "campaign_year",
+    "breakdown",
+    "pgd_code",
+    "district_name",
+    "org_code",
+    "org_short",
+    "in_scope_customers",
+    "reconciled_customers",
+    "matched_customers",
+    "discrepancy_customers",
+    "completion_rate",
+]
+
+RATING_COLUMNS = [
+    "as_of_date",
+    "breakdown",
+    "org_code",
+    "org_short",
+    "rating",
+    "rating_order",
+    "groups_with_outstanding",
+    "groups_with_overdue_frozen",
+    "overdue_frozen_vnd",
+    "share_of_groups",
+]
+
+DELIVERY_COLUMNS = ["as_of_date", "files", "latest_revision", "last_loaded_at"]
 
 
 def load_report_data(warehouse: Path, as_of: date | None = None) -> ReportData:
@@ -185,58 +241,53 @@ def _load(con: duckdb.DuckDBPyConnection, as_of: date | None) -> ReportData:
         )
     notes: list[str] = []
     _require(con, "marts", "mart_briefing_kpis", KPI_COLUMNS)
-    kpi = _rows(con, "select * from marts.mart_briefing_kpis where as_of_date = ?", [as_of])[0]
     trend = _rows(
         con,
-        "select as_of_date, entrusted_outstanding_vnd, direct_outstanding_vnd, "
-        "total_outstanding_vnd, overdue_vnd, frozen_vnd, reconciliation_completion "
-        "from marts.mart_briefing_kpis where as_of_date <= ? order by as_of_date",
+        "select * from marts.mart_briefing_kpis where as_of_date <= ? order by as_of_date",
         [as_of],
     )
+    kpi = trend[-1]
     return ReportData(
         as_of=as_of,
         kpi=kpi,
+        comparisons=_comparisons(con, as_of),
         trend=trend,
-        orgs=_orgs(con, as_of, kpi),
+        orgs=_orgs(con, "s.as_of_date = ?", [as_of]),
+        org_history=_orgs(con, "s.is_quarter_end and s.as_of_date <= ?", [as_of]),
         programs=_programs(con, as_of, notes),
         districts=_districts(con, as_of, notes),
-        recon_by_district=_recon_by(con, as_of, kpi, "district"),
-        recon_by_org=_recon_by(con, as_of, kpi, "org"),
-        ratings=_ratings(con, as_of, notes, by_org=False),
-        ratings_by_org=_ratings(con, as_of, notes, by_org=True),
-        checks=_checks(con, notes),
-        recon_models=_recon_models(con),
-        deliveries=_deliveries(con, notes),
+        reconciliation=_reconciliation(con, as_of, kpi),
+        ratings=_ratings(con, as_of, notes),
+        checks=_checks(con),
+        deliveries=_deliveries(con, as_of, notes),
         exceptions=_exceptions(con, as_of),
         notes=notes,
     )
 
 
-def _orgs(con, as_of: date, kpi: Row) -> list[Row]:
-    """The bank's figures per organization at ``as_of``, the organization's own figures where
-    it reported (quarter ends), and the change of outstanding since the previous 31/12."""
+def _comparisons(con, as_of: date) -> dict[str, Row]:
+    _require(con, "marts", "mart_briefing_comparisons", COMPARISON_COLUMNS)
+    rows = _rows(con, "select * from marts.mart_briefing_comparisons where as_of_date = ?", [as_of])
+    return {r["measure"]: r for r in rows}
+
+
+def _orgs(con, where: str, params: list) -> list[Row]:
+    """The bank's figures per organization (shares, changes, the organization's own figures
+    where it reported) from marts.mart_org_summary, in the briefing's order: entrusted
+    organizations by outstanding, then direct lending."""
     _require(con, "marts", "mart_org_summary", ORG_COLUMNS)
     _require(con, "marts", "dim_organization", ["org_code", "org_name", "org_short"])
-    year_end = kpi.get("previous_year_end_date") or date(as_of.year - 1, 12, 31)
-    rows = _rows(
+    return _rows(
         con,
-        """
-        select s.*, o.org_name, o.org_short as org_label, o.is_entrusted as org_is_entrusted,
-               y.outstanding_vnd as outstanding_year_start_vnd,
-               s.outstanding_vnd - y.outstanding_vnd as outstanding_change_ytd_vnd
+        f"""
+        select s.*, o.org_name, o.org_short as org_label, o.is_entrusted as org_is_entrusted
         from marts.mart_org_summary s
         join marts.dim_organization o using (org_code)
-        left join marts.mart_org_summary y
-          on y.org_code = s.org_code and y.as_of_date = ?
-        where s.as_of_date = ?
-        order by o.is_entrusted desc, s.outstanding_vnd desc, s.org_code
+        where {where}
+        order by s.as_of_date, o.is_entrusted desc, s.outstanding_vnd desc, s.org_code
         """,
-        [year_end, as_of],
+        params,
     )
-    total = sum(r["outstanding_vnd"] or 0 for r in rows)
-    for r in rows:
-        r["share_of_total"] = (r["outstanding_vnd"] / total) if total else None
-    return rows
 
 
 def _programs(con, as_of: date, notes: list[str]) -> list[Row]:
@@ -285,86 +336,39 @@ def _districts(con, as_of: date, notes: list[str]) -> list[Row]:
     )
 
 
-def _recon_by(con, as_of: date, kpi: Row, by: str) -> list[Row]:
-    """The reconciliation campaign's progress per district office or organization, from the
-    campaign register of ``as_of`` (marts.fct_reconciliation)."""
+def _reconciliation(con, as_of: date, kpi: Row) -> list[Row]:
+    """The campaign of the KPI mart at ``as_of`` (marts.mart_reconciliation_summary): the
+    branch row, then the rows by district office and by organization."""
     campaign = kpi.get("reconciliation_campaign_year")
-    if campaign is None or not _columns(con, "marts", "fct_reconciliation"):
+    if campaign is None:
         return []
-    if by == "district":
-        key, join, label = (
-            "pgd_code",
-            "join marts.dim_unit d using (pgd_code)",
-            "d.district_name",
-        )
-    else:
-        key, join, label = (
-            "org_code",
-            "join marts.dim_organization d using (org_code)",
-            "d.org_short",
-        )
+    _require(con, "marts", "mart_reconciliation_summary", RECONCILIATION_COLUMNS)
     return _rows(
         con,
-        f"""
-        select r.{key} as code, {label} as label,
-               count(*) as in_scope,
-               count(*) filter (where r.is_reconciled) as reconciled,
-               count(*) filter (where r.reconciliation_state = 'matched') as matched,
-               count(*) filter (where r.reconciliation_state = 'discrepancy') as discrepancies,
-               count(*) filter (where r.is_reconciled)::double / count(*) as completion
-        from marts.fct_reconciliation r
-        {join}
-        where r.as_of_date = ? and r.campaign_year = ?
-        group by all
-        order by code
+        """
+        select * from marts.mart_reconciliation_summary
+        where as_of_date = ? and campaign_year = ?
+        order by breakdown, pgd_code, org_code
         """,
         [as_of, campaign],
     )
 
 
-def _ratings(con, as_of: date, notes: list[str], by_org: bool) -> list[Row]:
-    """Savings-group ratings at ``as_of`` (marts.dim_savings_group, one row per group and
-    register month-end): groups with outstanding, by rating (and organization), with their
-    members' overdue + frozen balances (marts.fct_loan_balance)."""
-    need = {"group_code", "as_of_date", "org_code", "rating"}
-    if not need <= set(_columns(con, "marts", "dim_savings_group")):
-        if not by_org:
-            notes.append("Không có dữ liệu xếp loại Tổ TK&VV (marts.dim_savings_group).")
+def _ratings(con, as_of: date, notes: list[str]) -> list[Row]:
+    """Savings-group ratings at ``as_of`` (marts.mart_group_ratings), best rating first and the
+    row of all ratings last in each cut."""
+    if not _columns(con, "marts", "mart_group_ratings"):
+        notes.append("Không có dữ liệu xếp loại Tổ TK&VV (marts.mart_group_ratings).")
         return []
-    _require(
+    _require(con, "marts", "mart_group_ratings", RATING_COLUMNS)
+    return _rows(
         con,
-        "marts",
-        "fct_loan_balance",
-        ["as_of_date", "group_code", "outstanding_vnd", "overdue_vnd", "frozen_vnd"],
-    )
-    org = "g.org_code, o.org_short as org_label, " if by_org else ""
-    join = "join marts.dim_organization o on o.org_code = g.org_code" if by_org else ""
-    rows = _rows(
-        con,
-        f"""
-        with balances as (
-            select group_code, sum(outstanding_vnd) as outstanding_vnd,
-                   sum(overdue_vnd) as overdue_vnd, sum(frozen_vnd) as frozen_vnd
-            from marts.fct_loan_balance
-            where as_of_date = ? and group_code is not null
-            group by group_code
-        )
-        select {org} g.rating,
-               count(*) as groups,
-               count(*) filter (where b.overdue_vnd + b.frozen_vnd > 0) as groups_with_overdue,
-               sum(b.outstanding_vnd) as outstanding_vnd,
-               sum(b.overdue_vnd + b.frozen_vnd) as overdue_frozen_vnd
-        from marts.dim_savings_group g
-        join balances b on b.group_code = g.group_code
-        {join}
-        where g.as_of_date = ? and b.outstanding_vnd > 0
-        group by all
+        """
+        select * from marts.mart_group_ratings where as_of_date = ?
+        order by breakdown, org_code, rating_order nulls last
         """,
-        [as_of, as_of],
+        [as_of],
     )
-    rank = {r: i for i, r in enumerate(RATING_ORDER)}
-    rows.sort(key=lambda r: (r.get("org_code") or "", rank.get(r["rating"], len(rank))))
-    return rows
 
 
 CHECK_COLUMNS = (
@@ -380,24 +384,18 @@ CHECK_COLUMNS = (
 )
 
 
-def _checks(con, notes: list[str]) -> list[Row] | None:
-    """The latest quality run's check summaries (quality.check_results, summary rows), or None
-    when the checks have never run on this warehouse."""
+def _checks(con) -> list[Row] | None:
+    """The summary rows (one per check) of the latest quality run in quality.check_results, or
+    None when the checks have never run on this warehouse."""
     cols = _columns(con, "quality", "check_results")
     if not cols:
         return None
-    shown = [c for c in CHECK_COLUMNS if c in cols] or cols
-    where = "where row_type = 'summary'" if "row_type" in cols else ""
-    if "run_id" in cols and "checked_at" in cols:
-        latest = (
-            "run_id = (select run_id from quality.check_results order by checked_at desc limit 1)"
-        )
-        where = f"{where} and {latest}" if where else f"where {latest}"
-    order = "order by " + ", ".join(c for c in ("identity_no", "check_name") if c in cols)
+    shown = [c for c in CHECK_COLUMNS if c in cols]
     return _rows(
         con,
-        f"select {', '.join(shown)} from quality.check_results {where} "
-        f"{order if 'order by ' != order else ''}",
+        f"select {', '.join(shown)} from quality.check_results "
+        "where row_type = 'summary' and run_id = (select run_id from quality.check_results "
+        "order by checked_at desc limit 1) order by identity_no, check_name",
     )
 
 
@@ -412,51 +410,40 @@ def check_passed(row: Row) -> bool | None:
     return None
 
 
-def _break_condition(cols: list[str]) -> str:
-    """An item is an exception when its model flags it (is_break, is_finding), else when one
-    of its difference columns is not zero."""
-    flags = [c for c in ("is_break", "is_finding") if c in cols]
-    if flags:
-        return " or ".join(f"coalesce({c}, false)" for c in flags)
-    diff = [c for c in cols if c == "difference" or c.endswith(("_difference", "difference_vnd"))]
-    return " or ".join(f"coalesce({c}, 0) <> 0" for c in diff) or "false"
-
-
-def _recon_models(con) -> list[Row]:
-    """Per recon model: items checked, breaks and findings."""
-    out = []
-    for table in _tables(con, "recon"):
-        cols = _columns(con, "recon", table)
-        brk = "coalesce(is_break, false)" if "is_break" in cols else _break_condition(cols)
-        fnd = "coalesce(is_finding, false)" if "is_finding" in cols else "false"
-        n, b, f = con.execute(
-            f"select count(*), count(*) filter (where {brk}), count(*) filter (where {fnd}) "
-            f'from recon."{table}"'
-        ).fetchone()
-        out.append({"model": table, "checked": n, "breaks": b, "findings": f})
-    return out
+def _quarter_start(d: date) -> date:
+    return date(d.year, d.month - (d.month - 1) % 3, 1)
 
 
 def _exceptions(con, as_of: date) -> dict[str, list[Row]]:
-    """The exception lists: recon breaks per model, the campaign's Chênh lệch rows, and the
-    organizations' differences with the bank; codes only."""
+    """The exception lists of the briefing's quarter (as-of dates from the quarter's first day
+    to ``as_of``): every item a recon model flags, ``is_break`` (blocks the report) or
+    ``is_finding`` (to be explained; identity 6 flags amounts only beyond its rounding
+    tolerance, so rounding differences are not listed), one list per recon model, empty lists
+    included; and the customers whose reconciliation result at ``as_of`` is Chênh lệch. Codes
+    only: a personal column, should one ever reach a recon model, is left out."""
     out: dict[str, list[Row]] = {}
-    for m in _recon_models(con):
-        if not (m["breaks"] or m["findings"]):
+    for table in _tables(con, "recon"):
+        all_cols = _columns(con, "recon", table)
+        flags = [c for c in ("is_break", "is_finding") if c in all_cols]
+        if not flags:
             continue
-        all_cols = _columns(con, "recon", m["model"])
         cols = [c for c in all_cols if c not in PERSONAL_COLUMNS]
-        out[f"recon.{m['model']}"] = _rows(
+        flagged = " or ".join(f"coalesce({c}, false)" for c in flags)
+        dated, params = "", []
+        if "as_of_date" in all_cols:
+            dated, params = " and as_of_date between ? and ?", [_quarter_start(as_of), as_of]
+        out[f"recon.{table}"] = _rows(
             con,
-            f'select {", ".join(cols)} from recon."{m["model"]}" '
-            f"where {_break_condition(all_cols)} order by all limit {EXCEPTION_ROW_LIMIT}",
+            f'select {", ".join(cols)} from recon."{table}" where ({flagged}){dated} '
+            f"order by all limit {EXCEPTION_ROW_LIMIT}",
+            params,
         )
     if _columns(con, "marts", "fct_reconciliation"):
         out["doi_chieu_chenh_lech"] = _rows(
             con,
             """
             select as_of_date, campaign_year, pgd_code, commune_code, group_code, org_code,
-                   customer_code, reconciled_on, bank_outstanding_vnd,
+                   customer_code, reconciled_on, result, bank_outstanding_vnd,
                    confirmed_outstanding_vnd, outstanding_difference_vnd, bank_interest_vnd,
                    confirmed_interest_vnd, interest_difference_vnd
             from marts.fct_reconciliation
@@ -465,41 +452,22 @@ def _exceptions(con, as_of: date) -> dict[str, list[Row]]:
             """,
             [as_of],
         )
-    out["hoi_vs_ngan_hang"] = _rows(
-        con,
-        """
-        select as_of_date, org_code, org_short, groups_with_outstanding, reported_groups,
-               groups_difference, households_with_outstanding,
-               reported_households_with_outstanding, households_difference, outstanding_vnd,
-               reported_outstanding_vnd, outstanding_difference_vnd, overdue_vnd,
-               reported_overdue_vnd, overdue_difference_vnd
-        from marts.mart_org_summary
-        where has_org_report and as_of_date <= ?
-          and (groups_difference <> 0 or households_difference <> 0
-               or outstanding_difference_vnd <> 0 or overdue_difference_vnd <> 0)
-        order by as_of_date, org_code
-        """,
-        [as_of],
-    )
     return out
 
 
-def _deliveries(con, notes: list[str]) -> Deliveries:
-    """Delivery lineage. The marts carry none yet, so this is the one read outside
-    marts/recon/quality: an aggregate of the ingestion's load log ``raw._loads`` (counts and
-    revisions only, no rows). See docs/reports.md."""
-    cols = _columns(con, "raw", "_loads")
-    if not cols:
-        notes.append("Không đọc được nhật ký nạp dữ liệu (raw._loads).")
-        return Deliveries(source="không có")
-    rev = next((c for c in ("revision", "_revision") if c in cols), None)
-    at = next((c for c in ("loaded_at", "_loaded_at") if c in cols), None)
-    n, r, t = con.execute(
-        f"select count(*), {f'max({rev})' if rev else 'null'}, "
-        f"{f'max({at})' if at else 'null'} from raw._loads"
-    ).fetchone()
+def _deliveries(con, as_of: date, notes: list[str]) -> Row | None:
+    """The files behind the figures up to ``as_of`` (marts.mart_delivery_summary)."""
+    if not _columns(con, "marts", "mart_delivery_summary"):
+        notes.append("Không có thông tin về các tệp dữ liệu đã nạp (marts.mart_delivery_summary).")
+        return None
+    _require(con, "marts", "mart_delivery_summary", DELIVERY_COLUMNS)
+    rows = _rows(con, "select * from marts.mart_delivery_summary where as_of_date = ?", [as_of])
+    if not rows:
+        return None
+    row = rows[0]
     # Ingestion stamps loads with the machine's local clock (naive): make that explicit, so the
     # briefing can show it in Hanoi time beside its own production time.
-    if t is not None and t.tzinfo is None:
-        t = t.astimezone()
-    return Deliveries(files=n, latest_revision=r, latest_loaded_at=t, source="raw._loads")
+    at = row.get("last_loaded_at")
+    if at is not None and at.tzinfo is None:
+        row["last_loaded_at"] = at.astimezone()
+    return row

@@ -150,7 +150,42 @@ def parse_vn_number(text: str) -> Decimal:
     return Decimal(t.lstrip("+"))
 
 
+ROMAN_QUARTERS = ("I", "II", "III", "IV")
+
+
+def quarter_of(d) -> int:
+    return (d.month - 1) // 3 + 1
+
+
 def quarter_label(d) -> str:
     """``2022-03-31`` → ``quý I/2022``."""
-    q = (d.month - 1) // 3 + 1
-    return f"quý {('I', 'II', 'III', 'IV')[q - 1]}/{d.year}"
+    return f"quý {ROMAN_QUARTERS[quarter_of(d) - 1]}/{d.year}"
+
+
+def quarter_short(d) -> str:
+    """A quarter end on a chart axis: ``2022-06-30`` → ``II/2022``."""
+    return f"{ROMAN_QUARTERS[quarter_of(d) - 1]}/{d.year}"
+
+
+def ytd_label(d) -> str:
+    """The period from 1 January to month-end ``d`` as the bank names it: ``quý I/2022``
+    (31/03), ``6 tháng đầu năm 2022`` (30/06), ``9 tháng đầu năm 2022`` (30/09),
+    ``năm 2022`` (31/12); other month-ends ``tháng 1/2022``, ``5 tháng đầu năm 2022``."""
+    if d.month == 12:
+        return f"năm {d.year}"
+    if d.month == 3:
+        return quarter_label(d)
+    if d.month == 1:
+        return f"tháng 1/{d.year}"
+    return f"{d.month} tháng đầu năm {d.year}"
+
+
+def change_phrase(change: Number | None, shown: str) -> str:
+    """A change told with its verb: ``tăng 22 tỷ đồng``, ``giảm 3,2 tỷ đồng``, ``không đổi``;
+    ``shown`` is the absolute change already formatted. The verb follows the exact figure, so a
+    sentence never says "tăng" of a figure that fell."""
+    if change is None:
+        return DASH
+    if change == 0:
+        return "không đổi"
+    return f"{'tăng' if change > 0 else 'giảm'} {shown}"

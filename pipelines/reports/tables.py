@@ -1,8 +1,10 @@
-"""The briefing's content as data: headline figures and tables, shared by the HTML page and the
-Excel workbook so both show the same thing.
+"""The briefing's tables as data, shared by the HTML page and the Excel workbook so both show the
+same thing: every value is a mart column (shares, changes and totals included); this module only
+picks and labels them.
 
 A :class:`Table` knows its columns' kinds; the HTML writer formats them the Vietnamese way
-(:mod:`fmt`), the Excel writer stores the exact value with a number format.
+(:mod:`fmt`), the Excel writer stores the exact value with a number format. A column whose rows
+differ in kind (a table of measures) names the row key that holds each row's kind.
 """
 
 from __future__ import annotations
@@ -13,20 +15,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import fmt
-from .data import RATING_ORDER, ReportData, check_passed
+from .data import ReportData, check_passed
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Column kinds: how a value is shown. Amounts are always stored in đồng.
-TEXT, INT, SIGNED_INT, TY, SIGNED_TY, TRIEU, PCT1, PCT2, DATE = (
+# Amounts are always stored in đồng, ratios as fractions; POINTS1/2 are a ratio's change, shown in
+# percentage points.
+TEXT, INT, SIGNED_INT, TY, SIGNED_TY, TRIEU, SIGNED_TRIEU, PCT1, PCT2, POINTS1, POINTS2, DATE = (
     "text",
     "int",
     "signed_int",
     "ty",
     "signed_ty",
     "trieu",
+    "signed_trieu",
     "pct1",
     "pct2",
+    "points1",
+    "points2",
     "date",
 )
 
@@ -36,6 +43,10 @@ class Col:
     key: str
     header: str
     kind: str = TEXT
+    kind_from: str = ""  # a row key holding the row's kind for this column, if rows differ
+
+    def kind_of(self, row: dict[str, Any]) -> str:
+        return (row.get(self.kind_from) if self.kind_from else None) or self.kind
 
 
 @dataclass
@@ -63,10 +74,14 @@ def display(value: Any, kind: str) -> str:
         return fmt.fmt_signed(value / fmt.BILLION, 1)
     if kind == TRIEU:
         return fmt.fmt_number(value / fmt.MILLION, 0)
+    if kind == SIGNED_TRIEU:
+        return fmt.fmt_signed(value / fmt.MILLION, 1)
     if kind == PCT1:
         return fmt.fmt_pct(value, 1)
     if kind == PCT2:
         return fmt.fmt_pct(value, 2)
+    if kind in (POINTS1, POINTS2):
+        return f"{fmt.fmt_signed(value * 100, 1 if kind == POINTS1 else 2)} điểm %"
     if kind == DATE:
         return fmt.fmt_date(value)
     if isinstance(value, bool):
@@ -80,174 +95,48 @@ def display(value: Any, kind: str) -> str:
     return str(value)
 
 
-# --- headline ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    id: str  # the calibration figure (F1..F14) or an extra (X1..)
-    field: str  # the mart_briefing_kpis column it shows
-    label: str
-    text: str  # as published (rounded, in words where the briefing writes words)
-    exact: str  # the exact figure
-    value: Any  # the mart's value
-
-
-def headline(d: ReportData) -> list[Figure]:
-    k = d.kpi
-    q = fmt.quarter_label(d.as_of)
-    ye = k.get("previous_year_end_date")
-    since = f"so với {fmt.fmt_date(ye)}" if ye else "so với đầu năm (chưa có số liệu 31/12)"
-    completion = k["reconciliation_completion"]
-    year = k["reconciliation_campaign_year"]
-
-    def fig(id_, field_, label, text, exact):
-        return Figure(id_, field_, label, text, exact, k[field_])
-
-    avg = k["avg_entrusted_outstanding_per_household_vnd"]
-    return [
-        fig(
-            "F1",
-            "entrusted_outstanding_vnd",
-            "Tổng dư nợ ủy thác qua các TCCTXH",
-            fmt.fmt_amount(k["entrusted_outstanding_vnd"]),
-            f"{fmt.fmt_int(k['entrusted_outstanding_vnd'])} đồng",
-        ),
-        fig(
-            "F2",
-            "entrusted_share",
-            "Tỷ trọng trên tổng dư nợ",
-            fmt.fmt_pct(k["entrusted_share"], 1),
-            fmt.fmt_pct(k["entrusted_share"], 2),
-        ),
-        fig(
-            "F3",
-            "entrusted_change_ytd_vnd",
-            f"Dư nợ ủy thác tăng/giảm {since}",
-            fmt.fmt_amount(k["entrusted_change_ytd_vnd"], signed=True),
-            f"{fmt.fmt_signed(k['entrusted_change_ytd_vnd'])} đồng",
-        ),
-        fig(
-            "F4",
-            "households_with_entrusted_outstanding",
-            "Hộ còn dư nợ ủy thác",
-            f"{fmt.fmt_approx(k['households_with_entrusted_outstanding'])} hộ",
-            f"{fmt.fmt_int(k['households_with_entrusted_outstanding'])} hộ",
-        ),
-        fig(
-            "F5",
-            "groups_with_outstanding",
-            "Tổ TK&VV còn dư nợ",
-            f"{fmt.fmt_int(k['groups_with_outstanding'])} Tổ",
-            f"{fmt.fmt_int(k['groups_with_outstanding'])} Tổ TK&VV",
-        ),
-        fig(
-            "F6",
-            "avg_entrusted_outstanding_per_household_vnd",
-            "Dư nợ bình quân",
-            fmt.fmt_trieu(avg, suffix="/hộ"),
-            fmt.fmt_trieu(avg, 2, suffix="/hộ"),
-        ),
-        fig(
-            "F7",
-            "loan_turns_qtd",
-            f"Lượt hộ được vay vốn {q}",
-            f"{fmt.fmt_approx(k['loan_turns_qtd'])} lượt",
-            f"{fmt.fmt_int(k['loan_turns_qtd'])} lượt",
-        ),
-        fig(
-            "F8",
-            "poor_group_turns_qtd",
-            "Trong đó: hộ nghèo, cận nghèo, mới thoát nghèo",
-            f"{fmt.fmt_approx(k['poor_group_turns_qtd'])} lượt",
-            f"{fmt.fmt_int(k['poor_group_turns_qtd'])} lượt",
-        ),
-        fig(
-            "F9",
-            "job_creation_turns_qtd",
-            "Trong đó: cho vay giải quyết việc làm",
-            f"{fmt.fmt_approx(k['job_creation_turns_qtd'])} lượt",
-            f"{fmt.fmt_int(k['job_creation_turns_qtd'])} lượt",
-        ),
-        fig(
-            "F10",
-            "workers_attracted_qtd",
-            "Lao động được thu hút (cho vay GQVL)",
-            f"{fmt.fmt_approx(k['workers_attracted_qtd'])} lao động",
-            f"{fmt.fmt_int(k['workers_attracted_qtd'])} lao động",
-        ),
-        fig(
-            "F11",
-            "water_sanitation_works_qtd",
-            "Công trình nước sạch, vệ sinh được xây mới, cải tạo",
-            f"{fmt.fmt_approx(k['water_sanitation_works_qtd'])} công trình",
-            f"{fmt.fmt_int(k['water_sanitation_works_qtd'])} công trình",
-        ),
-        fig(
-            "F12",
-            "reconciled_customers",
-            f"Khách hàng đã đối chiếu (đợt {year or fmt.DASH})",
-            f"{fmt.fmt_int(k['reconciled_customers'])} khách hàng",
-            f"{fmt.fmt_int(k['reconciled_customers'])} khách hàng",
-        ),
-        fig(
-            "F13",
-            "reconciliation_in_scope",
-            "Khách hàng phải đối chiếu",
-            f"{fmt.fmt_int(k['reconciliation_in_scope'])} khách hàng",
-            f"{fmt.fmt_int(k['reconciliation_in_scope'])} khách hàng",
-        ),
-        fig(
-            "F14",
-            "reconciliation_completion",
-            "Tỷ lệ hoàn thành kế hoạch đối chiếu",
-            fmt.fmt_pct(completion, 0),
-            fmt.fmt_pct(completion, 2),
-        ),
-        fig(
-            "X1",
-            "direct_outstanding_vnd",
-            "Dư nợ cho vay trực tiếp",
-            fmt.fmt_amount(k["direct_outstanding_vnd"]),
-            f"{fmt.fmt_int(k['direct_outstanding_vnd'])} đồng",
-        ),
-        fig(
-            "X2",
-            "overdue_frozen_ratio",
-            "Tỷ lệ nợ quá hạn và nợ khoanh / tổng dư nợ",
-            fmt.fmt_pct(k["overdue_frozen_ratio"], 2),
-            f"{fmt.fmt_pct(k['overdue_frozen_ratio'], 4)} (quá hạn "
-            f"{fmt.fmt_trieu(k['overdue_vnd'])}, khoanh {fmt.fmt_trieu(k['frozen_vnd'])})",
-        ),
-    ]
-
-
 # --- tables -----------------------------------------------------------------------------------
 
 
-def _sum(rows: list[dict], key: str) -> Any:
-    vals = [r.get(key) for r in rows if r.get(key) is not None]
-    return sum(vals) if vals else None
+def _org_label(r: dict) -> str:
+    return r["org_name"] if r["org_is_entrusted"] else "Cho vay trực tiếp"
+
+
+def _compared(d: ReportData, measure: str, key: str) -> Any:
+    row = d.comparisons.get(measure)
+    return None if row is None else row.get(key)
+
+
+def _shows_previous_quarter(d: ReportData) -> bool:
+    """A column "so với quý trước" beside "so với đầu năm" from the second quarter on (in the
+    first quarter the two are the same date), when the warehouse holds the previous quarter."""
+    return fmt.quarter_of(d.as_of) > 1 and any(
+        r.get("outstanding_change_previous_quarter_vnd") is not None for r in d.orgs
+    )
+
+
+def _shows_year_ago(d: ReportData) -> bool:
+    return any(r.get("outstanding_change_year_ago_vnd") is not None for r in d.orgs)
 
 
 def org_table(d: ReportData) -> Table:
     k = d.kpi
     rows = [
         {
-            "org": r["org_name"] if r["org_is_entrusted"] else "Cho vay trực tiếp",
+            "org": _org_label(r),
             "org_code": r["org_code"],
             "households": r["households_with_outstanding"],
             "groups": r["groups_with_outstanding"] if r["org_is_entrusted"] else None,
             "outstanding": r["outstanding_vnd"],
             "overdue": r["overdue_vnd"],
             "frozen": r["frozen_vnd"],
-            "share": r["share_of_total"],
+            "share": r["share_of_total_outstanding"],
             "change": r["outstanding_change_ytd_vnd"],
+            "change_quarter": r["outstanding_change_previous_quarter_vnd"],
+            "change_year": r["outstanding_change_year_ago_vnd"],
         }
         for r in d.orgs
     ]
-    ent = [r for r, o in zip(rows, d.orgs, strict=True) if o["org_is_entrusted"]]
-    total_out = k["total_outstanding_vnd"]
     totals = [
         {
             "org": "Cộng ủy thác qua TCCTXH",
@@ -255,38 +144,49 @@ def org_table(d: ReportData) -> Table:
             "households": k["households_with_entrusted_outstanding"],
             "groups": k["groups_with_outstanding"],
             "outstanding": k["entrusted_outstanding_vnd"],
-            "overdue": _sum(ent, "overdue"),
-            "frozen": _sum(ent, "frozen"),
+            "overdue": k["entrusted_overdue_vnd"],
+            "frozen": k["entrusted_frozen_vnd"],
             "share": k["entrusted_share"],
             "change": k["entrusted_change_ytd_vnd"],
+            "change_quarter": _compared(d, "entrusted_outstanding_vnd", "change_previous_quarter"),
+            "change_year": _compared(d, "entrusted_outstanding_vnd", "change_year_ago"),
         },
         {
             "org": "Tổng cộng",
             "org_code": "",
             "households": None,
             "groups": k["groups_with_outstanding"],
-            "outstanding": total_out,
+            "outstanding": k["total_outstanding_vnd"],
             "overdue": k["overdue_vnd"],
             "frozen": k["frozen_vnd"],
-            "share": 1.0 if total_out else None,
-            "change": _sum(rows, "change"),
+            "share": 1.0 if k["total_outstanding_vnd"] else None,
+            "change": k["total_change_ytd_vnd"],
+            "change_quarter": _compared(d, "total_outstanding_vnd", "change_previous_quarter"),
+            "change_year": _compared(d, "total_outstanding_vnd", "change_year_ago"),
         },
     ]
+    columns = [
+        Col("org", "Tổ chức"),
+        Col("org_code", "Mã ĐVUT"),
+        Col("households", "Số hộ còn dư nợ", INT),
+        Col("groups", "Số Tổ TK&VV", INT),
+        Col("outstanding", "Dư nợ (tỷ đồng)", TY),
+        Col("overdue", "Nợ quá hạn (triệu đồng)", TRIEU),
+        Col("frozen", "Nợ khoanh (triệu đồng)", TRIEU),
+        Col("share", "Tỷ trọng", PCT1),
+        Col("change", "Tăng/giảm so với đầu năm (tỷ đồng)", SIGNED_TY),
+    ]
+    if _shows_previous_quarter(d):
+        columns.append(Col("change_quarter", "Tăng/giảm so với quý trước (tỷ đồng)", SIGNED_TY))
+    if _shows_year_ago(d):
+        columns.append(
+            Col("change_year", "Tăng/giảm so với cùng kỳ năm trước (tỷ đồng)", SIGNED_TY)
+        )
     return Table(
         "by-org",
         "Dư nợ theo tổ chức nhận ủy thác",
         "Theo tổ chức",
-        [
-            Col("org", "Tổ chức"),
-            Col("org_code", "Mã ĐVUT"),
-            Col("households", "Số hộ còn dư nợ", INT),
-            Col("groups", "Số Tổ TK&VV", INT),
-            Col("outstanding", "Dư nợ (tỷ đồng)", TY),
-            Col("overdue", "Nợ quá hạn (triệu đồng)", TRIEU),
-            Col("frozen", "Nợ khoanh (triệu đồng)", TRIEU),
-            Col("share", "Tỷ trọng", PCT1),
-            Col("change", "Tăng/giảm so với đầu năm (tỷ đồng)", SIGNED_TY),
-        ],
+        columns,
         rows,
         totals,
         note="Số hộ của dòng cộng đếm mỗi hộ một lần (một hộ có thể vay qua hai tổ chức).",
@@ -335,6 +235,7 @@ def hoi_table(d: ReportData) -> Table | None:
 
 
 def program_table(d: ReportData) -> Table:
+    k = d.kpi
     rows = [
         {
             "program": f"{r['program_code']} · {r['program_name']}",
@@ -346,13 +247,15 @@ def program_table(d: ReportData) -> Table:
         for r in d.programs
         if r.get("loan_turns_qtd") or r.get("disbursed_qtd_vnd")
     ]
+    # the branch's figures (mart_briefing_kpis, the programs rolled up); workers are left out of
+    # the total: the briefing's workers count program 03 only, the rows count 03, 04 and 30
     totals = [
         {
             "program": "Tổng cộng",
-            "turns": _sum(rows, "turns"),
-            "disbursed": _sum(rows, "disbursed"),
-            "workers": _sum(rows, "workers"),
-            "works": _sum(rows, "works"),
+            "turns": k["loan_turns_qtd"],
+            "disbursed": k["net_disbursed_qtd_vnd"],
+            "workers": None,
+            "works": k["water_sanitation_works_qtd"],
         }
     ]
     return Table(
@@ -373,80 +276,60 @@ def program_table(d: ReportData) -> Table:
     )
 
 
-def _recon_rows(rows: list[dict]) -> list[dict]:
-    return [
-        {
-            "unit": r["label"],
-            "code": r["code"],
-            "in_scope": r["in_scope"],
-            "reconciled": r["reconciled"],
-            "matched": r["matched"],
-            "discrepancies": r["discrepancies"],
-            "completion": r["completion"],
-        }
-        for r in rows
-    ]
+def _recon_row(r: dict, label: str, code: str) -> dict:
+    return {
+        "unit": label,
+        "code": code,
+        "in_scope": r["in_scope_customers"],
+        "reconciled": r["reconciled_customers"],
+        "matched": r["matched_customers"],
+        "discrepancies": r["discrepancy_customers"],
+        "completion": r["completion_rate"],
+    }
 
 
-def _recon_cols(unit: str) -> list[Col]:
-    return [
-        Col("unit", unit),
-        Col("code", "Mã"),
-        Col("in_scope", "Phải đối chiếu", INT),
-        Col("reconciled", "Đã đối chiếu", INT),
-        Col("matched", "Khớp", INT),
-        Col("discrepancies", "Chênh lệch", INT),
-        Col("completion", "Tỷ lệ hoàn thành", PCT1),
-    ]
-
-
-def _recon_total(d: ReportData) -> list[dict]:
-    k = d.kpi
-    return [
-        {
-            "unit": "Toàn chi nhánh",
-            "code": "",
-            "in_scope": k["reconciliation_in_scope"],
-            "reconciled": k["reconciled_customers"],
-            "matched": _sum(d.recon_by_district, "matched"),
-            "discrepancies": _sum(d.recon_by_district, "discrepancies"),
-            "completion": k["reconciliation_completion"],
-        }
-    ]
+def _recon_table(d: ReportData, breakdown: str) -> Table:
+    by_district = breakdown == "district"
+    label, code = ("district_name", "pgd_code") if by_district else ("org_short", "org_code")
+    rows = [_recon_row(r, r[label], r[code]) for r in d.recon_rows(breakdown)]
+    totals = [_recon_row(r, "Toàn chi nhánh", "") for r in d.recon_rows("branch")]
+    year = d.kpi["reconciliation_campaign_year"] or ""
+    return Table(
+        "recon-district" if by_district else "recon-org",
+        f"Đối chiếu dư nợ năm {year} theo quận, huyện"
+        if by_district
+        else "Đối chiếu dư nợ theo tổ chức",
+        "Đối chiếu theo quận" if by_district else "Đối chiếu theo tổ chức",
+        [
+            Col("unit", "Quận, huyện" if by_district else "Tổ chức"),
+            Col("code", "Mã"),
+            Col("in_scope", "Phải đối chiếu", INT),
+            Col("reconciled", "Đã đối chiếu", INT),
+            Col("matched", "Khớp", INT),
+            Col("discrepancies", "Chênh lệch", INT),
+            Col("completion", "Tỷ lệ hoàn thành", PCT1),
+        ],
+        rows,
+        totals,
+    )
 
 
 def recon_district_table(d: ReportData) -> Table:
-    return Table(
-        "recon-district",
-        f"Đối chiếu dư nợ năm {d.kpi['reconciliation_campaign_year'] or ''} theo quận, huyện",
-        "Đối chiếu theo quận",
-        _recon_cols("Quận, huyện"),
-        _recon_rows(d.recon_by_district),
-        _recon_total(d),
-    )
+    return _recon_table(d, "district")
 
 
 def recon_org_table(d: ReportData) -> Table:
-    return Table(
-        "recon-org",
-        "Đối chiếu dư nợ theo tổ chức",
-        "Đối chiếu theo tổ chức",
-        _recon_cols("Tổ chức"),
-        _recon_rows(d.recon_by_org),
-        _recon_total(d),
-    )
+    return _recon_table(d, "organization")
 
 
 def _quality_row(label: str, code: str, r: dict) -> dict:
-    out = r.get("outstanding_vnd") or 0
-    bad = (r.get("overdue_vnd") or 0) + (r.get("frozen_vnd") or 0)
     return {
         "unit": label,
         "code": code,
         "outstanding": r.get("outstanding_vnd"),
         "overdue": r.get("overdue_vnd"),
         "frozen": r.get("frozen_vnd"),
-        "ratio": bad / out if out else None,
+        "ratio": r.get("overdue_frozen_ratio"),
     }
 
 
@@ -458,57 +341,53 @@ _QUALITY_COLS = [
 ]
 
 
+def _branch_quality(d: ReportData) -> list[dict]:
+    k = d.kpi
+    branch = {
+        "outstanding_vnd": k["total_outstanding_vnd"],
+        "overdue_vnd": k["overdue_vnd"],
+        "frozen_vnd": k["frozen_vnd"],
+        "overdue_frozen_ratio": k["overdue_frozen_ratio"],
+    }
+    return [_quality_row("Toàn chi nhánh", "", branch)]
+
+
 def debt_district_table(d: ReportData) -> Table:
     rows = [_quality_row(r["district_name"], r["pgd_code"], r) for r in d.districts]
-    k = d.kpi
     return Table(
         "debt-district",
         "Chất lượng tín dụng theo quận, huyện",
         "Nợ xấu theo quận",
         [Col("unit", "Quận, huyện"), Col("code", "Mã PGD"), *_QUALITY_COLS],
         rows,
-        [
-            _quality_row(
-                "Toàn chi nhánh",
-                "",
-                {
-                    "outstanding_vnd": k["total_outstanding_vnd"],
-                    "overdue_vnd": k["overdue_vnd"],
-                    "frozen_vnd": k["frozen_vnd"],
-                },
-            )
-        ],
+        _branch_quality(d),
     )
 
 
 def debt_org_table(d: ReportData) -> Table:
-    rows = [
-        _quality_row(
-            r["org_name"] if r["org_is_entrusted"] else "Cho vay trực tiếp", r["org_code"], r
-        )
-        for r in d.orgs
-    ]
+    rows = [_quality_row(_org_label(r), r["org_code"], r) for r in d.orgs]
     return Table(
         "debt-org",
         "Chất lượng tín dụng theo tổ chức",
         "Nợ xấu theo tổ chức",
         [Col("unit", "Tổ chức"), Col("code", "Mã ĐVUT"), *_QUALITY_COLS],
         rows,
+        _branch_quality(d),
     )
 
 
+def _rating_row(r: dict, label: str) -> dict:
+    return {
+        "rating": label,
+        "groups": r["groups_with_outstanding"],
+        "share": r["share_of_groups"],
+        "with_overdue": r["groups_with_overdue_frozen"],
+        "overdue_frozen": r["overdue_frozen_vnd"],
+    }
+
+
 def rating_table(d: ReportData) -> Table:
-    total = _sum(d.ratings, "groups") or 0
-    rows = [
-        {
-            "rating": r["rating"],
-            "groups": r["groups"],
-            "share": r["groups"] / total if total else None,
-            "with_overdue": r["groups_with_overdue"],
-            "overdue_frozen": r["overdue_frozen_vnd"],
-        }
-        for r in d.ratings
-    ]
+    branch = d.rating_rows("branch")
     return Table(
         "ratings",
         "Xếp loại Tổ TK&VV còn dư nợ",
@@ -520,28 +399,23 @@ def rating_table(d: ReportData) -> Table:
             Col("with_overdue", "Số tổ có nợ QH/khoanh", INT),
             Col("overdue_frozen", "Nợ QH + khoanh (triệu đồng)", TRIEU),
         ],
-        rows,
-        [
-            {
-                "rating": "Tổng cộng",
-                "groups": total,
-                "share": 1.0 if total else None,
-                "with_overdue": _sum(rows, "with_overdue"),
-                "overdue_frozen": _sum(rows, "overdue_frozen"),
-            }
-        ],
+        [_rating_row(r, r["rating"]) for r in branch if r["rating"] is not None],
+        [_rating_row(r, "Tổng cộng") for r in branch if r["rating"] is None],
     )
 
 
 def rating_org_table(d: ReportData) -> Table:
+    """Groups per rating and organization (a pivot of mart_group_ratings: no arithmetic); the
+    share of the best rating is the mart's."""
+    rated = [r for r in d.rating_rows("organization") if r["rating"] is not None]
+    ratings = sorted({(r["rating_order"], r["rating"]) for r in d.ratings if r["rating"]})
+    best = ratings[0][1] if ratings else None
     by: dict[str, dict] = {}
-    for r in d.ratings_by_org:
-        row = by.setdefault(r["org_code"], {"org": r["org_label"], "org_code": r["org_code"]})
-        row[r["rating"]] = r["groups"]
-    rows = list(by.values())
-    for row in rows:
-        n = sum(row.get(x) or 0 for x in RATING_ORDER)
-        row["good_share"] = (row.get(RATING_ORDER[0]) or 0) / n if n else None
+    for r in rated:
+        row = by.setdefault(r["org_code"], {"org": r["org_short"], "org_code": r["org_code"]})
+        row[r["rating"]] = r["groups_with_outstanding"]
+        if r["rating"] == best:
+            row["best_share"] = r["share_of_groups"]
     return Table(
         "ratings-org",
         "Xếp loại Tổ TK&VV theo tổ chức",
@@ -549,10 +423,10 @@ def rating_org_table(d: ReportData) -> Table:
         [
             Col("org", "Tổ chức"),
             Col("org_code", "Mã ĐVUT"),
-            *[Col(x, x, INT) for x in RATING_ORDER],
-            Col("good_share", "Tỷ lệ tổ Tốt", PCT1),
+            *[Col(name, name, INT) for _, name in ratings],
+            Col("best_share", f"Tỷ lệ tổ {best}", PCT1),
         ],
-        rows,
+        list(by.values()),
     )
 
 
@@ -607,37 +481,3 @@ def checks_table(d: ReportData) -> Table | None:
         note="Đẳng thức: các phép đối soát của mục 5 quy định trao đổi dữ liệu; "
         "kiểm tra chặn báo cáo không đạt thì báo cáo không được lập trong lượt chạy.",
     )
-
-
-def recon_models_table(d: ReportData) -> Table:
-    return Table(
-        "recon-models",
-        "Các phép đối soát (recon.*)",
-        "Đối soát",
-        [
-            Col("model", "Phép đối soát"),
-            Col("checked", "Số mục kiểm", INT),
-            Col("breaks", "Số mục lệch", INT),
-            Col("findings", "Phát hiện cần giải trình", INT),
-        ],
-        d.recon_models,
-    )
-
-
-def all_tables(d: ReportData) -> list[Table]:
-    """Every table of the briefing, in page order (None entries dropped)."""
-    tables = [
-        org_table(d),
-        hoi_table(d),
-        program_table(d) if d.programs else None,
-        recon_district_table(d) if d.recon_by_district else None,
-        recon_org_table(d) if d.recon_by_org else None,
-        debt_district_table(d) if d.districts else None,
-        debt_org_table(d),
-        rating_table(d) if d.ratings else None,
-        rating_org_table(d) if d.ratings_by_org else None,
-        trend_table(d),
-        checks_table(d),
-        recon_models_table(d),
-    ]
-    return [t for t in tables if t is not None]

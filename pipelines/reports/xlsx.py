@@ -1,8 +1,9 @@
-"""The briefing's tables as an Excel workbook, and the exception lists.
+"""The briefing's tables as an Excel workbook, and the exception lists for branch staff.
 
 Cells hold exact values (amounts in đồng, ratios as fractions); number formats show them in the
 unit of the column header (``#,##0.0,,,`` displays đồng in tỷ), so an Excel user sums exact
-figures and still reads tỷ đồng. Header row bold and frozen, column widths set.
+figures and still reads tỷ đồng. Header row bold and frozen, column widths set. Every sheet
+prints on A4 landscape, fitted to the page width, with the header row repeated on each page.
 """
 
 from __future__ import annotations
@@ -13,20 +14,24 @@ from typing import Any
 
 import xlsxwriter
 
+from . import labels
+from .contents import all_tables
 from .data import PERSONAL_COLUMNS, ReportData
+from .figures import headline
 from .tables import (
     DATE,
     INT,
     PCT1,
     PCT2,
+    POINTS1,
+    POINTS2,
     SIGNED_INT,
+    SIGNED_TRIEU,
     SIGNED_TY,
     TEXT,
     TRIEU,
     TY,
-    Table,
-    all_tables,
-    headline,
+    Col,
 )
 
 NUMBER_FORMATS = {
@@ -35,8 +40,11 @@ NUMBER_FORMATS = {
     TY: "#,##0.0,,,",
     SIGNED_TY: "+#,##0.0,,,;-#,##0.0,,,;0",
     TRIEU: "#,##0,,",
+    SIGNED_TRIEU: "+#,##0.0,,;-#,##0.0,,;0",
     PCT1: "0.0%",
     PCT2: "0.00%",
+    POINTS1: "+0.0%;-0.0%;0.0%",
+    POINTS2: "+0.00%;-0.00%;0.00%",
     DATE: "dd/mm/yyyy",
     TEXT: "@",
 }
@@ -76,7 +84,7 @@ class _Book:
     def table(
         self,
         name: str,
-        columns: list[tuple[str, str, str]],
+        columns: list[Col],
         rows: list[dict],
         totals: list[dict] | None = None,
     ) -> None:
@@ -84,16 +92,18 @@ class _Book:
         ws = self.wb.add_worksheet(name[:31])
         ws.freeze_panes(1, 0)
         ws.set_row(0, 36)
-        for j, (_key, header, kind) in enumerate(columns):
-            ws.write_string(0, j, header, self.header)
-            values = [r.get(_key) for r in rows]
-            ws.set_column(j, j, _width(header, values, kind), self.formats.get(kind))
+        for j, c in enumerate(columns):
+            ws.write_string(0, j, c.header, self.header)
+            values = [r.get(c.key) for r in rows]
+            ws.set_column(j, j, _width(c.header, values, c.kind), self.formats.get(c.kind))
         for i, row in enumerate([*rows, *(totals or [])], start=1):
             fmts = self.total_formats if i > len(rows) else self.formats
-            for j, (key, _h, kind) in enumerate(columns):
-                self._write(ws, i, j, row.get(key), fmts.get(kind, fmts[TEXT]), kind)
+            for j, c in enumerate(columns):
+                kind = c.kind_of(row)
+                self._write(ws, i, j, row.get(c.key), fmts.get(kind, fmts[TEXT]), kind)
         if rows:
             ws.autofilter(0, 0, len(rows), len(columns) - 1)
+        _print_setup(ws)
 
     @staticmethod
     def _write(ws, i: int, j: int, value: Any, f, kind: str) -> None:
@@ -116,8 +126,15 @@ class _Book:
         self.wb.close()
 
 
-def _cols(t: Table) -> list[tuple[str, str, str]]:
-    return [(c.key, c.header, c.kind) for c in t.columns]
+def _print_setup(ws) -> None:
+    """A4 landscape, fitted to the page width (as many pages down as needed), the header row
+    repeated on every printed page, page numbers in the footer."""
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&L&A&RTrang &P/&N")
 
 
 def write_briefing_xlsx(d: ReportData, path: Path, produced_at: dt.datetime) -> Path:
@@ -126,11 +143,11 @@ def write_briefing_xlsx(d: ReportData, path: Path, produced_at: dt.datetime) -> 
     book.table(
         "Chỉ tiêu",
         [
-            ("id", "Mã", TEXT),
-            ("label", "Chỉ tiêu", TEXT),
-            ("value", "Giá trị (đồng, khách hàng, tỷ lệ)", "value"),
-            ("text", "Cách viết trong báo cáo", TEXT),
-            ("field", "Cột trong marts.mart_briefing_kpis", TEXT),
+            Col("id", "Mã"),
+            Col("label", "Chỉ tiêu"),
+            Col("value", "Giá trị (đồng, khách hàng, tỷ lệ)", "value"),
+            Col("text", "Cách viết trong báo cáo"),
+            Col("field", "Cột trong marts.mart_briefing_kpis"),
         ],
         [
             {"id": f.id, "label": f.label, "value": f.value, "text": f.text, "field": f.field}
@@ -150,27 +167,29 @@ def write_briefing_xlsx(d: ReportData, path: Path, produced_at: dt.datetime) -> 
         )
     ws.set_column(2, 2, 22)
     for t in all_tables(d):
-        book.table(t.sheet, _cols(t), t.rows, t.totals)
+        book.table(t.sheet, t.columns, t.rows, t.totals)
     info = book.wb.add_worksheet("Thông tin")
     info.set_column(0, 0, 28)
     info.set_column(1, 1, 70)
+    dl = d.deliveries or {}
     lines = [
         ("Báo cáo", "Kết quả ủy thác cho vay qua các TCCTXH"),
         ("Ngày số liệu", f"{d.as_of:%d/%m/%Y}"),
         ("Lập lúc", f"{produced_at:%H:%M %d/%m/%Y}"),
         ("Nguồn", "kho dữ liệu: marts, recon, quality"),
-        ("Tệp dữ liệu đã nạp", "" if d.deliveries.files is None else str(d.deliveries.files)),
-        ("Lần giao lại cao nhất", str(d.deliveries.latest_revision or "")),
+        ("Tệp dữ liệu đã nạp", "" if dl.get("files") is None else str(dl["files"])),
+        ("Lần giao lại cao nhất", str(dl.get("latest_revision") or "")),
         ("Đơn vị", "Số tiền lưu bằng đồng; hiển thị theo đơn vị ghi ở tiêu đề cột."),
     ]
     for i, (k, v) in enumerate(lines):
         info.write_string(i, 0, k, book.title if i == 0 else None)
         info.write_string(i, 1, v)
+    _print_setup(info)
     book.close()
     return path
 
 
-def _kind_of(key: str, value: Any) -> str:
+def _kind_of(value: Any) -> str:
     if isinstance(value, dt.date):
         return DATE
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -178,32 +197,66 @@ def _kind_of(key: str, value: Any) -> str:
     return INT
 
 
+def _exception_sheet(name: str, rows: list[dict]) -> tuple[list[Col], list[dict]]:
+    """A list's columns with Vietnamese headers and values in words; a recon list gains a
+    "Kết quả" column (a break blocks the report, a finding is to be explained)."""
+    keys = [k for k in (rows[0] if rows else {}) if k not in PERSONAL_COLUMNS]
+    recon = name.startswith("recon.")
+    shown = [{k: labels.value(k, r[k]) for k in keys} for r in rows]
+    if recon:
+        for out, r in zip(shown, rows, strict=True):
+            out["_outcome"] = labels.outcome(r)
+    sample = rows[0] if rows else {}
+    columns = [Col("_outcome", "Kết quả")] if recon else []
+    columns += [Col(k, labels.header(k), _kind_of(sample.get(k))) for k in keys]
+    return columns, shown
+
+
 def write_exceptions_xlsx(d: ReportData, path: Path) -> Path:
-    """One sheet per exception list, plus a summary; codes only (no personal-data column)."""
+    """The exception lists of the briefing's quarter, in Vietnamese: a summary (one line per
+    list, Khớp when it is empty, else Chênh lệch with its count), then one sheet per list that
+    has rows. Codes only (no personal-data column)."""
     book = _Book(path)
-    titles = {
-        "doi_chieu_chenh_lech": "Đối chiếu chênh lệch",
-        "hoi_vs_ngan_hang": "Hội vs Ngân hàng",
-    }
-    summary = [
-        {"list": titles.get(name, name), "source": name, "rows": len(rows)}
-        for name, rows in d.exceptions.items()
-    ]
+    summary, sheets = [], []
+    for name, rows in d.exceptions.items():
+        model = name.removeprefix("recon.")
+        sheet, checks, expected, actual = labels.RECON_LISTS.get(
+            model, (*labels.CAMPAIGN_DISCREPANCIES, "", "")
+        )
+        summary.append(
+            {
+                "list": sheet,
+                "checks": checks,
+                "expected": expected,
+                "actual": actual,
+                "result": "Chênh lệch" if rows else "Khớp",
+                "rows": len(rows),
+                "source": name,
+            }
+        )
+        if rows:
+            sheets.append((sheet, name, rows))
     book.table(
         "Tổng hợp",
-        [("list", "Danh sách", TEXT), ("source", "Nguồn", TEXT), ("rows", "Số dòng", INT)],
+        [
+            Col("list", "Danh sách"),
+            Col("checks", "Nội dung kiểm tra"),
+            Col("expected", "Số kỳ vọng là"),
+            Col("actual", "Số thực tế là"),
+            Col("result", "Kết quả"),
+            Col("rows", "Số mục chênh lệch", INT),
+            Col("source", "Bảng nguồn"),
+        ],
         summary,
     )
-    used: set[str] = {"Tổng hợp"}
-    for name, rows in d.exceptions.items():
-        sheet = titles.get(name, name.removeprefix("recon."))[:31]
+    used = {"Tổng hợp"}
+    for sheet, name, rows in sheets:
         n = 2
-        while sheet in used:
-            sheet = f"{sheet[:28]}_{n}"
+        unique = sheet[:31]
+        while unique in used:
+            unique = f"{sheet[:28]} {n}"
             n += 1
-        used.add(sheet)
-        keys = [k for k in (rows[0] if rows else {}) if k not in PERSONAL_COLUMNS]
-        sample = rows[0] if rows else {}
-        book.table(sheet, [(k, k, _kind_of(k, sample.get(k))) for k in keys], rows)
+        used.add(unique)
+        book.table(unique, *_exception_sheet(name, rows))
     book.close()
     return path

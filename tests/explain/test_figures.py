@@ -9,7 +9,7 @@ from datetime import date
 from types import SimpleNamespace
 
 from pipelines.contract.figures import FIGURE_BY_ID, FIGURES
-from pipelines.reports.tables import headline
+from pipelines.reports.figures import headline
 
 
 def test_the_headline_shows_each_figure_from_the_mapped_column():

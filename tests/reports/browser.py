@@ -1,7 +1,7 @@
 """Drive the system Chromium headless over the DevTools protocol on a pipe (no websocket
 library, no Playwright browser download): load a page, collect console messages, JavaScript
 exceptions, log entries (failed resource loads) and every network request, and take a
-full-page screenshot.
+full-page screenshot; or print a page to PDF as the browser's "Print → Save as PDF" does.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -26,6 +30,13 @@ def chromium_path() -> str | None:
         if p and Path(p).exists():
             return p
     return None
+
+
+needs_chromium = pytest.mark.skipif(
+    chromium_path() is None,
+    reason="no Chromium binary (/usr/bin/chromium): `apt-get install -y chromium` "
+    "(.ci/run installs it)",
+)
 
 
 @dataclass
@@ -92,16 +103,9 @@ class _Pipe:
         return self.wait(lambda m: m.get("id") == i).get("result", {})
 
 
-def load_page(
-    url: str,
-    screenshot: Path | None = None,
-    width: int = 1280,
-    *,
-    slices: int = 0,
-) -> PageLoad:
-    """Open ``url`` in headless Chromium, wait for the load event, and report what happened.
-    With ``screenshot``, save a full-page PNG there; with ``slices`` > 0 also save the page cut
-    in that many horizontal parts (``<stem>-1.png`` ...), legible one by one."""
+@contextmanager
+def _chromium(width: int) -> Iterator[tuple[_Pipe, str]]:
+    """A headless Chromium with one blank tab: the DevTools pipe and the tab's session id."""
     exe = chromium_path()
     if exe is None:
         raise FileNotFoundError("no Chromium binary")
@@ -138,10 +142,36 @@ def load_page(
     os.close(to_chrome_r)
     os.close(from_chrome_w)
     pipe = _Pipe(to_chrome_w, from_chrome_r)
-    result = PageLoad()
     try:
         target = pipe.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         sid = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        yield pipe, sid
+        try:
+            pipe.send("Browser.close")
+        except OSError:
+            pass
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(to_chrome_w)
+        os.close(from_chrome_r)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def load_page(
+    url: str,
+    screenshot: Path | None = None,
+    width: int = 1280,
+    *,
+    slices: int = 0,
+) -> PageLoad:
+    """Open ``url`` in headless Chromium, wait for the load event, and report what happened.
+    With ``screenshot``, save a full-page PNG there; with ``slices`` > 0 also save the page cut
+    in that many horizontal parts (``<stem>-1.png`` ...), legible one by one."""
+    result = PageLoad()
+    with _chromium(width) as (pipe, sid):
         for method in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
             pipe.call(method, session=sid)
         pipe.call(
@@ -190,16 +220,21 @@ def load_page(
                 result.log.append(p["entry"])
             elif m == "Network.requestWillBeSent":
                 result.requests.append(p["request"]["url"])
-        try:
-            pipe.send("Browser.close")
-        except OSError:
-            pass
-        proc.wait(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(to_chrome_w)
-        os.close(from_chrome_r)
-        shutil.rmtree(profile, ignore_errors=True)
     return result
+
+
+def print_to_pdf(url: str, pdf: Path) -> Path:
+    """Print ``url`` to ``pdf`` as a reader's "Print → Save as PDF" would: the page's own
+    ``@page`` size and margins (preferCSSPageSize), backgrounds printed, no browser header or
+    footer."""
+    with _chromium(1280) as (pipe, sid):
+        pipe.call("Page.enable", session=sid)
+        pipe.call("Page.navigate", {"url": url}, session=sid)
+        pipe.wait(lambda m: m.get("method") == "Page.loadEventFired")
+        printed = pipe.call(
+            "Page.printToPDF",
+            {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False},
+            session=sid,
+        )
+        pdf.write_bytes(base64.b64decode(printed["data"]))
+    return pdf

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from html.parser import HTMLParser
@@ -96,3 +97,24 @@ def number_formats(path: Path) -> set[str]:
     with zipfile.ZipFile(path) as z:
         styles = z.read("xl/styles.xml").decode()
     return set(re.findall(r'formatCode="([^"]+)"', styles))
+
+
+def print_titles(path: Path) -> dict[str, str]:
+    """Sheet → the rows repeated at the top of every printed page ("$1:$1")."""
+    with zipfile.ZipFile(path) as z:
+        wb = z.read("xl/workbook.xml").decode()
+    names = sheet_names(path)
+    out = {}
+    for local, ref in re.findall(
+        r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d+)">([^<]+)</definedName>', wb
+    ):
+        out[names[int(local)]] = ref.split("!")[-1]
+    return out
+
+
+def narrative(path: Path) -> str:
+    """The text of the briefing's narrative paragraph."""
+    m = re.search(
+        r'<p class="lead" id="narrative">(.*?)</p>', path.read_text(encoding="utf-8"), re.S
+    )
+    return html.unescape(m.group(1)).strip()

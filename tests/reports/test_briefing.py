@@ -3,6 +3,7 @@ HTML and the XLSX and compared with the mart; tables, exception lists, self-cont
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -11,7 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 from fixture_warehouse import build_fixture, calibration
-from readback import number_formats, parse_briefing, read_sheet, sheet_names, sheet_xml
+from readback import (
+    number_formats,
+    parse_briefing,
+    print_titles,
+    read_sheet,
+    sheet_names,
+    sheet_xml,
+)
 
 from pipelines.reports import ReportDataError, build_reports
 from pipelines.reports.fmt import parse_vn_number
@@ -164,12 +172,34 @@ def test_xlsx_is_formatted_for_excel_users(fixture_reports):
     assert {"#,##0", "#,##0.0,,,", "0.0%"} <= formats
 
 
-def test_exceptions_list_codes_only(fixture_warehouse, fixture_reports):
+@pytest.mark.parametrize("book", ["briefing.xlsx", "exceptions.xlsx"])
+def test_every_sheet_prints_on_a4_landscape_fitted_to_width(fixture_reports, book):
+    """Print setup: A4 (paperSize 9), landscape, one page wide and as many down as needed,
+    the header row repeated on every page (the workbook's Print_Titles)."""
+    xlsx = fixture_reports[book]
+    names = sheet_names(xlsx)
+    for sheet in names:
+        xml = sheet_xml(xlsx, sheet)
+        setup = re.search(r"<pageSetup [^>]*/>", xml).group(0)
+        assert 'paperSize="9"' in setup and 'orientation="landscape"' in setup, sheet
+        assert 'fitToHeight="0"' in setup, sheet  # fitToWidth defaults to 1
+        assert '<pageSetUpPr fitToPage="1"/>' in xml, sheet
+    titles = print_titles(xlsx)
+    assert set(titles) == set(names)
+    assert all(rows == "$1:$1" for rows in titles.values())
+
+
+def test_exceptions_are_in_vietnamese_with_codes_only(fixture_warehouse, fixture_reports):
+    """exceptions.xlsx is for branch staff: Vietnamese sheet names, headers and values, a
+    summary saying Khớp or Chênh lệch per list; codes, never personal data."""
     xlsx = fixture_reports["exceptions.xlsx"]
     names = sheet_names(xlsx)
-    assert {"Tổng hợp", "Đối chiếu chênh lệch", "Hội vs Ngân hàng", "recon_control_totals"} <= set(
-        names
-    )
+    assert names[0] == "Tổng hợp"
+    assert {"Đối chiếu chênh lệch", "Hội vs Ngân hàng", "Tổng kiểm soát biểu 01"} <= set(names)
+    summary = read_sheet(xlsx, "Tổng hợp")
+    result = dict(zip(summary["Danh sách"], summary["Kết quả"], strict=True))
+    assert result["Tổng kiểm soát biểu 01"] == "Chênh lệch"
+    assert result["Tổng theo tổ chức"] == "Khớp"  # identity 4 holds: an empty list
     con = duckdb.connect(str(fixture_warehouse), read_only=True)
     n = con.execute(
         "select count(*) from marts.fct_reconciliation where as_of_date = ? "
@@ -179,12 +209,36 @@ def test_exceptions_list_codes_only(fixture_warehouse, fixture_reports):
     con.close()
     disc = read_sheet(xlsx, "Đối chiếu chênh lệch")
     assert disc.height == n > 0
-    assert "customer_code" in disc.columns
-    hoi = read_sheet(xlsx, "Hội vs Ngân hàng")
-    assert hoi.filter(hoi["org_code"] == "13")["households_difference"].to_list() == [1]
+    assert {"Mã khách hàng", "Chênh lệch dư nợ (đồng)", "Kết quả"} <= set(disc.columns)
+    assert set(disc["Kết quả"]) == {"Chênh lệch"}
+    control = read_sheet(xlsx, "Tổng kiểm soát biểu 01")
+    assert control["Kết quả"].to_list() == ["Chênh lệch — lỗi chặn báo cáo"]
+    assert control["Nội dung kiểm tra"].to_list() == ["Dòng của biểu so với Mẫu 31"]
+    assert control["Lỗi chặn báo cáo"].to_list() == ["Có"]
     for sheet in names:
         cols = read_sheet(xlsx, sheet).columns
+        assert not [c for c in cols if c.isascii() and "_" in c], (sheet, cols)  # no snake_case
         assert not [c for c in cols if c in ("customer_name", "national_id", "phone", "officer")]
+
+
+def test_org_differences_within_the_rounding_tolerance_are_not_exceptions(fixture_reports):
+    """Identity 6: org 13 reports one household more (a finding, listed); org 12's outstanding
+    differs by 3.000 đồng, within the rounding of a report in triệu đồng with two decimals
+    (not listed, although mart_org_summary shows the difference)."""
+    hoi = read_sheet(fixture_reports["exceptions.xlsx"], "Hội vs Ngân hàng")
+    listed = list(
+        zip(
+            hoi["Mã ĐVUT"],
+            hoi["Nội dung kiểm tra"],
+            hoi["Chênh lệch (thực tế − kỳ vọng)"],
+            strict=True,
+        )
+    )
+    assert listed == [("13", "Hộ còn dư nợ", 1)]
+    assert set(hoi["Kết quả"]) == {"Chênh lệch — cần giải trình"}
+    page = parse_briefing(fixture_reports["briefing.html"])
+    shown = {r["org"]: r["out_diff"] for r in page.tables["hoi-vs-bank"]["tbody"]}
+    assert shown["Hội Liên hiệp Phụ nữ"] == "0,0"  # 3.000 đồng in tỷ
 
 
 def test_page_is_self_contained(fixture_reports):
@@ -201,13 +255,13 @@ def test_page_states_as_of_produced_at_and_deliveries(fixture_reports):
     page = parse_briefing(fixture_reports["briefing.html"])
     assert page.ids["as-of"] == "31/03/2022"
     assert page.ids["produced-at"] == "16:30 12/04/2022"
-    assert page.ids["deliveries"].startswith("3 tệp dữ liệu đã nạp, lần giao lại cao nhất r2")
+    assert page.ids["deliveries"].startswith("9 tệp dữ liệu đã nạp, lần giao lại cao nhất r2")
 
 
 def test_load_time_is_shown_in_hanoi_time_like_the_production_time(
     fixture_warehouse, tmp_path, monkeypatch
 ):
-    """raw._loads holds the ingesting machine's local clock: on a server kept in UTC, the last
+    """Load times are the ingesting machine's local clock: on a server kept in UTC, the last
     load at 07:30 is 14:30 in Hanoi, the time zone of the page's own "produced at"."""
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
@@ -222,7 +276,7 @@ def test_load_time_is_shown_in_hanoi_time_like_the_production_time(
 
 def test_data_quality_section_shows_the_latest_run(fixture_reports):
     html = fixture_reports["briefing.html"].read_text(encoding="utf-8")
-    assert "Đã chạy 2 kiểm tra: 1 đạt, 1 không đạt." in html
+    assert "Lần kiểm tra gần nhất đã chạy 2 kiểm tra, 1 không đạt." in html
     page = parse_briefing(fixture_reports["briefing.html"])
     checks = page.tables["checks"]["tbody"]
     assert {r["check_name"]: r["_result"] for r in checks} == {

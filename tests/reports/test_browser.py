@@ -9,16 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import chromium_path, load_page
+from browser import load_page, needs_chromium
 
-pytestmark = [
-    pytest.mark.xdist_group("reports"),
-    pytest.mark.skipif(
-        chromium_path() is None,
-        reason="no Chromium binary (/usr/bin/chromium): `apt-get install -y chromium` "
-        "(.ci/run installs it)",
-    ),
-]
+pytestmark = [pytest.mark.xdist_group("reports"), needs_chromium]
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -81,3 +81,26 @@ def test_signed_and_dates_and_quarters():
 def test_parse_is_the_inverse_of_format(n):
     assert fmt.parse_vn_number(fmt.fmt_number(n)) == n
     assert fmt.parse_vn_number(fmt.fmt_number(n / 1000, 3)) == Decimal(n) / 1000
+
+
+@pytest.mark.parametrize(
+    ("as_of", "year_so_far", "quarter"),
+    [
+        (date(2022, 3, 31), "quý I/2022", "quý I/2022"),
+        (date(2022, 6, 30), "6 tháng đầu năm 2022", "quý II/2022"),
+        (date(2022, 9, 30), "9 tháng đầu năm 2022", "quý III/2022"),
+        (date(2022, 12, 31), "năm 2022", "quý IV/2022"),
+        (date(2023, 1, 31), "tháng 1/2023", "quý I/2023"),
+        (date(2022, 5, 31), "5 tháng đầu năm 2022", "quý II/2022"),
+    ],
+)
+def test_periods_as_the_bank_names_them(as_of, year_so_far, quarter):
+    assert fmt.ytd_label(as_of) == year_so_far
+    assert fmt.quarter_label(as_of) == quarter
+
+
+def test_a_change_takes_its_verb_from_its_sign():
+    assert fmt.change_phrase(22, "22 tỷ đồng") == "tăng 22 tỷ đồng"
+    assert fmt.change_phrase(Decimal("-3.2"), "3,2 tỷ đồng") == "giảm 3,2 tỷ đồng"
+    assert fmt.change_phrase(0, "0 tỷ đồng") == "không đổi"
+    assert fmt.change_phrase(None, "") == fmt.DASH

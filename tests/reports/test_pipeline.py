@@ -18,7 +18,7 @@ from analyst_clients import cli, cli_version, python_client
 from readback import parse_briefing, read_sheet
 
 from pipelines.publish import PERSONAL_COLUMN, publish
-from pipelines.reports import build_reports
+from pipelines.reports import build_reports, labels
 from pipelines.settings import PROJECT_ROOT
 from tests.dbt_build import dbt_build
 
@@ -103,22 +103,87 @@ def test_briefing_figures_match_the_oracle_and_the_mart(built, mini):
 def test_quality_section_reports_the_real_check_run(built):
     html = built["briefing.html"].read_text(encoding="utf-8")
     assert "Chưa chạy" not in html
-    assert re.search(r"Đã chạy \d+ kiểm tra: \d+ đạt, \d+ không đạt\.", html)
+    con = duckdb.connect(str(built["warehouse"]), read_only=True)
+    # the quality runner's own tally of its latest run
+    checks, failed = con.execute(
+        "select checks, checks_failed from quality.check_runs order by checked_at desc limit 1"
+    ).fetchone()
+    con.close()
+    assert checks > 0
+    assert f"Lần kiểm tra gần nhất đã chạy {checks} kiểm tra, {failed} không đạt." in html
 
 
 def test_exceptions_hold_the_discrepancy_and_the_org_difference(built):
     disc = read_sheet(built["exceptions.xlsx"], "Đối chiếu chênh lệch")
-    assert disc["customer_code"].to_list() == ["0101000002"]  # the mini branch's Chênh lệch
+    assert disc["Mã khách hàng"].to_list() == ["0101000002"]  # the mini branch's Chênh lệch
     hoi = read_sheet(built["exceptions.xlsx"], "Hội vs Ngân hàng")
-    assert set(hoi["org_code"]) == {"13"}  # org 13 reports one household more
+    assert set(hoi["Mã ĐVUT"]) == {"13"}  # org 13 reports one household more
+    assert set(hoi["Nội dung kiểm tra"]) == {"Hộ còn dư nợ"}
+
+
+def test_every_recon_column_and_code_has_vietnamese_words(built):
+    """exceptions.xlsx shows the recon models' columns and codes in Vietnamese: a column or
+    a check item the recon models gain without a label here fails (pipelines/reports/labels.py)."""
+    con = duckdb.connect(str(built["warehouse"]), read_only=True)
+    try:
+        models = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'recon'"
+            ).fetchall()
+        ]
+        assert set(models) == set(labels.RECON_LISTS)
+        for model in models:
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'recon' and table_name = ?",
+                    [model],
+                ).fetchall()
+            ]
+            assert [c for c in cols if c not in labels.HEADERS] == [], model
+            for column, words in labels.VALUES.items():
+                if column in cols:
+                    values = {
+                        v
+                        for (v,) in con.execute(
+                            f"select distinct {column} from recon.{model}"
+                        ).fetchall()
+                    }
+                    assert values - {None} <= set(words), (model, column)
+    finally:
+        con.close()
 
 
 def _sql_examples() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
 
 
-def test_guide_has_five_examples_or_more():
-    assert len(_sql_examples()) >= 5
+def test_guide_has_seven_examples_or_more():
+    assert len(_sql_examples()) >= 7
+
+
+def test_history_example_gives_every_quarter_end_with_its_changes(built):
+    """The guide's history question (outstanding by organization, quarter by quarter): every
+    quarter end of the mini branch (31/12/2021, 31/03/2022) for every organization, and each
+    change since the previous quarter is the difference of two consecutive rows."""
+    (sql,) = [q for q in _sql_examples() if "is_quarter_end" in q and "mart_org_summary" in q]
+    con = duckdb.connect(str(built["analytics"]), read_only=True)
+    try:
+        cur = con.execute(sql)
+        names = [c[0] for c in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+    dates = sorted({r["as_of_date"] for r in rows})
+    assert dates == [date(2021, 12, 31), AS_OF]
+    for org in {r["org_code"] for r in rows}:
+        before, now = [r for r in rows if r["org_code"] == org]
+        assert now["change_since_previous_quarter_ty_dong"] == pytest.approx(
+            now["outstanding_ty_dong"] - before["outstanding_ty_dong"]
+        ), org
+        assert before["change_since_previous_quarter_ty_dong"] is None
 
 
 @pytest.mark.parametrize("index", range(len(_sql_examples())))

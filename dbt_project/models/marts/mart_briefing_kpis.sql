@@ -9,7 +9,9 @@
     NULL flows (int_reporting_periods); the reconciliation figures count the campaign register
     delivered for that date (in scope = its rows, reconciled = rows with a result);
     entrusted_change_ytd is against the previous 31 December's Mẫu 31 (NULL when that
-    month-end was not delivered). Ratios are fractions. -#}
+    month-end was not delivered). Ratios are fractions. The lending flows are counted once, in
+    mart_program_summary, and rolled up here with the program flags; the reconciliation figures
+    are the branch rows of mart_reconciliation_summary. -#}
 with
 
 balances as (
@@ -19,7 +21,9 @@ balances as (
         {{ sum_bigint('case when not is_entrusted then outstanding else 0 end') }} as direct_outstanding_vnd,
         {{ sum_bigint('outstanding') }} as total_outstanding_vnd,
         {{ sum_bigint('outstanding_overdue') }} as overdue_vnd,
-        {{ sum_bigint('outstanding_frozen') }} as frozen_vnd
+        {{ sum_bigint('outstanding_frozen') }} as frozen_vnd,
+        {{ sum_bigint('case when is_entrusted then outstanding_overdue else 0 end') }} as entrusted_overdue_vnd,
+        {{ sum_bigint('case when is_entrusted then outstanding_frozen else 0 end') }} as entrusted_frozen_vnd
     from {{ ref('int_loan_month_balances') }}
     group by as_of_date
 ),
@@ -42,61 +46,37 @@ savings_groups as (
     group by as_of_date
 ),
 
-turns as (
-    select
-        as_of_date,
-        period,
-        net_disbursed,
-        case when is_loan_turn then 1 else 0 end as loan_turn,
-        case when is_loan_turn and is_poor_group then 1 else 0 end as poor_group_turn,
-        case when is_loan_turn and is_job_creation then 1 else 0 end as job_creation_turn,
-        case
-            when is_loan_turn and is_job_creation and is_first_disbursed_in_period then workers_attracted
-            else 0
-        end as workers_counted,
-        case
-            when is_loan_turn and is_water_sanitation and is_first_disbursed_in_period
-                then water_works + sanitation_works
-            else 0
-        end as works_counted
-    from {{ ref('int_loan_period_disbursements') }}
-),
-
+-- the lending flows are counted once, per program (mart_program_summary), and rolled up here
+-- with the program flags; an incomplete period's flows stay NULL (NULL for every program)
 flows as (
     select
-        as_of_date,
-        period,
-        {{ sum_bigint('loan_turn') }} as loan_turns,
-        {{ sum_bigint('poor_group_turn') }} as poor_group_turns,
-        {{ sum_bigint('job_creation_turn') }} as job_creation_turns,
-        {{ sum_bigint('workers_counted') }} as workers_attracted,
-        {{ sum_bigint('works_counted') }} as water_sanitation_works,
-        {{ sum_bigint('net_disbursed') }} as net_disbursed_vnd
-    from turns
-    group by as_of_date, period
+        s.as_of_date,
+        {%- for period in ['qtd', 'ytd'] %}
+            {{ sum_bigint('s.loan_turns_' ~ period) }} as loan_turns_{{ period }},
+            {{ sum_bigint('case when p.is_poor_group then s.loan_turns_' ~ period ~ ' end') }}
+                as poor_group_turns_{{ period }},
+            {{ sum_bigint('case when p.is_job_creation then s.loan_turns_' ~ period ~ ' end') }}
+                as job_creation_turns_{{ period }},
+            {{ sum_bigint('case when p.is_job_creation then s.workers_attracted_' ~ period ~ ' end') }}
+                as workers_attracted_{{ period }},
+            {{ sum_bigint('case when p.is_water_sanitation then s.water_sanitation_works_' ~ period ~ ' end') }}
+                as water_sanitation_works_{{ period }},
+            {{ sum_bigint('s.disbursed_' ~ period ~ '_vnd') }} as net_disbursed_{{ period }}_vnd
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('mart_program_summary') }} as s
+    inner join {{ ref('dim_program') }} as p
+        on s.program_code = p.program_code
+    group by s.as_of_date
 ),
 
--- one row per month-end and period; an incomplete period's flows are NULL, not an undercount
-period_flows as (
-    select
-        p.as_of_date,
-        p.period,
-        case when p.is_complete then coalesce(f.loan_turns, 0) end as loan_turns,
-        case when p.is_complete then coalesce(f.poor_group_turns, 0) end as poor_group_turns,
-        case when p.is_complete then coalesce(f.job_creation_turns, 0) end as job_creation_turns,
-        case when p.is_complete then coalesce(f.workers_attracted, 0) end as workers_attracted,
-        case when p.is_complete then coalesce(f.water_sanitation_works, 0) end as water_sanitation_works,
-        case when p.is_complete then coalesce(f.net_disbursed_vnd, 0) end as net_disbursed_vnd
-    from {{ ref('int_reporting_periods') }} as p
-    left join flows as f
-        on p.as_of_date = f.as_of_date and p.period = f.period
-),
-
+-- the campaign of the register delivered for the date (the latest if several)
 register_campaigns as (
     select
         as_of_date,
         max(campaign_year) as reconciliation_campaign_year
-    from {{ ref('fct_reconciliation') }}
+    from {{ ref('mart_reconciliation_summary') }}
+    where breakdown = 'branch'
     group by as_of_date
 ),
 
@@ -104,47 +84,52 @@ reconciliation as (
     select
         c.as_of_date,
         c.reconciliation_campaign_year,
-        count(*) as reconciliation_in_scope,
-        count(case when r.is_reconciled then 1 end) as reconciled_customers
+        r.in_scope_customers as reconciliation_in_scope,
+        r.reconciled_customers,
+        r.completion_rate as reconciliation_completion
     from register_campaigns as c
-    inner join {{ ref('fct_reconciliation') }} as r
+    inner join {{ ref('mart_reconciliation_summary') }} as r
         on
             c.as_of_date = r.as_of_date
             and c.reconciliation_campaign_year = r.campaign_year
-    group by c.as_of_date, c.reconciliation_campaign_year
+            and r.breakdown = 'branch'
 ),
 
 kpis as (
     select
         b.as_of_date,
+        extract(month from b.as_of_date) in (3, 6, 9, 12) as is_quarter_end,
         b.entrusted_outstanding_vnd,
         b.direct_outstanding_vnd,
         b.total_outstanding_vnd,
         {{ safe_ratio('b.entrusted_outstanding_vnd', 'b.total_outstanding_vnd') }} as entrusted_share,
         b.entrusted_outstanding_vnd - year_end.entrusted_outstanding_vnd as entrusted_change_ytd_vnd,
+        b.total_outstanding_vnd - year_end.total_outstanding_vnd as total_change_ytd_vnd,
         year_end.as_of_date as previous_year_end_date,
         coalesce(h.households_with_entrusted_outstanding, 0) as households_with_entrusted_outstanding,
         coalesce(g.groups_with_outstanding, 0) as groups_with_outstanding,
         {{ safe_ratio('b.entrusted_outstanding_vnd', 'h.households_with_entrusted_outstanding') }}
             as avg_entrusted_outstanding_per_household_vnd,
-        qtd.loan_turns as loan_turns_qtd,
-        qtd.poor_group_turns as poor_group_turns_qtd,
-        qtd.job_creation_turns as job_creation_turns_qtd,
-        qtd.workers_attracted as workers_attracted_qtd,
-        qtd.water_sanitation_works as water_sanitation_works_qtd,
-        qtd.net_disbursed_vnd as net_disbursed_qtd_vnd,
-        ytd.loan_turns as loan_turns_ytd,
-        ytd.poor_group_turns as poor_group_turns_ytd,
-        ytd.job_creation_turns as job_creation_turns_ytd,
-        ytd.workers_attracted as workers_attracted_ytd,
-        ytd.water_sanitation_works as water_sanitation_works_ytd,
-        ytd.net_disbursed_vnd as net_disbursed_ytd_vnd,
+        f.loan_turns_qtd,
+        f.poor_group_turns_qtd,
+        f.job_creation_turns_qtd,
+        f.workers_attracted_qtd,
+        f.water_sanitation_works_qtd,
+        f.net_disbursed_qtd_vnd,
+        f.loan_turns_ytd,
+        f.poor_group_turns_ytd,
+        f.job_creation_turns_ytd,
+        f.workers_attracted_ytd,
+        f.water_sanitation_works_ytd,
+        f.net_disbursed_ytd_vnd,
         r.reconciliation_campaign_year,
         r.reconciled_customers,
         r.reconciliation_in_scope,
-        {{ safe_ratio('r.reconciled_customers', 'r.reconciliation_in_scope') }} as reconciliation_completion,
+        r.reconciliation_completion,
         b.overdue_vnd,
         b.frozen_vnd,
+        b.entrusted_overdue_vnd,
+        b.entrusted_frozen_vnd,
         {{ safe_ratio('b.overdue_vnd + b.frozen_vnd', 'b.total_outstanding_vnd') }} as overdue_frozen_ratio
     from balances as b
     left join balances as year_end
@@ -153,10 +138,8 @@ kpis as (
         on b.as_of_date = h.as_of_date
     left join savings_groups as g
         on b.as_of_date = g.as_of_date
-    left join period_flows as qtd
-        on b.as_of_date = qtd.as_of_date and qtd.period = 'qtd'
-    left join period_flows as ytd
-        on b.as_of_date = ytd.as_of_date and ytd.period = 'ytd'
+    left join flows as f
+        on b.as_of_date = f.as_of_date
     left join reconciliation as r
         on b.as_of_date = r.as_of_date
 )

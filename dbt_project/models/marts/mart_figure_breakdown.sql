@@ -19,6 +19,13 @@
     ('total_outstanding_vnd', 'outstanding', 'true'),
     ('overdue_vnd', 'outstanding_overdue', 'true'),
     ('frozen_vnd', 'outstanding_frozen', 'true'),
+    ('entrusted_overdue_vnd', 'outstanding_overdue', 'is_entrusted'),
+    ('entrusted_frozen_vnd', 'outstanding_frozen', 'is_entrusted'),
+] -%}
+{#- a change since the previous 31 December: (figure, the outstanding figure it changes) -#}
+{%- set change_figures = [
+    ('entrusted_change_ytd_vnd', 'entrusted_outstanding_vnd'),
+    ('total_change_ytd_vnd', 'total_outstanding_vnd'),
 ] -%}
 {%- set flow_figures = [
     ('loan_turns', '1', 'is_loan_turn'),
@@ -68,37 +75,39 @@ year_ends as (
         on y.as_of_date = {{ previous_year_end('m.as_of_date') }}
 ),
 
-entrusted as (
-    select * from balance_parts
-    where figure = 'entrusted_outstanding_vnd'
-),
-
 change_terms as (
-    select
-        y.as_of_date,
-        e.pgd_code,
-        e.org_code,
-        e.figure_value,
-        e.items_counted
-    from year_ends as y
-    inner join entrusted as e
-        on y.as_of_date = e.as_of_date
-    union all
-    select
-        y.as_of_date,
-        e.pgd_code,
-        e.org_code,
-        -e.figure_value as figure_value,
-        0 as items_counted
-    from year_ends as y
-    inner join entrusted as e
-        on y.year_end_date = e.as_of_date
+    {%- for change, level in change_figures %}
+        select
+            y.as_of_date,
+            '{{ change }}' as figure,
+            p.pgd_code,
+            p.org_code,
+            p.figure_value,
+            p.items_counted
+        from year_ends as y
+        inner join balance_parts as p
+            on y.as_of_date = p.as_of_date and p.figure = '{{ level }}'
+        union all
+        select
+            y.as_of_date,
+            '{{ change }}' as figure,
+            p.pgd_code,
+            p.org_code,
+            -p.figure_value as figure_value,
+            0 as items_counted
+        from year_ends as y
+        inner join balance_parts as p
+            on y.year_end_date = p.as_of_date and p.figure = '{{ level }}'
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 change_parts as (
     select
         as_of_date,
-        'entrusted_change_ytd_vnd' as figure,
+        figure,
         pgd_code,
         org_code,
         {{ sum_bigint('figure_value') }} as figure_value,
@@ -107,7 +116,7 @@ change_parts as (
         'M31' as source_report,
         'year_end' as sources
     from change_terms
-    group by as_of_date, pgd_code, org_code
+    group by as_of_date, figure, pgd_code, org_code
 ),
 
 entrusted_customers as (

@@ -103,12 +103,39 @@ summary as (
         on d.as_of_date = q.as_of_date and q.period = 'qtd'
     left join org_reports as r
         on d.as_of_date = r.as_of_date and o.org_code = r.org_code
+),
+
+branch_totals as (
+    select
+        as_of_date,
+        {{ sum_bigint('outstanding_vnd') }} as total_outstanding_vnd
+    from summary
+    group by as_of_date
 )
 
 select
-    *,
-    reported_groups - groups_with_outstanding as groups_difference,
-    reported_households_with_outstanding - households_with_outstanding as households_difference,
-    reported_outstanding_vnd - outstanding_vnd as outstanding_difference_vnd,
-    reported_overdue_vnd - overdue_vnd as overdue_difference_vnd
-from summary
+    s.*,
+    s.reported_groups - s.groups_with_outstanding as groups_difference,
+    s.reported_households_with_outstanding - s.households_with_outstanding as households_difference,
+    s.reported_outstanding_vnd - s.outstanding_vnd as outstanding_difference_vnd,
+    s.reported_overdue_vnd - s.overdue_vnd as overdue_difference_vnd,
+    {{ safe_ratio('s.outstanding_vnd', 't.total_outstanding_vnd') }} as share_of_total_outstanding,
+    {{ safe_ratio('s.overdue_vnd + s.frozen_vnd', 's.outstanding_vnd') }} as overdue_frozen_ratio,
+    s.outstanding_vnd - ytd.outstanding_vnd as outstanding_change_ytd_vnd,
+    s.outstanding_vnd - previous_quarter.outstanding_vnd as outstanding_change_previous_quarter_vnd,
+    s.outstanding_vnd - year_ago.outstanding_vnd as outstanding_change_year_ago_vnd
+from summary as s
+inner join branch_totals as t
+    on s.as_of_date = t.as_of_date
+left join summary as ytd
+    on
+        s.org_code = ytd.org_code
+        and ytd.as_of_date = {{ previous_year_end('s.as_of_date') }}
+left join summary as previous_quarter
+    on
+        s.org_code = previous_quarter.org_code
+        and previous_quarter.as_of_date = {{ previous_quarter_end('s.as_of_date') }}
+left join summary as year_ago
+    on
+        s.org_code = year_ago.org_code
+        and year_ago.as_of_date = {{ year_ago_month_end('s.as_of_date') }}
