@@ -159,6 +159,11 @@ def _amount(spec: ReportSpec, key: str, v: Any) -> str:
     return fmt.fmt_int(v) if col.count else f"{fmt.fmt_int(v)} đồng"
 
 
+def _break(file, row, column, expected: str, found: str, message: str, identity: int) -> Item:
+    """A failing item, placed in its file (the sheet is named later, from the workbook)."""
+    return Item(BREAK, file or "", None, row, column, expected, found, message, identity)
+
+
 def _not_loaded(scratch: Scratch, spec: ReportSpec, identity: int, what: str) -> Item:
     name = f"{spec.code}_{scratch.unit}_{scratch.as_of.strftime(spec.date_format_in_name)}.*"
     return Item(
@@ -205,7 +210,7 @@ def _form_item(scratch: Scratch, r: dict, identity: int) -> Item:
             message = f"dòng {label} của {what} khác tổng Mẫu 31 cùng đơn vị, cùng ngày"
         expected = f"Mẫu 31: {_amount(spec, key, r['expected']) if key else _n(r['expected'])}"
     found = f"Biểu: {_amount(spec, key, r['actual']) if key else _n(r['actual'])}"
-    return Item(BREAK, file or "", None, row, column, expected, found, message, identity)
+    return _break(file, row, column, expected, found, message, identity)
 
 
 # --- identity 2: the journal and the roll-forward -------------------------------------------
@@ -231,17 +236,8 @@ def _loan_item(scratch: Scratch, r: dict, identity: int) -> Item:
         else:
             message = f"khế ước {loan}: tổng giao dịch {item} của tháng khác cột trên Mẫu 31"
     source = "Dư nợ tháng trước + phát sinh" if item == "outstanding" else f"Σ giao dịch {item}"
-    return Item(
-        BREAK,
-        file or "",
-        None,
-        row,
-        column,
-        f"{source}: {_n(r['expected'])} đồng",
-        f"Mẫu 31: {_n(r['actual'])} đồng",
-        message,
-        identity,
-    )
+    expected, found = f"{source}: {_n(r['expected'])} đồng", f"Mẫu 31: {_n(r['actual'])} đồng"
+    return _break(file, row, column, expected, found, message, identity)
 
 
 def _journal_place(scratch: Scratch, loan: str) -> tuple[str | None, int | None]:
@@ -267,17 +263,8 @@ def _group_item(scratch: Scratch, r: dict, identity: int) -> Item:
     else:
         message = f"tổ {group}: {column} khác tổng các thành viên trên Mẫu 31"
     value = (lambda v: _amount(BC0437, key, v)) if key in BC0437.keys else _n
-    return Item(
-        BREAK,
-        file or "",
-        None,
-        row,
-        column,
-        f"Mẫu 31: {value(r['expected'])}",
-        f"BC0437: {value(r['actual'])}",
-        message,
-        identity,
-    )
+    expected, found = f"Mẫu 31: {value(r['expected'])}", f"BC0437: {value(r['actual'])}"
+    return _break(file, row, column, expected, found, message, identity)
 
 
 PLACES: dict[str, Callable[[Scratch, dict, int], Item]] = {
