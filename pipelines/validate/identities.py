@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from pipelines.contract.codes import BRANCH_OFFICE
 from pipelines.contract.reports import BC0437, BCDHTD_011, BCDHTD_012, M31, SKGD, ReportSpec
 from pipelines.ingest.parse import display_header
 from pipelines.quality.identities import IDENTITIES, IdentitySpec
@@ -21,7 +22,7 @@ from pipelines.quality.local_rules import failing_items
 from pipelines.reports import fmt
 
 from .models import TARGETS
-from .result import BREAK, IdentityOutcome, Item
+from .result import BREAK, NOTE, IdentityOutcome, Item
 
 NOT_LOADED = "report_not_loaded"  # the quality runner's item for a report that is not there
 SPECS: tuple[IdentitySpec, ...] = tuple(s for s in IDENTITIES if s.model in TARGETS)
@@ -71,9 +72,18 @@ def check(
     scratch = Scratch(con, as_of, unit)
     outcomes: list[IdentityOutcome] = []
     items: list[Item] = []
+    if unit == BRANCH_OFFICE:
+        items.append(
+            Item(
+                NOTE, scratch.file_of(BCDHTD_011) or "", None, None, None, "", "",
+                "biểu 01.1 của Hội sở chi nhánh: các dòng theo quận, huyện chưa được đối chiếu "
+                "với Mẫu 31 (quận, huyện của mỗi xã lấy từ Mẫu 31 của các phòng giao dịch); "
+                "dòng TỔNG CỘNG có được đối chiếu",
+            )
+        )  # fmt: skip
     for spec in SPECS:
         skipped = _skip(spec, journal, opening)
-        frame = _rows(con, spec, as_of, journal)
+        frame = _rows(con, spec, as_of, unit, journal)
         if skipped:
             for c in spec.checks:
                 outcomes.append(
@@ -105,7 +115,7 @@ def _skip(spec: IdentitySpec, journal: bool, opening: bool) -> str | None:
     return None
 
 
-def _rows(con, spec: IdentitySpec, as_of: date, journal: bool):
+def _rows(con, spec: IdentitySpec, as_of: date, unit: str, journal: bool):
     """The recon model's rows of the date, and a failing item for every report the identity
     needs that is not there (the suite's coverage)."""
     import pandas as pd
@@ -113,6 +123,10 @@ def _rows(con, spec: IdentitySpec, as_of: date, journal: bool):
     where = "as_of_date = ?"
     if spec.model == "recon_loan_rollforward" and not journal:
         where += " and check_item = 'outstanding'"  # no journal days: the roll-forward only
+    if spec.model == "recon_control_totals" and unit == BRANCH_OFFICE:
+        # the branch office's 01.1 rows are districts, and a commune's district is learnt from
+        # the district offices' Mẫu 31 (int_communes): not in one office's folder
+        where += " and not (form_code = '01.1' and check_item = 'row_vs_m31')"
     frame = con.execute(f"select * from recon.{spec.model} where {where}", [as_of]).df()
     coverage = getattr(spec, "coverage", None)
     if not coverage:
