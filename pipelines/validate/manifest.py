@@ -51,6 +51,8 @@ def write_manifest(folder: Path, v: Validation) -> ManifestWritten:
             None, f"không cần ghi: {v.manifest} đã liệt kê đúng thư mục như hiện có"
         )
     now = folder_listing(folder)
+    if not now:
+        raise ManifestRefused("không ghi manifest: thư mục không có tệp nào để gửi")
     if [t[1:] for t in now] != [t[1:] for t in listing]:
         raise ManifestRefused(
             "không ghi manifest: thư mục đã thay đổi trong lúc kiểm tra; hãy chạy lại"

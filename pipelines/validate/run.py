@@ -13,16 +13,19 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
+from pipelines.contract.codes import UNIT_BY_CODE
 from pipelines.ingest import ingest
 from pipelines.ingest.model import Rejection
 
 from . import identities, models
 from .folder import Plan, plan
-from .result import FINDING, NOTE, REJECTED, Item, Validation
+from .result import BREAK, FINDING, NOTE, REJECTED, Item, Validation
 
 
 def validate_folder(
@@ -94,6 +97,16 @@ def validate_folder(
                         "Mẫu 31 của thư mục không đọc được: các đối soát chưa được kiểm tra",
                     )
                 )  # fmt: skip
+            elif _owes_m31(p):
+                name = f"M31_{p.unit}_{p.data_date:%Y%m%d}.*"
+                v.items.append(
+                    Item(
+                        BREAK, f"{p.rel}/{name}", None, None, None, "có tệp", "không có",
+                        "ngày cuối tháng nhưng thư mục không có Mẫu 31: các báo cáo cuối tháng "
+                        "đi cùng sổ giao dịch của ngày cuối tháng (quy định §1); các đối soát "
+                        "chưa được kiểm tra",
+                    )
+                )  # fmt: skip
         finally:
             con.close()
     _sheets(v, p)
@@ -105,6 +118,18 @@ def _month_end(p: Plan) -> bool:
     """The folder holds a Mẫu 31: its identities can be checked."""
     return bool(p.discovery.deliveries) and any(
         f.spec.code == "M31" for f in p.discovery.deliveries[0].files
+    )
+
+
+def _owes_m31(p: Plan) -> bool:
+    """A district or branch office's folder of a calendar month-end holds the month-end
+    reports, its Mẫu 31 first (contract §1)."""
+    d = p.data_date
+    return (
+        bool(p.discovery.deliveries)
+        and d is not None
+        and p.unit in UNIT_BY_CODE
+        and (d + timedelta(days=1)).day == 1
     )
 
 
@@ -151,6 +176,4 @@ def _sheets(v: Validation, p: Plan) -> None:
             except Exception:  # noqa: BLE001 - the sheet is a help to find the row, not a verdict
                 pass
         if names[item.file]:
-            from dataclasses import replace
-
             v.items[i] = replace(item, sheet=names[item.file])

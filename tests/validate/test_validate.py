@@ -234,3 +234,15 @@ def test_cli_exit_codes(demo_raw, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "REJECTED" in err and "is negative" in err
     assert not (bad / "manifest.csv").exists()
+
+
+def test_a_month_end_folder_without_its_loan_file_does_not_pass(demo_raw, tmp_path):
+    folder = office_tree(demo_raw, tmp_path, context=False)
+    (folder / M31).unlink()
+    rewrite_manifest(folder)
+    v = validate_folder(folder, workers=0)
+    (item,) = _items(v, BREAK)
+    assert item.file == f"2022-03-31/{OFFICE}/M31_{OFFICE}_20220331.*"
+    # and the form 01.1, which names communes, waits for a Mẫu 31, as at the branch
+    assert v.exit_code == EXIT_REJECTED
+    assert any("waits for an M31 of office" in i.message for i in _items(v, REJECTED))
