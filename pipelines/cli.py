@@ -137,9 +137,11 @@ def cmd_dbt_prepare(args: argparse.Namespace) -> int:
 # --- run ----------------------------------------------------------------------------------
 
 
+DAGSTER_YAML_MARK = "# Written by `nhcs`"
 DAGSTER_YAML = """\
-# Written by `nhcs` when DAGSTER_HOME is first created. Runs that write the warehouse are
-# queued one at a time (DuckDB has a single writer); the rest may run beside them.
+# Written by `nhcs` (rewritten by it while this line stays: delete the line to keep your own
+# edits). Runs that write the warehouse are queued one at a time (DuckDB has a single writer);
+# the rest may run beside them.
 run_queue:
   max_concurrent_runs: 4
   tag_concurrency_limits:
@@ -148,27 +150,42 @@ run_queue:
 telemetry:
   enabled: false
 """
+# NHCS_DAGSTER_PG_URL set: runs, event log and schedules in PostgreSQL (docs/operations.md).
+DAGSTER_YAML_POSTGRES = """\
+storage:
+  postgres:
+    postgres_url:
+      env: NHCS_DAGSTER_PG_URL
+"""
 
 
 def dagster_home() -> Path:
     """A persistent DAGSTER_HOME under the project unless one is set: runs from `nhcs run`
-    then show in the UI's history."""
+    then show in the UI's history. Its dagster.yaml keeps Dagster's storage in SQLite files
+    there, or in PostgreSQL when ``NHCS_DAGSTER_PG_URL`` is set."""
     home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    config = home / "dagster.yaml"
+    wanted = DAGSTER_YAML + (DAGSTER_YAML_POSTGRES if os.environ.get("NHCS_DAGSTER_PG_URL") else "")
+    if not config.exists() or (
+        config.read_text(encoding="utf-8").startswith(DAGSTER_YAML_MARK)
+        and config.read_text(encoding="utf-8") != wanted
+    ):
+        config.write_text(wanted, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
-def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
+def run_main_job(settings, *, dates=None, progress=_progress, instance=None, full_refresh=False):
     """Run the night's two jobs in process, as the schedule and the sensors do: the ingest job
     over every delivered data date (or ``dates``) as one ranged run, then the build job.
-    Returns the results of the runs made (the build is skipped when the ingest run failed)."""
+    Returns the results of the runs made (the build is skipped when the ingest run failed).
+    ``full_refresh``: the build rebuilds every partition of the incremental dbt models."""
     from dagster import DagsterInstance
 
     from .definitions import BUILD_JOB, INGEST_JOB, defs
     from .defs.automation import build_request
+    from .defs.dbt import DBT_OP
     from .defs.partitions import DAILY
     from .deliveries import delivered_dates
     from .warehouse_lock import warehouse_lock
@@ -201,6 +218,7 @@ def run_main_job(settings, *, dates=None, progress=_progress, instance=None):
                     instance=inst,
                     tags={**request.tags, "nhcs/trigger": "cli"},
                     raise_on_error=False,
+                    run_config={"ops": {DBT_OP: {"config": {"full_refresh": full_refresh}}}},
                 )
             )
     return results
@@ -231,7 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     dagster_home()
     started = time.monotonic()
     dates = [date.fromisoformat(d) for d in args.date] if args.date else None
-    results = run_main_job(s, dates=dates)
+    results = run_main_job(s, dates=dates, full_refresh=args.full_refresh)
     elapsed = time.monotonic() - started
     failed = [r for r in results if not r.success]
     skipped = [e for r in results for e in r.all_events if e.event_type_value == "STEP_SKIPPED"]
@@ -269,6 +287,31 @@ def _rejected_files(result) -> int:
     return sum(per_asset.values())
 
 
+# --- postgres -----------------------------------------------------------------------------
+
+
+def cmd_postgres(args: argparse.Namespace) -> int:
+    from . import pgserver
+
+    srv = pgserver.server()
+    try:
+        if args.action == "start":
+            pgserver.start(srv)
+            _progress(f"PostgreSQL on 127.0.0.1:{srv.port}, data in {srv.data_dir}")
+            print(f"export NHCS_DAGSTER_PG_URL={srv.url}")
+        elif args.action == "stop":
+            stopped = pgserver.stop(srv)
+            _progress("stopped" if stopped else f"not running ({srv.data_dir})")
+        else:
+            running = (srv.data_dir / "PG_VERSION").exists() and pgserver.is_running(srv)
+            print(f"{'running' if running else 'stopped'}: {srv.url} ({srv.data_dir})")
+            return EXIT_OK if running else EXIT_FAILED
+    except pgserver.PostgresError as exc:
+        print(f"postgres: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 # --- check, report, publish ---------------------------------------------------------------
 
 
@@ -279,7 +322,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     s = load_settings(warehouse=args.warehouse)
     as_of = date.fromisoformat(args.date) if args.date else None
     with warehouse_lock(s.warehouse, progress=_progress):
-        return check_command(s.warehouse, as_of=as_of, max_rows=args.max_rows, progress=None)
+        return check_command(
+            s.warehouse,
+            as_of=as_of,
+            max_rows=args.max_rows,
+            progress=None,
+            incremental=not args.all,
+        )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -351,6 +400,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         engines=_bench_engines(args),
         raw_dir=Path(args.raw).resolve() if args.raw else None,
         main_only=args.main_only,
+        calibration=Path(args.calibration).resolve() if args.calibration else None,
+        dagster_storage=args.dagster_storage,
     )
     print((out / "results.md").read_text(encoding="utf-8"))
     return EXIT_OK
@@ -459,14 +510,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="which engine builds the dbt models (default: $NHCS_ENGINE or duckdb); spark "
         "reads the Parquet lake and is copied back into the warehouse (docs/scale-out.md)",
     )
+    r.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every month of the incremental dbt models (after a change to a model's "
+        "SQL; a night rebuilds only the months its deliveries touched)",
+    )
     r.set_defaults(func=cmd_run)
+
+    from .bench import SCENARIOS
 
     b = sub.add_parser("bench", help="measure every stage against its floor (docs/performance.md)")
     b.add_argument(
         "--scenario",
         action="append",
-        choices=["hanoi-0.1", "hanoi-1.0", "national"],
-        help="repeatable; default hanoi-0.1 and hanoi-1.0",
+        choices=sorted(SCENARIOS),
+        help="repeatable; default hanoi-0.1 and hanoi-1.0. nightly-*: three nights (a journal "
+        "day, a month-end, a re-delivered old file) after the history; nightly-history-* after "
+        "the five-quarter calibration",
+    )
+    b.add_argument(
+        "--dagster-storage",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="Dagster's instance during the runs: SQLite files (default) or a local PostgreSQL "
+        "server the bench starts and stops (docs/operations.md)",
+    )
+    b.add_argument(
+        "--calibration",
+        help="generate the scenarios from this calibration file instead of their own",
     )
     b.add_argument("--out", default=str(PROJECT_ROOT / "data" / "bench"))
     b.add_argument("--keep", action="store_true", help="keep the generated deliveries")
@@ -490,10 +562,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.set_defaults(func=cmd_bench)
 
+    pg = sub.add_parser(
+        "postgres",
+        help="a local PostgreSQL server for Dagster's instance (loopback; docs/operations.md)",
+    )
+    pg.add_argument("action", choices=["start", "stop", "status"])
+    pg.set_defaults(func=cmd_postgres)
+
     c = sub.add_parser("check", help="run the reconciliation checks on the current warehouse")
     c.add_argument("--warehouse")
     c.add_argument("--date", metavar="YYYY-MM-DD", help="only this as-of date")
     c.add_argument("--max-rows", type=int, default=10, help="failing rows shown per check")
+    c.add_argument(
+        "--all",
+        action="store_true",
+        help="validate every month again (default: only the months whose recon rows changed "
+        "since they were validated; the others are carried forward)",
+    )
     c.set_defaults(func=cmd_check)
 
     rp = sub.add_parser("report", help="write the briefing and exception lists from the marts")

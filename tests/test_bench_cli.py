@@ -62,3 +62,17 @@ def test_stage_memory_counts_the_whole_process_tree():
     # figure is not asserted: Linux keeps a forked child's pre-exec RSS in ru_maxrss, so under
     # a large pytest worker it reports the worker's size.)
     assert r.peak_tree_mb > 230
+
+
+def test_nightly_scenario_holds_back_a_journal_day_and_the_month_end(tmp_path):
+    """The nights measured after a history: the last journal day before the last month-end,
+    that month-end, and a Mẫu 31 of the first month-end after the opening (an old file)."""
+    from pipelines.bench import plan_nights
+
+    for day in ("2021-12-31", "2022-01-31", "2022-02-27", "2022-02-28", "2022-03-30", "2022-03-31"):
+        (tmp_path / day / "0101").mkdir(parents=True)
+    for name in ("M31_0101_20220131_r2.parquet", "M31_0101_20220131.xlsx"):
+        (tmp_path / "2022-01-31" / "0101" / name).write_bytes(b"")
+    plan = plan_nights(tmp_path)
+    assert (plan.mid_month_day, plan.month_end) == ("2022-03-30", "2022-03-31")
+    assert plan.redelivered.name == "M31_0101_20220131.xlsx"

@@ -11,6 +11,13 @@ Floors, measured in the same run on the same files (issue 10):
   (``pipelines.ingest.bench.parse_floor``), against which ingest is compared;
 - SQL floor: ``floor.sql``, the briefing KPIs computed by hand from ``raw.*`` in one script,
   against which the dbt build is compared.
+
+Nightly scenarios (``nightly-*``, issue 18): the history is delivered except its last journal
+day before the period end and the period end itself, the main job builds it, then three nights
+are measured one after the other: the mid-month (journal) day, the month-end, and an old Mẫu 31
+re-delivered as ``_r2`` (the first month-end after the opening). Run once after a single quarter
+and once after a longer history (``--calibration``), their ratio says whether a night's cost
+grows with the history held.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -43,13 +51,28 @@ class Scenario:
     scale: float
     fmt: str
     calibration: str | None = None
+    nightly: bool = False  # the three measured nights after a built history (see above)
 
+
+# The five-quarter history of shared/contract/calibration.md §3 (issue 17).
+HISTORY_CALIBRATION = (
+    PROJECT_ROOT / "pipelines" / "generate" / "calibrations" / "hanoi-2022q1-2023q1.yaml"
+)
 
 SCENARIOS: dict[str, Scenario] = {
     "hanoi-0.1": Scenario("hanoi-0.1", 0.1, "xlsx"),
     "hanoi-1.0": Scenario("hanoi-1.0", 1.0, "xlsx"),
     # One branch scaled to national size: ~6.8 M customers is ~26.8x Hanoi's ~254 k.
     "national": Scenario("national", 26.8, "parquet"),
+    # The nights after one quarter (the default calibration) and after five quarters.
+    "nightly-0.1": Scenario("nightly-0.1", 0.1, "xlsx", nightly=True),
+    "nightly-1.0": Scenario("nightly-1.0", 1.0, "xlsx", nightly=True),
+    "nightly-history-0.1": Scenario(
+        "nightly-history-0.1", 0.1, "xlsx", str(HISTORY_CALIBRATION), nightly=True
+    ),
+    "nightly-history-1.0": Scenario(
+        "nightly-history-1.0", 1.0, "xlsx", str(HISTORY_CALIBRATION), nightly=True
+    ),
 }
 
 
@@ -153,6 +176,7 @@ def run_scenario(
     engines: tuple[str, ...] = ("duckdb",),
     raw_dir: Path | None = None,
     main_only: bool = False,
+    dagster_url: str | None = None,
 ) -> list[StageResult]:
     """``raw_dir``: existing deliveries (no generation; never written to). ``main_only``: skip
     the stage-by-stage runs and the parse floor; the main job's log still gives each step."""
@@ -165,6 +189,8 @@ def run_scenario(
         "NHCS_REPORTS_DIR": str(reports),
         "DAGSTER_HOME": str(work / "dagster_home"),
     }
+    if dagster_url:  # Dagster's instance on PostgreSQL (pipelines/pgserver.py)
+        env["NHCS_DAGSTER_PG_URL"] = dagster_url
     (work / "dagster_home").mkdir(parents=True, exist_ok=True)
     nhcs = str(BIN / "nhcs")
     results: list[StageResult] = []
@@ -181,10 +207,15 @@ def run_scenario(
         return r
 
     if raw_dir is None:
+        if sc.calibration and not Path(sc.calibration).exists():
+            raise FileNotFoundError(f"scenario {sc.name}: calibration {sc.calibration} not found")
         gen = [nhcs, "generate", "--raw", str(raw), "--scale", str(sc.scale), "--format", sc.fmt]
         if sc.calibration:
             gen += ["--calibration", sc.calibration]
         stage("generate", gen)
+    if sc.nightly:
+        _nights(stage, nhcs, raw, work, env, log, progress)
+        return results
     # The nightly run: one data date again after the full build (the last one delivered).
     last = max(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("_"))
     if main_only:
@@ -198,6 +229,92 @@ def run_scenario(
     if "spark" in engines:
         _spark_stages(stage, nhcs, wh, last, sql_floor, log)
     return results
+
+
+@dataclass(frozen=True)
+class NightPlan:
+    """The dates a nightly scenario holds back and re-delivers (see the module docstring)."""
+
+    mid_month_day: str
+    month_end: str
+    redelivered: Path  # the old Mẫu 31 file delivered again as _r2
+
+
+def plan_nights(raw: Path) -> NightPlan:
+    """From a delivery folder: the last journal day before the last month-end, that month-end,
+    and a Mẫu 31 of the first month-end after the opening (an old file)."""
+    import datetime as dt
+
+    dates = sorted(p.name for p in raw.iterdir() if p.is_dir() and p.name[:1].isdigit())
+
+    def month_end(day: str) -> bool:
+        d = dt.date.fromisoformat(day)
+        return (d + dt.timedelta(days=1)).day == 1
+
+    ends = [d for d in dates if month_end(d)]
+    if len(ends) < 3:
+        raise ValueError(f"{raw}: a nightly scenario needs at least three month-ends")
+    last = ends[-1]
+    days = [d for d in dates if d < last and not month_end(d)]
+    if not days:
+        raise ValueError(f"{raw}: no journal day before {last}")
+    old = raw / ends[1]
+    m31 = sorted(p for p in old.glob("*/M31_*") if not re.search(r"_r\d+$", p.stem))
+    if not m31:
+        raise ValueError(f"{old}: no Mẫu 31 file to re-deliver")
+    return NightPlan(days[-1], last, m31[0])
+
+
+def _nights(stage, nhcs: str, raw: Path, work: Path, env: dict, log: Path, progress) -> None:
+    """Build the history less its last two dates, then measure three nights (module docstring).
+    The deliveries are hard-linked (or copied) into ``work/nightly_raw``: ``raw`` is never
+    written to."""
+    from ..generate.writers import write_manifest
+
+    plan = plan_nights(raw)
+    held = {plan.mid_month_day, plan.month_end}
+    night_raw = work / "nightly_raw"
+    shutil.rmtree(night_raw, ignore_errors=True)
+    night_raw.mkdir(parents=True)
+
+    def deliver(day: str) -> None:
+        shutil.copytree(raw / day, night_raw / day, copy_function=_link_or_copy)
+
+    for folder in sorted(raw.iterdir()):
+        if folder.is_dir() and folder.name not in held:
+            deliver(folder.name)
+    env["NHCS_RAW_DIR"] = str(night_raw)
+    wh = Path(env["NHCS_WAREHOUSE"])
+    for p in (wh, wh.with_name("analytics.duckdb")):
+        p.unlink(missing_ok=True)
+    history = stage("history_main_job", [nhcs, "run"])
+    history.extra.update(_step_seconds(log))
+
+    deliver(plan.mid_month_day)
+    night = stage("nightly_mid_month_day", [nhcs, "run", "--date", plan.mid_month_day])
+    night.extra.update(_step_seconds(log))
+
+    deliver(plan.month_end)
+    night = stage("nightly_month_end", [nhcs, "run", "--date", plan.month_end])
+    night.extra.update(_step_seconds(log))
+
+    # the same content, a higher revision: ingestion loads it and every month after depends on it
+    folder = night_raw / plan.redelivered.parent.parent.name / plan.redelivered.parent.name
+    r2 = folder / f"{plan.redelivered.stem}_r2{plan.redelivered.suffix}"
+    shutil.copyfile(plan.redelivered, r2)
+    write_manifest(folder, "manifest_r2.csv")
+    day = plan.redelivered.parent.parent.name
+    night = stage("nightly_redelivered_old_file", [nhcs, "run", "--date", day])
+    night.extra.update(_step_seconds(log))
+    night.extra["redelivered"] = f"{day}/{plan.redelivered.parent.name}/{r2.name}"
+    progress(f"nights: {plan.mid_month_day}, {plan.month_end}, {night.extra['redelivered']}")
+
+
+def _link_or_copy(src, dst):
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _main_job(stage, nhcs: str, wh: Path, log: Path, engine: str) -> StageResult:
@@ -358,7 +475,12 @@ def run_bench(
     engines: tuple[str, ...] = ("duckdb",),
     raw_dir: Path | None = None,
     main_only: bool = False,
+    calibration: Path | None = None,
+    dagster_storage: str = "sqlite",
 ) -> Path:
+    """``calibration``: generate every scenario from this file instead of its own.
+    ``dagster_storage``: ``postgres`` runs a local PostgreSQL server (pipelines/pgserver.py)
+    for Dagster's instance during the runs, instead of the default SQLite files."""
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     out = out_root / stamp
     out.mkdir(parents=True, exist_ok=True)
@@ -367,22 +489,46 @@ def run_bench(
         "started": stamp,
         "engines": list(engines),
         "raw_dir": str(raw_dir) if raw_dir else None,
+        "dagster_storage": dagster_storage,
         "scenarios": {},
     }
-    for name in names:
-        sc = SCENARIOS[name]
-        work = out / name
-        work.mkdir(parents=True, exist_ok=True)
-        results = run_scenario(sc, work, progress, engines, raw_dir, main_only)
-        report["scenarios"][name] = {"scenario": asdict(sc), "stages": [asdict(r) for r in results]}
-        (out / "results.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-        if not keep:
-            for sub in ("raw", "dagster_home", "spark", "lake"):
-                shutil.rmtree(work / sub, ignore_errors=True)
+    pg = None
+    if dagster_storage == "postgres":
+        from .. import pgserver
+
+        # under /tmp: the server runs as the `postgres` user when root starts it
+        pg = pgserver.server(Path(tempfile.mkdtemp(prefix="nhcs-bench-pg-")) / "data")
+        pg.data_dir.parent.chmod(0o755)
+        pgserver.start(pg)
+        progress(f"Dagster's instance on PostgreSQL: {pg.url}")
+    try:
+        _run_scenarios(names, out, report, keep, progress, engines, raw_dir, main_only,
+                       calibration, pg.url if pg else None)  # fmt: skip
+    finally:
+        if pg is not None:
+            pgserver.stop(pg)
+            shutil.rmtree(pg.data_dir.parent, ignore_errors=True)
     md = to_markdown(report)
     (out / "results.md").write_text(md, encoding="utf-8")
     (out_root / "latest.md").write_text(md, encoding="utf-8")
     return out
+
+
+def _run_scenarios(
+    names, out, report, keep, progress, engines, raw_dir, main_only, calibration, dagster_url
+) -> None:
+    for name in names:
+        sc = SCENARIOS[name]
+        if calibration is not None:
+            sc = Scenario(sc.name, sc.scale, sc.fmt, str(calibration), sc.nightly)
+        work = out / name
+        work.mkdir(parents=True, exist_ok=True)
+        results = run_scenario(sc, work, progress, engines, raw_dir, main_only, dagster_url)
+        report["scenarios"][name] = {"scenario": asdict(sc), "stages": [asdict(r) for r in results]}
+        (out / "results.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        if not keep:
+            for sub in ("raw", "nightly_raw", "dagster_home", "spark", "lake"):
+                shutil.rmtree(work / sub, ignore_errors=True)
 
 
 def to_markdown(report: dict) -> str:
@@ -390,7 +536,8 @@ def to_markdown(report: dict) -> str:
     lines = [
         f"# Benchmark {report['started']}",
         "",
-        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}.",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}. "
+        f"Dagster storage: {report.get('dagster_storage', 'sqlite')}.",
         "",
     ]
     for name, sc in report["scenarios"].items():
@@ -410,7 +557,35 @@ def to_markdown(report: dict) -> str:
                 f"| {s.get('peak_tree_mb') or ''} | {ratio} | {notes} |"
             )
         lines.append("")
+    lines += _history_ratios(report)
     return "\n".join(lines)
+
+
+NIGHTS = ("nightly_mid_month_day", "nightly_month_end", "nightly_redelivered_old_file")
+
+
+def _history_ratios(report: dict) -> list[str]:
+    """Each night after the longer history against the same night after one quarter, when both
+    scenarios of a scale ran (nightly-S and nightly-history-S)."""
+    lines = []
+    for name, sc in report["scenarios"].items():
+        other = name.replace("nightly-history-", "nightly-")
+        if not name.startswith("nightly-history-") or other not in report["scenarios"]:
+            continue
+        short = {s["stage"]: s for s in report["scenarios"][other]["stages"]}
+        lines += [
+            f"## {name} against {other}",
+            "",
+            "| night | one quarter s | history s | ratio |",
+            "|---|---:|---:|---:|",
+        ]
+        for s in sc["stages"]:
+            base = short.get(s["stage"])
+            if s["stage"] in NIGHTS and base and s["ok"] and base["ok"] and base["wall_s"]:
+                ratio = round(s["wall_s"] / base["wall_s"], 2)
+                lines.append(f"| {s['stage']} | {base['wall_s']} | {s['wall_s']} | {ratio} |")
+        lines.append("")
+    return lines
 
 
 __all__ = ["SCENARIOS", "run_bench", "measure", "PROJECT_ROOT"]

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Failure, Output
+from dagster import AssetExecutionContext, AssetKey, Config, Failure, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -52,6 +52,19 @@ def _layer(props: Mapping[str, Any]) -> str:
 
 
 TRANSLATOR = NhcsDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+DBT_OP = "nhcs_dbt_models"
+
+
+class DbtBuildConfig(Config):
+    """Run configuration of the dbt step (the launchpad, or ``nhcs run --full-refresh``)."""
+
+    full_refresh: bool = False
+    """Rebuild every partition of the incremental models (dbt --full-refresh): after a change
+    to a model's SQL, whose old partitions an incremental run would otherwise keep."""
+
+
+def dbt_build_args(config: DbtBuildConfig, target_args: list[str]) -> list[str]:
+    return [*BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else []), *target_args]
 
 
 def build_dbt_assets():
@@ -66,16 +79,23 @@ def build_dbt_assets():
         manifest=DBT_PROJECT.manifest_path,
         project=DBT_PROJECT,
         dagster_dbt_translator=TRANSLATOR,
-        name="nhcs_dbt_models",
+        name=DBT_OP,
     )
-    def nhcs_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: NhcsPaths):
+    def nhcs_dbt_models(
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        paths: NhcsPaths,
+        config: DbtBuildConfig,
+    ):
         settings = paths.settings()
         # dbt runs as a subprocess and reads its paths from the environment.
         os.environ.update(dbt_env(settings))
         if settings.engine != "duckdb":
             context.log.info(f"building the dbt models on {settings.engine} (docs/scale-out.md)")
         with warehouse_lock(settings.warehouse, progress=context.log.info):
-            args = [*BUILD_ARGS, *dbt_target_args(settings)]
+            args = dbt_build_args(config, dbt_target_args(settings))
+            if config.full_refresh:
+                context.log.info("full refresh: every partition of the incremental models")
             invocation = dbt.cli(args, context=context)
             built: set[AssetKey] = set()
             for event in invocation.stream():

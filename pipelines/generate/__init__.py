@@ -11,8 +11,10 @@ Public API (the CLI calls exactly this)::
 
 from __future__ import annotations
 
-from .calibration import Calibration, History, load_calibration, load_history
-from .core import DEFAULT_CALIBRATION, FAULTS, FORMATS, HISTORY_EXAMPLE, generate
+from .calibration import Calibration, History
+from .calibration_file import load_calibration, load_history
+from .faults import FAULTS
+from .run import DEFAULT_CALIBRATION, FORMATS, HISTORY_EXAMPLE, generate
 
 __all__ = [
     "DEFAULT_CALIBRATION",

@@ -26,7 +26,7 @@ from pipelines.contract.codes import (
 )
 from pipelines.contract.reports import M31
 
-from .model import C_SAVINGS, Scenario
+from .scenario import C_SAVINGS, Scenario
 
 ORG_CODES = (*ENTRUSTED_ORGS, DIRECT_ORG)
 MONTH_FLOW_COLS = {
@@ -52,7 +52,6 @@ class Frames:
         self._cust: pl.DataFrame | None = None
         self._loan_level: dict[int, pl.DataFrame] = {}
         self._m31: dict[int, dict[str, pl.DataFrame]] = {}
-        self._ll_office: dict[int, dict[str, pl.DataFrame]] = {}
         self._cust_bal: tuple[np.ndarray, np.ndarray] | None = None
         self._forms: dict[tuple, pl.DataFrame] = {}
         self._forms_all: dict[tuple, dict[str, pl.DataFrame]] = {}
@@ -147,7 +146,6 @@ class Frames:
         self._forms_all.pop((k, "01.1"), None)
         self._forms_all.pop((k, "01.2"), None)
         self._loan_level.pop(k, None)
-        self._ll_office.pop(k, None)
         self._m31.pop(k, None)
         for key_ in [x for x in self._forms if x[0] == k]:
             del self._forms[key_]
@@ -260,14 +258,6 @@ class Frames:
         )
 
     # ----- 01.1 / 01.2 (đồng, with the total row) -------------------------------------------
-    def loan_level_by_office(self, k: int) -> dict[str, pl.DataFrame]:
-        # One partition instead of a filter per office and form: each filter copies the
-        # whole snapshot, which dominated the parent's time at full scale.
-        if k not in self._ll_office:
-            parts = self.loan_level(k).partition_by("pgd_code", as_dict=True)
-            self._ll_office[k] = {key[0]: v for key, v in parts.items()}
-        return self._ll_office[k]
-
     def form(self, k: int, office: str, which: str) -> pl.DataFrame:
         key_ = (k, office, which)
         if key_ not in self._forms:

@@ -13,19 +13,13 @@ they had been cut out of branch-wide frames.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 from pipelines.contract.codes import UNITS
 
-from .model import Scenario, dense_column, dense_rows, roll_forward
+from .scenario import Scenario, dense_rows, roll_forward
 
 OFFICE_CODES = tuple(sorted(u.code for u in UNITS))
-# Flow types with one journal line each (besides GN / DK): see ``core.FLOW_OF_TYPE``.
-JOURNAL_FLOWS = ("th", "qh", "kh", "tl", "cqh", "khn", "wo")
-# The journal's txn id is ``yymmdd`` + an 8-digit sequence number (14 characters).
-TXN_SEQ_DIGITS = 8
 
 
 class OfficeSplit:
@@ -98,42 +92,3 @@ class OfficeSplit:
             notes={"office": office},
             bounds=sc.bounds,
         )
-
-    def txn_bases(self) -> dict[str, dict[dt.date, int]]:
-        """Per office and journal day: the txn sequence number before its first line.
-
-        The journal is numbered in delivery order (day, office, then the lines' own order),
-        branch-wide, as one sequence; where the branch's lines would overflow the sequence's
-        8 digits (a scale far beyond national size), the sequence restarts every day instead,
-        which keeps the id unique with its ``yymmdd`` prefix.
-        """
-        sc = self.sc
-        n_off = len(OFFICE_CODES)
-        tday = sc.loans["tday"]
-        # counts[(month * 29 + day) * n_off + office]: the journal lines of that day and office,
-        # by the rules of ``core.build_journal`` (a GN + DK pair per wrong disbursement, the
-        # GN of the rest, one line per other flow type with an amount).
-        counts = np.zeros(sc.n_snap * 29 * n_off, np.int64)
-        for m in range(1, sc.n_snap):
-            wrong = dense_column(sc.gn_wrong, m)
-            lines = 2 * (wrong > 0) + (dense_column(sc.flows["disb"], m) - wrong > 0)
-            for flow in JOURNAL_FLOWS:
-                lines = lines + (dense_column(sc.flows[flow], m) > 0)
-            key = (m * 29 + tday) * n_off + self.loan_office
-            counts += np.bincount(key, weights=lines, minlength=len(counts)).astype(np.int64)
-        per_day = counts.reshape(-1, n_off)  # rows: (month, day) in date order
-        day_tot = per_day.sum(1)
-        if (day_tot >= 10**TXN_SEQ_DIGITS).any():
-            raise ValueError("scale too large: more than 10^8 journal lines on one day")
-        before_day = np.r_[0, np.cumsum(day_tot)[:-1]]
-        if int(day_tot.sum()) >= 10**TXN_SEQ_DIGITS:
-            before_day[:] = 0
-        within = np.cumsum(per_day, 1) - per_day  # lines of the earlier offices that day
-        out: dict[str, dict[dt.date, int]] = {o: {} for o in OFFICE_CODES}
-        for r in np.flatnonzero(day_tot):
-            m, d = divmod(int(r), 29)
-            for j, o in enumerate(OFFICE_CODES):
-                if per_day[r, j]:
-                    day = dt.date(sc.dates[m].year, sc.dates[m].month, d)
-                    out[o][day] = int(before_day[r] + within[r, j])
-        return out

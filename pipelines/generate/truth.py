@@ -14,8 +14,58 @@ import polars as pl
 
 from pipelines.contract.codes import DIRECT_ORG, ENTRUSTED_ORGS
 
-from .calibration import Calibration, History
+from .calibration import LENDING_KEYS, Calibration, History
 from .frames import Frames
+from .scenario import campaign_of
+
+
+def truth_file(
+    hist: History,
+    seed: int,
+    fmt: str,
+    dates: list[dt.date],
+    offices: list[dict],
+    hoi: list[dict],
+    structure: dict,
+    derived: dict,
+) -> dict:
+    """The content of ``_truth.json``, from the offices' shares (``truth_partial``), the HOI
+    reports' differences and the scenario's structure."""
+    cal = hist.last
+    snaps = {
+        k: truth_finish(campaign_of(dates, k), k, [r["truth"][k] for r in offices])
+        for k in range(len(dates))
+    }
+    placed = [f for r in sorted(offices, key=lambda r: r["office"]) for f in r["faults"]]
+    out = compute_truth(dates, snaps)
+    if len(hist.periods) == 1:
+        differences = hoi[0]["differences"]
+    else:  # every period's reports, each difference with its date
+        differences = [
+            {"as_of": str(dates[k]), **x}
+            for (_a, k), h in zip(hist.bounds, hoi, strict=True)
+            for x in h["differences"]
+        ]
+    out.update(
+        {
+            "scenario": {
+                "branch": cal.branch,
+                "calibration": str(cal.source),
+                "scale": cal.scale,
+                "seed": seed,
+                "format": fmt,
+                "period": [str(hist.first.period_start), str(cal.period_end)],
+                "opening_date": str(hist.opening_date),
+            },
+            "targets": targets(cal),
+            "hoi_differences": differences,
+            "faults": sorted(placed, key=lambda f: f["fault"]),
+            "structure": structure,
+        }
+    )
+    if len(hist.periods) > 1:
+        out.update(history_truth(hist, dates, snaps, derived))
+    return out
 
 
 def targets(cal: Calibration) -> dict:
@@ -29,11 +79,6 @@ def targets(cal: Calibration) -> dict:
         "quality": vars(cal.quality),
         "communes": cal.communes,
     }
-
-
-def campaign_of(dates: list[dt.date], k: int) -> int:
-    """``Scenario.campaign_of`` from the dates alone."""
-    return dates[k].year if k > 0 else dates[0].year + 1
 
 
 def year_start_of(dates: list[dt.date], k: int) -> int:
@@ -61,13 +106,6 @@ def compute_truth(dates: list[dt.date], snaps: dict[int, dict]) -> dict:
 
 
 ORG_SUMS = ("outstanding_vnd", "overdue_vnd", "frozen_vnd", "households", "groups")
-LENDING = (
-    "loan_turns",
-    "poor_group_turns",
-    "job_creation_turns",
-    "workers_attracted",
-    "water_sanitation_works",
-)
 
 
 def truth_partial(fr: Frames, k: int) -> dict:
@@ -125,6 +163,25 @@ def truth_partial(fr: Frames, k: int) -> dict:
     }
 
 
+def empty_partial() -> dict:
+    """``truth_partial`` of an office without customers (tiny scales)."""
+    return {
+        "entrusted_outstanding_vnd": 0,
+        "direct_outstanding_vnd": 0,
+        "orgs": {org: dict.fromkeys(ORG_SUMS, 0) for org in ENTRUSTED_ORGS},
+        "households_entrusted": 0,
+        "groups_with_outstanding": 0,
+        "lending": dict.fromkeys(LENDING_KEYS, 0),
+        "lending_ptd": dict.fromkeys(LENDING_KEYS, 0),
+        "in_scope": 0,
+        "reconciled": 0,
+        "overdue_vnd": 0,
+        "frozen_vnd": 0,
+        "groups_rated": 0,
+        "groups_good": 0,
+    }
+
+
 def _lending(turns: pl.DataFrame, start: dt.date) -> dict:
     """Loan turns and their outputs (workers of the 03 turns, works of the 06 turns first
     disbursed since ``start``)."""
@@ -155,8 +212,8 @@ def truth_finish(campaign_year: int, k: int, parts: list[dict]) -> dict:
     total = e_out + d_out
     overdue, frozen = tot("overdue_vnd"), tot("frozen_vnd")
     rated, good = tot("groups_rated"), tot("groups_good")
-    lending = {x: sum(int(p["lending"][x]) for p in parts) for x in LENDING}
-    lending_ptd = {x: sum(int(p["lending_ptd"][x]) for p in parts) for x in LENDING}
+    lending = {x: sum(int(p["lending"][x]) for p in parts) for x in LENDING_KEYS}
+    lending_ptd = {x: sum(int(p["lending_ptd"][x]) for p in parts) for x in LENDING_KEYS}
     return {
         "entrusted_outstanding_vnd": e_out,
         "direct_outstanding_vnd": d_out,

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import shutil
 import struct
 import zlib
 from dataclasses import dataclass
@@ -67,9 +68,6 @@ class Quirks:
             signature=v[2] < 0.4,
         )
 
-    def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
 
 def decimal_series(values: pl.Series, scale: int) -> pl.Series:
     """Integers in units of 10**-scale -> an exact Decimal series (no float on the way)."""
@@ -88,10 +86,6 @@ def thousands(expr: pl.Expr) -> pl.Expr:
         .str.strip_chars_end(".")
         .str.reverse()
     )
-
-
-def thousands_py(v: int) -> str:
-    return f"{v:,}".replace(",", ".")
 
 
 def fmt_million(v: int, decimals: int = 6) -> str:
@@ -249,7 +243,6 @@ class SmallSheet:
         )
         self.date = self.wb.add_format({"num_format": "dd/mm/yyyy"})
         self.mil6 = self.wb.add_format({"num_format": "#,##0.000000"})
-        self.mil2 = self.wb.add_format({"num_format": "#,##0.00"})
         self.int = self.wb.add_format({"num_format": "#,##0"})
 
     def close(self) -> None:
@@ -290,8 +283,17 @@ def write_parquet(path: Path, df: pl.DataFrame) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Manifests
+# Delivery folders and manifests
 # ---------------------------------------------------------------------------------------------
+def fresh_folder(p: Path) -> None:
+    """Create a delivery folder this run writes, emptied of an earlier run's files first:
+    its manifest must list exactly this run's files. Folders the run does not write (other
+    dates, other scenarios) are left alone."""
+    if p.exists():
+        shutil.rmtree(p)
+    p.mkdir(parents=True)
+
+
 def file_digest(path: Path) -> tuple[int, str]:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -300,14 +302,12 @@ def file_digest(path: Path) -> tuple[int, str]:
     return path.stat().st_size, h.hexdigest()
 
 
-def write_manifest(
-    folder: Path, name: str = "manifest.csv", override: dict[str, tuple[int, str]] | None = None
-) -> None:
+def write_manifest(folder: Path, name: str = "manifest.csv") -> None:
     """List every non-manifest file of ``folder`` (sorted); written after all of them."""
     lines = ["file_name,bytes,sha256"]
     for p in sorted(folder.iterdir()):
         if p.name.startswith("manifest") or not p.is_file():
             continue
-        size, sha = (override or {}).get(p.name) or file_digest(p)
+        size, sha = file_digest(p)
         lines.append(f"{p.name},{size},{sha}")
     (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")

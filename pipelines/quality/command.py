@@ -22,12 +22,15 @@ def check_command(
     persist: bool = True,
     out: TextIO | None = None,
     progress: Callable[[str], None] | None = None,
+    incremental: bool = True,
 ) -> int:
     """Run every check, print the summary (per check: items checked and failed, then up to
     ``max_rows`` failing rows with the total), return the exit code: 1 when a blocking check
     failed or could not run, else 0 (findings alone do not fail the command)."""
     out = out or sys.stdout
-    report = run_checks(Path(warehouse), as_of=as_of, persist=persist, progress=progress)
+    report = run_checks(
+        Path(warehouse), as_of=as_of, persist=persist, progress=progress, incremental=incremental
+    )
     for line in report.summary_lines(max_rows=max_rows):
         print(line, file=out)
     return EXIT_BLOCKING_FAILED if report.blocking_failed else EXIT_OK

@@ -41,6 +41,8 @@ class FailingRow:
     expected: Any
     actual: Any
     difference: Any
+    # set when the row is carried forward from the run that validated its month
+    checked_in_run_id: str | None = None
 
     def key_text(self) -> str:
         parts = [f"{k}={v}" for k, v in self.keys.items()]
@@ -59,6 +61,19 @@ class FailingRow:
         }
 
 
+@dataclass(frozen=True)
+class MonthResult:
+    """One month of one check: validated in this run (``checked_in_run_id`` None) or carried
+    forward from the run that validated it."""
+
+    as_of_date: date
+    items_checked: int
+    items_failed: int
+    inputs_loaded_at: datetime | None
+    rows: int
+    checked_in_run_id: str | None = None
+
+
 @dataclass
 class CheckResult:
     """The outcome of one check (one identity of contract section 5, or its findings)."""
@@ -74,6 +89,14 @@ class CheckResult:
     failing_rows: list[FailingRow] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)  # every rule evaluated, for the record
     message: str = ""  # why it errored, or a one-line account of the failure
+    # month by month (incremental checks, pipelines/quality/carry.py); empty when the model
+    # was validated whole without month bookkeeping
+    months: list[MonthResult] = field(default_factory=list)
+    rules_digest: str | None = None
+
+    @property
+    def months_validated(self) -> int:
+        return sum(1 for m in self.months if m.checked_in_run_id is None)
 
     @property
     def passed(self) -> bool:
@@ -93,6 +116,9 @@ class CheckResult:
         )
         if self.message and self.status is not Status.PASSED:
             text += f" - {self.message}"
+        if self.months:
+            carried = len(self.months) - self.months_validated
+            text += f" [{self.months_validated} month(s) validated, {carried} carried forward]"
         return text
 
 

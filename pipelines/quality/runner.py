@@ -5,6 +5,11 @@ only the columns its rules read are loaded; every column is fetched for failing 
 national size the roll-forward model has ~57 million rows: loaded whole, with every column, the
 checks were killed at 24 GB (docs/performance.md). Rows keep DuckDB's ``rowid`` as their index,
 so a failing row found in any chunk is located in the table itself.
+
+Incremental: when the whole warehouse is checked, only the months whose recon rows changed since
+they were last validated are read and validated; the other months' results are carried forward
+from the run that validated them (pipelines/quality/carry.py). With nothing changed, Great
+Expectations is not even loaded.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import check_chunk_rows
+from .carry import MonthPlan, carried_failing_rows, plan_months
 from .identities import IDENTITIES, CheckSpec, IdentitySpec
-from .report import CheckResult, FailingRow, QualityReport, Status
+from .report import CheckResult, FailingRow, MonthResult, QualityReport, Status
 
 RECON_SCHEMA = "recon"
 # Failing rows listed with their detail, per check (all of them are counted). A systematic
@@ -42,6 +48,7 @@ def run_checks(
     progress: Callable[[str], None] | None = None,
     identities: Iterable[IdentitySpec] = IDENTITIES,
     chunk_rows: int | None = None,
+    incremental: bool = True,
 ) -> QualityReport:
     """Check every identity of contract section 5 on ``warehouse``'s ``recon.*`` models.
 
@@ -51,7 +58,8 @@ def run_checks(
     ``error``, which counts as failed. With ``persist``, the run's summary and every listed
     failing row are appended to ``quality.check_results`` (and the run to
     ``quality.check_runs``). ``chunk_rows``: rows validated at a time (default
-    ``NHCS_CHECK_CHUNK_ROWS``).
+    ``NHCS_CHECK_CHUNK_ROWS``). ``incremental`` (whole-warehouse runs only): validate only the
+    months that changed since they were last validated and carry the others forward.
     """
     warehouse = Path(warehouse)
     run_id = run_id or uuid.uuid4().hex
@@ -59,19 +67,27 @@ def run_checks(
     chunk_rows = chunk_rows or check_chunk_rows()
     say = progress or (lambda _msg: None)
 
-    context = None
+    contexts: list[Any] = []
+
+    def context():
+        # Great Expectations costs seconds to import: only when something is validated
+        if not contexts:
+            from .gx_suites import ephemeral_context
+
+            contexts.append(ephemeral_context())
+        return contexts[0]
+
+    by_month = incremental and as_of is None
     results: list[CheckResult] = []
     for spec in identities:
         if not warehouse.exists():
             msg = f"warehouse {warehouse} does not exist (nothing ingested or built yet)"
             results.extend(_errored(spec, msg))
             continue
-        if context is None:
-            from .gx_suites import ephemeral_context
-
-            context = ephemeral_context()
         try:
-            results.extend(_check_identity(warehouse, spec, as_of, context, chunk_rows, say))
+            results.extend(
+                _check_identity(warehouse, spec, as_of, context, chunk_rows, say, by_month)
+            )
         except _Unavailable as exc:
             results.extend(_errored(spec, str(exc)))
 
@@ -92,29 +108,42 @@ def run_checks(
     return report
 
 
-def _check_identity(warehouse, spec, as_of, context, chunk_rows, say) -> list[CheckResult]:
+def _check_identity(
+    warehouse, spec, as_of, context, chunk_rows, say, by_month
+) -> list[CheckResult]:
     from ..warehouse_db import connect
     from ..warehouse_lock import warehouse_lock
-    from .gx_suites import SuiteValidator
 
     # One read-only connection for the whole identity: the rowids that locate failing rows
     # stay valid while no writer replaces the table, which the lock rules out.
     with warehouse_lock(warehouse), connect(warehouse, read_only=True) as con:
-        model = _Model(con, spec, as_of)
-        validate = SuiteValidator(context, spec)
+        model = _Model(con, spec, as_of, by_month)
         tally = _Tally(spec)
         uncovered = model.uncovered()
         if uncovered is not None:
             say(f"identity {spec.identity}: {len(uncovered)} expected report(s) not loaded")
+        if model.plan.tracked:
+            say(
+                f"identity {spec.identity}: validating {len(model.plan.fresh)} month(s), "
+                f"{len(model.plan.versions) - len(model.plan.fresh)} carried forward"
+            )
         try:
-            for frame in model.chunks(chunk_rows, say):
-                tally.add(frame, validate(frame))
-            if uncovered is not None:
-                tally.add(uncovered, validate(uncovered))
+            if model.rows or uncovered is not None:
+                from .gx_suites import SuiteValidator
+
+                validate = SuiteValidator(context(), spec)
+                for frame in model.chunks(chunk_rows, say):
+                    tally.add(frame, validate(frame))
+                if uncovered is not None:
+                    tally.add(uncovered, validate(uncovered))
         except Exception as exc:  # noqa: BLE001 - a suite that cannot run is an error, loudly
             return _errored(spec, f"validation raised {type(exc).__name__}: {exc}")
         records = model.records(tally.listed_ids(), uncovered)
-    return tally.results(records)
+        carried = {
+            key: carried_failing_rows(con, key, months)
+            for key, months in model.plan.carried.items()
+        }
+    return tally.results(records, model.plan, carried)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -123,7 +152,7 @@ def _check_identity(warehouse, spec, as_of, context, chunk_rows, say) -> list[Ch
 class _Model:
     """One recon model as the checks read it: its rows in chunks, and failing rows' detail."""
 
-    def __init__(self, con, spec: IdentitySpec, as_of: date | None):
+    def __init__(self, con, spec: IdentitySpec, as_of: date | None, by_month: bool = False):
         self.con, self.spec, self.as_of = con, spec, as_of
         self.table = f"{RECON_SCHEMA}.{spec.model}"
         present = {
@@ -142,7 +171,14 @@ class _Model:
         if missing:
             raise _Unavailable(f"{self.table} lacks column(s) {', '.join(missing)}")
         self.columns = [c for c in spec.all_columns() if c in present]
-        if as_of is None:
+        self.plan = MonthPlan()
+        if by_month:
+            self.plan = plan_months(con, spec, self.table, present)
+        if self.plan.tracked:
+            # the months to validate, as literals (a pruned scan of the table)
+            days = ", ".join(f"date '{d.isoformat()}'" for d in self.plan.fresh)
+            self.where, self.params = f"where as_of_date in ({days or 'null'})", []
+        elif as_of is None:
             self.where, self.params = "", []
         else:
             self.where = (
@@ -153,7 +189,7 @@ class _Model:
         (self.rows,) = con.execute(
             f"select count(*) from {self.table} {self.where}", self.params
         ).fetchone()
-        if not self.rows:
+        if not self.rows and not self.plan.versions:
             if as_of is None:
                 raise _Unavailable(f"{self.table} has no rows: nothing was reconciled")
             raise _Unavailable(f"{self.table} has no rows dated on or before {as_of.isoformat()}")
@@ -161,7 +197,8 @@ class _Model:
     def chunks(self, chunk_rows: int, say: Callable[[str], None]) -> Iterator[Any]:
         """The rule columns, ``chunk_rows`` at a time, indexed by rowid."""
         # A rule column the model lacks is left out: its expectation then fails loudly.
-        cols = ", ".join(f'"{c}"' for c in self.spec.rule_columns() if c in self.columns)
+        wanted = ["as_of_date", *self.spec.rule_columns()]
+        cols = ", ".join(f'"{c}"' for c in dict.fromkeys(wanted) if c in self.columns)
         self.con.execute(
             f"select rowid as _row, {cols} from {self.table} {self.where}", self.params
         )
@@ -198,6 +235,12 @@ class _Model:
             dates = pd.to_datetime(expected["as_of_date"]).dt.date
             known = dates[dates <= self.as_of]
             expected = expected[dates == known.max()] if not known.empty else expected.iloc[0:0]
+        elif self.plan.tracked and not expected.empty:
+            # months validated now, and months the model has no row for at all (cheap: a
+            # missing month is listed again every run until it arrives)
+            dates = pd.to_datetime(expected["as_of_date"]).dt.date
+            keep = dates.isin(self.plan.fresh) | ~dates.isin(list(self.plan.versions))
+            expected = expected[keep.to_numpy()]
         if expected.empty:
             return None
         keys = list(expected.columns)
@@ -282,6 +325,19 @@ class _CheckTally:
     listed: dict[int, list[str]] = field(default_factory=dict)  # rowid -> rules broken
     errors: list[str] = field(default_factory=list)
     unlocated: list[str] = field(default_factory=list)
+    month_items: dict[date, int] = field(default_factory=dict)
+    month_failed: dict[date, int] = field(default_factory=dict)
+
+
+def _count_by_month(values, into: dict[date, int]) -> None:
+    import numpy as np
+    import pandas as pd
+
+    if not len(values):
+        return
+    keys, counts = np.unique(np.asarray(values, dtype="datetime64[D]"), return_counts=True)
+    for key, n in zip(pd.to_datetime(keys).date, counts.tolist(), strict=True):
+        into[key] = into.get(key, 0) + n
 
 
 class _Tally:
@@ -296,9 +352,11 @@ class _Tally:
 
         for check in self.spec.checks:
             t = self.checks[check.key]
-            items = frame.index if check.items is None else frame.query(check.items).index
-            items = np.asarray(items, dtype="int64")
+            selected = frame if check.items is None else frame.query(check.items)
+            items = np.asarray(selected.index, dtype="int64")
             t.items += len(items)
+            if "as_of_date" in frame:
+                _count_by_month(selected["as_of_date"].to_numpy(), t.month_items)
             broken: dict[int, list[str]] = {}
             for o in (o for o in outcomes if o.rule.check == check.key):
                 if o.error:
@@ -313,6 +371,8 @@ class _Tally:
                 for idx in hits.tolist():
                     broken.setdefault(idx, []).append(o.rule.text)
             t.failed += len(broken)
+            if "as_of_date" in frame and broken:
+                _count_by_month(frame.loc[sorted(broken), "as_of_date"].to_numpy(), t.month_failed)
             room = max(MAX_LISTED_ROWS - len(t.listed), 0)
             for idx in sorted(broken)[:room]:
                 t.listed[idx] = broken[idx]
@@ -320,20 +380,31 @@ class _Tally:
     def listed_ids(self) -> list[int]:
         return sorted({idx for t in self.checks.values() for idx in t.listed})
 
-    def results(self, records: dict[int, dict[str, Any]]) -> list[CheckResult]:
+    def results(
+        self,
+        records: dict[int, dict[str, Any]],
+        plan: MonthPlan | None = None,
+        carried_rows: dict[str, list[FailingRow]] | None = None,
+    ) -> list[CheckResult]:
         spec, out = self.spec, []
+        plan = plan or MonthPlan()
         for check in spec.checks:
             t = self.checks[check.key]
             rows = [_failing_row(spec, records[idx], rules) for idx, rules in t.listed.items()]
+            rows += (carried_rows or {}).get(check.key, [])
             rows.sort(key=_sort_key)
+            months = _months(plan, check.key, t)
+            kept = [m for m in months if m.checked_in_run_id is not None]
+            items = t.items + sum(m.items_checked for m in kept)
+            failed = t.failed + sum(m.items_failed for m in kept)
             if t.errors:
                 status, message = Status.ERROR, "; ".join(t.errors)
-            elif not t.items and check.blocking:
+            elif not items and check.blocking:
                 status = Status.ERROR
                 message = f"no items to check in {RECON_SCHEMA}.{spec.model} ({check.items})"
-            elif t.failed or t.unlocated:
+            elif failed or t.unlocated:
                 status = Status.FAILED
-                message = _failure_message(check, t.failed, t.unlocated, len(rows))
+                message = _failure_message(check, failed, t.unlocated, len(rows))
             else:
                 status, message = Status.PASSED, ""
             out.append(
@@ -342,12 +413,46 @@ class _Tally:
                     check,
                     status,
                     message,
-                    items_checked=t.items,
-                    items_failed=t.failed,
-                    failing_rows=rows,
+                    items_checked=items,
+                    items_failed=failed,
+                    failing_rows=rows[:MAX_LISTED_ROWS],
+                    months=months,
+                    rules_digest=plan.digest or None,
                 )
             )
         return out
+
+
+def _months(plan: MonthPlan, key: str, t: _CheckTally) -> list[MonthResult]:
+    """Each month's result: validated now, or carried from the run that validated it."""
+    if not plan.tracked:
+        return []
+    out = []
+    fresh = set(plan.fresh) | (set(t.month_items) - set(plan.versions))
+    for day in sorted(fresh):
+        v = plan.versions.get(day)
+        out.append(
+            MonthResult(
+                day,
+                t.month_items.get(day, 0),
+                t.month_failed.get(day, 0),
+                v.inputs_loaded_at if v else None,
+                v.rows if v else 0,
+            )
+        )
+    for day, prior in sorted(plan.carried.get(key, {}).items()):
+        v = plan.versions[day]
+        out.append(
+            MonthResult(
+                day,
+                prior.items_checked,
+                prior.items_failed,
+                v.inputs_loaded_at,
+                v.rows,
+                prior.checked_in_run_id,
+            )
+        )
+    return out
 
 
 def _failure_message(check: CheckSpec, n: int, unlocated: list[str], listed: int) -> str:

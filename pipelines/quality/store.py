@@ -1,13 +1,17 @@
 """History of quality runs in the warehouse: ``quality.check_runs`` and ``quality.check_results``.
 
 Append-only. ``check_results`` has one ``summary`` row per check and run (status, items checked
-and failed) and one ``failure`` row per failing item (its keys, expected, actual, difference),
-all of them, uncapped. The warehouse is opened read-write only for the insert, under the
-writer lock (DuckDB has one writer).
+and failed), one ``failure`` row per failing item (its keys, expected, actual, difference), and,
+for incremental checks (pipelines/quality/carry.py), one ``month`` row per check and month of
+the recon model: its counts, the load time and row count of the month validated, and
+``checked_in_run_id``, the run that validated it. A month carried forward is recorded again in
+every later run with the run that checked it, its failure rows copied along. The warehouse is
+opened read-write only for the insert, under the writer lock (DuckDB has one writer).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -56,6 +60,18 @@ create table if not exists {SCHEMA}.check_results (
     difference decimal(38, 6)
 );
 """
+# Columns added by incremental checks (described below); an older quality schema gains them in
+# place.
+MONTH_COLUMNS = {
+    "checked_in_run_id": "varchar",
+    "inputs_loaded_at": "timestamp",
+    "month_rows": "bigint",
+    "rules_digest": "varchar",
+}
+MIGRATE = "".join(
+    f"alter table {SCHEMA}.check_results add column if not exists {name} {kind};\n"
+    for name, kind in MONTH_COLUMNS.items()
+)
 
 # The data dictionary of the quality tables: stored as COMMENTs with the DDL, published with
 # them into analytics.duckdb (the dbt models' descriptions come from the dbt docs instead).
@@ -73,8 +89,9 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "check_results": (
-        "Results of the reconciliation checks: one summary row per check and run, and one "
-        "failure row per failing item (all of them).",
+        "Results of the reconciliation checks: one summary row per check and run, one "
+        "failure row per failing item (all of them), and one month row per check and month "
+        "with the run that validated it.",
         {
             "run_id": "Identifier of the run (quality.check_runs).",
             "checked_at": "When the run checked.",
@@ -83,7 +100,8 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "check_name": "Name of the check.",
             "source_model": "The recon.<model> the check read.",
             "blocking": "A failure of this check stops the report and the publication.",
-            "row_type": "summary (one per check and run) or failure (one per failing item).",
+            "row_type": "summary (one per check and run), failure (one per failing item) or "
+            "month (one per check and month of the recon model, incremental checks).",
             "status": "passed, failed or error (summary rows); failed on failure rows.",
             "items_checked": "Summary rows: items the check examined.",
             "items_failed": "Summary rows: items that failed.",
@@ -102,6 +120,13 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "expected": "Failure rows: the reference value.",
             "actual": "Failure rows: the value checked.",
             "difference": "Failure rows: actual - expected.",
+            "checked_in_run_id": "Month and failure rows: the run that validated the month "
+            "(this run, or an earlier one whose result is carried forward).",
+            "inputs_loaded_at": "Month rows: the load time of the deliveries the recon month "
+            "was built from (its _inputs_loaded_at) when validated.",
+            "month_rows": "Month rows: rows of the recon month when validated.",
+            "rules_digest": "Month rows: a digest of what the check asserted; a change "
+            "validates every month again.",
         },
     ),
 }
@@ -146,6 +171,7 @@ _COLUMNS = (
     "expected",
     "actual",
     "difference",
+    *MONTH_COLUMNS,
 )
 _KEY_COLUMNS = (
     "commune_code",
@@ -186,6 +212,7 @@ def _failure_row(base: dict[str, Any], row: FailingRow) -> dict[str, Any]:
 
 
 def report_rows(report: QualityReport) -> list[dict[str, Any]]:
+    """The rows this run writes itself (carried failure rows are copied in SQL)."""
     rows = []
     for r in report.results:
         base = {
@@ -207,8 +234,37 @@ def report_rows(report: QualityReport) -> list[dict[str, Any]]:
                 "message": r.message or None,
             }
         )
-        rows.extend(_failure_row(base, f) for f in r.failing_rows)
+        rows.extend(
+            {**_failure_row(base, f), "checked_in_run_id": report.run_id}
+            for f in r.failing_rows
+            if f.checked_in_run_id is None
+        )
+        rows.extend(
+            {
+                **base,
+                "row_type": "month",
+                "status": "failed" if m.items_failed else "passed",
+                "items_checked": m.items_checked,
+                "items_failed": m.items_failed,
+                "as_of_date": m.as_of_date,
+                "checked_in_run_id": m.checked_in_run_id or report.run_id,
+                "inputs_loaded_at": m.inputs_loaded_at,
+                "month_rows": m.rows,
+                "rules_digest": r.rules_digest,
+            }
+            for m in r.months
+        )
     return [{c: row.get(c) for c in _COLUMNS} for row in rows]
+
+
+def _carried_copies(report: QualityReport) -> list[tuple[str, str, date]]:
+    """(run that validated, check, month) of every carried month with failures."""
+    return [
+        (m.checked_in_run_id, r.key, m.as_of_date)
+        for r in report.results
+        for m in r.months
+        if m.checked_in_run_id is not None and m.items_failed
+    ]
 
 
 def _arrow_table(rows: list[dict[str, Any]]):
@@ -234,6 +290,10 @@ def _arrow_table(rows: list[dict[str, Any]]):
             ("expected", pa.decimal128(38, 6)),
             ("actual", pa.decimal128(38, 6)),
             ("difference", pa.decimal128(38, 6)),
+            ("checked_in_run_id", pa.string()),
+            ("inputs_loaded_at", pa.timestamp("us")),
+            ("month_rows", pa.int64()),
+            ("rules_digest", pa.string()),
         ]
     )
     return pa.Table.from_pylist(rows, schema=schema)
@@ -249,6 +309,7 @@ def persist_report(warehouse: Path, report: QualityReport) -> int:
     failed = sum(1 for r in report.results if not r.passed)
     with warehouse_lock(Path(warehouse)), connect(warehouse) as con:
         con.execute(DDL)
+        con.execute(MIGRATE)
         con.execute(COMMENTS)
         con.register("_quality_results", table)
         con.execute("begin")
@@ -268,5 +329,14 @@ def persist_report(warehouse: Path, report: QualityReport) -> int:
             f"insert into {SCHEMA}.check_results ({', '.join(_COLUMNS)}) "
             f"select {', '.join(_COLUMNS)} from _quality_results"
         )
+        copied = [c for c in _COLUMNS if c not in ("run_id", "checked_at", "run_as_of_date")]
+        for checked_in, check, day in _carried_copies(report):
+            con.execute(
+                f"insert into {SCHEMA}.check_results (run_id, checked_at, run_as_of_date, "
+                f"{', '.join(copied)}) select ?, ?, ?, {', '.join(copied)} "
+                f"from {SCHEMA}.check_results where run_id = ? and check_name = ? "
+                "and row_type = 'failure' and as_of_date = ?",
+                [report.run_id, report.checked_at, report.as_of, checked_in, check, day],
+            )
         con.execute("commit")
     return len(rows)

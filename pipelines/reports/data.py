@@ -427,7 +427,8 @@ def _exceptions(con, as_of: date) -> dict[str, list[Row]]:
         flags = [c for c in ("is_break", "is_finding") if c in all_cols]
         if not flags:
             continue
-        cols = [c for c in all_cols if c not in PERSONAL_COLUMNS]
+        # lineage columns (_inputs_loaded_at, ...) say when a month was built, not what broke
+        cols = [c for c in all_cols if c not in PERSONAL_COLUMNS and not c.startswith("_")]
         flagged = " or ".join(f"coalesce({c}, false)" for c in flags)
         dated, params = "", []
         if "as_of_date" in all_cols:

@@ -1,11 +1,19 @@
-"""The incremental path gives the same tables as a full refresh.
+"""The incremental path gives the same tables as a full refresh, night after night.
 
-Deliveries arrive over time: the first two month-ends are loaded and built, then the next two
-arrive (later _loaded_at) and an incremental `dbt run` adds them. The result must equal a
-`--full-refresh` build of the same raw data, table by table. A rebuild of a window passed as
-vars (what Dagster sends for a partition) must also leave the tables unchanged."""
+Deliveries arrive over time (tests/dbt/fixtures.py, with a later year end): the opening
+31/12/2021 alone, then January 2022 (across the year end), February and March (month ends),
+November and December 2022, January 2023 (across the next year end), then corrections: a
+re-delivered (_r2) Mẫu 31 of 31/12/2022 and a re-delivered journal day of February 2022. After
+the steps marked below, every table of intermediate, marts and recon must equal a
+`--full-refresh` build of a copy of the same raw data, row for row; and the corrections must
+reach the months that depend on them (the roll-forward of the next month, the year's change
+"so với đầu năm", the next campaign's scope), not only their own month."""
+
+from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 
 import duckdb
 import pytest
@@ -13,103 +21,243 @@ from conftest import fixtures, run_dbt
 
 pytestmark = pytest.mark.xdist_group("dbt")
 
-INCREMENTAL = {
-    "intermediate": ["int_loan_month_balances", "int_loan_journal_monthly"],
-    "marts": ["fct_loan_balance", "fct_repayment"],
-}
-DOWNSTREAM = {
-    "marts": ["mart_briefing_kpis", "mart_org_summary", "mart_program_summary"],
-    "recon": ["recon_loan_rollforward", "recon_control_totals"],
-}
+SCHEMAS = ("intermediate", "marts", "recon")
+LOAN = fixtures.LOANS[0].code  # 6600010100000001, office 0101, repaid every month
 
 
-def _snapshot(warehouse):
+def _tables(con) -> list[str]:
+    return [
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('intermediate', 'marts', 'recon') "
+            "and table_type = 'BASE TABLE' order by 1, 2"
+        ).fetchall()
+    ]
+
+
+def snapshot(warehouse) -> dict[str, list]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        out = {}
-        for group in (INCREMENTAL, DOWNSTREAM):
-            for schema, tables in group.items():
-                for t in tables:
-                    out[f"{schema}.{t}"] = sorted(
-                        con.execute(f"select * from {schema}.{t}").fetchall(), key=repr
-                    )
-        return out
+        return {
+            t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in _tables(con)
+        }
+    finally:
+        con.close()
+
+
+def _full_refresh_of(warehouse, work, name):
+    """A --full-refresh build of a copy of the warehouse's raw data (the reference)."""
+    folder = work / name
+    folder.mkdir()
+    copy = folder / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    run_dbt(copy, folder, "run", "--full-refresh")
+    return snapshot(copy)
+
+
+def _rebuilt(proc) -> dict[str, int]:
+    """model -> partitions rebuilt, from the run's log lines (macros/incremental.sql)."""
+    return {m: int(n) for m, n in re.findall(r"(\w+): rebuilding (\d+) partition", proc.stdout)}
+
+
+def _load(warehouse, month_ends, hour):
+    fixtures.build_raw(
+        warehouse, month_ends, create=False, loaded_at=dt.datetime(2023, 2, 1, hour, 0, 0)
+    )
+
+
+def _redeliver_m31(warehouse, unit, day, loan, delta, hour):
+    """A corrected Mẫu 31 (_r2) of an old date: one loan's outstanding moves by ``delta``."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            """update raw.m31 set _revision = 2, _loaded_at = ?,
+                      _source_file = replace(_source_file, '.csv', '_r2.csv'),
+                      outstanding = outstanding + case when loan_code = ? then ? else 0 end,
+                      outstanding_in_term = outstanding_in_term
+                          + case when loan_code = ? then ? else 0 end
+               where _unit = ? and _data_date = ?""",
+            [dt.datetime(2023, 2, 1, hour), loan, delta, loan, delta, unit, day],
+        )
+    finally:
+        con.close()
+
+
+def _redeliver_skgd(warehouse, unit, day, hour):
+    """A journal day delivered again (_r2), same lines: nothing may change but its load time."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            """update raw.skgd set _revision = 2, _loaded_at = ?,
+                      _source_file = replace(_source_file, '.csv', '_r2.csv')
+               where _unit = ? and _data_date = ?""",
+            [dt.datetime(2023, 2, 1, hour), unit, day],
+        )
     finally:
         con.close()
 
 
 @pytest.fixture(scope="module")
-def incremental_run(tmp_path_factory):
+def history(tmp_path_factory):
+    """Runs the nights; returns {step: (incremental snapshot, full-refresh snapshot, rebuilt)}."""
     work = tmp_path_factory.mktemp("dbt_incremental")
     warehouse = work / "warehouse.duckdb"
-    fixtures.build_raw(warehouse, fixtures.MONTH_ENDS[:2])
+    fixtures.build_raw(warehouse, (fixtures.D0,), loaded_at=dt.datetime(2023, 2, 1, 1))
     run_dbt(warehouse, work, "seed")
     run_dbt(warehouse, work, "run")
-    first = _snapshot(warehouse)
-    fixtures.build_raw(
-        warehouse, fixtures.MONTH_ENDS[2:], create=False, loaded_at=dt.datetime(2022, 4, 2, 8, 0, 0)
+    steps = {}
+
+    def night(name, compare=True):
+        proc = run_dbt(warehouse, work, "run")
+        full = _full_refresh_of(warehouse, work, name) if compare else None
+        steps[name] = (snapshot(warehouse), full, _rebuilt(proc))
+
+    _load(warehouse, (fixtures.D1,), 2)
+    night("year_end_2021", compare=False)
+    _load(warehouse, (fixtures.D2, fixtures.D3), 3)
+    night("month_ends")
+    _load(warehouse, (fixtures.D11, fixtures.D12), 4)
+    night("late_2022", compare=False)
+    _load(warehouse, (fixtures.D13,), 5)
+    night("year_end_2022")
+    _redeliver_m31(warehouse, "0101", fixtures.D12, LOAN, 7_000, 6)
+    night("redelivered_december", compare=False)
+    _redeliver_skgd(warehouse, "0101", dt.date(2022, 2, 15), 7)
+    night("redelivered_journal_day")
+    return work, warehouse, steps
+
+
+COMPARED = ("month_ends", "year_end_2022", "redelivered_journal_day")
+
+
+@pytest.mark.parametrize("step", COMPARED)
+def test_incremental_equals_full_refresh(history, step):
+    _, _, steps = history
+    incremental, full, _ = steps[step]
+    assert sorted(incremental) == sorted(full)
+    assert len(full) >= 25
+    different = [t for t in full if incremental[t] != full[t]]
+    assert different == [], f"tables that differ from a full refresh after {step}: {different}"
+
+
+def test_every_month_end_is_built(history):
+    _, _, steps = history
+    kpis = steps["redelivered_journal_day"][0]["marts.mart_briefing_kpis"]
+    assert sorted(r[0] for r in kpis) == list(fixtures.HISTORY_MONTH_ENDS)
+
+
+def _query(warehouse, sql, params=()):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_night_rebuilds_only_the_months_it_touched(history):
+    _, _, steps = history
+    # a new month-end: that month only, in every monthly model
+    rebuilt = steps["year_end_2022"][2]
+    assert rebuilt["int_loan_month_balances"] == 1
+    assert rebuilt["int_customer_month_facts"] == 1
+    assert rebuilt["mart_briefing_kpis"] == 1
+    assert rebuilt["recon_loan_rollforward"] == 1
+    # a journal day re-delivered: only the models that read the journal, only that month / day
+    rebuilt = steps["redelivered_journal_day"][2]
+    assert rebuilt["fct_repayment"] == 1
+    assert rebuilt["int_loan_journal_monthly"] == 1
+    assert rebuilt["int_loan_rollforward"] == 2  # February, and March whose opening is February
+    assert rebuilt["int_loan_month_balances"] == 0
+    assert rebuilt["recon_control_totals"] == 0
+    assert rebuilt["mart_program_summary"] == 0
+
+
+def test_a_redelivered_year_end_reaches_the_next_year(history):
+    """The corrected 31/12/2022 moves December, January 2023's roll-forward opening, its change
+    'so với đầu năm' and the 2023 campaign's scope, and leaves 2022's earlier months alone."""
+    work, warehouse, steps = history
+    rebuilt = steps["redelivered_december"][2]
+    assert rebuilt["int_loan_month_balances"] == 1
+    assert rebuilt["int_loan_rollforward"] == 2  # December and January
+    assert rebuilt["mart_briefing_kpis"] == 2
+    assert rebuilt["recon_reconciliation_campaign"] == 2
+    before, after = steps["year_end_2022"][0], steps["redelivered_december"][0]
+    # (table, position of as_of_date)
+    changed = {
+        t: sorted({r[i] for r in set(after[t]) ^ set(before[t])})
+        for t, i in (("marts.mart_briefing_kpis", 0), ("recon.recon_loan_rollforward", 1))
+    }
+    assert changed["marts.mart_briefing_kpis"] == [fixtures.D12, fixtures.D13]
+    assert changed["recon.recon_loan_rollforward"] == [fixtures.D12, fixtures.D13]
+    # the breaks the correction introduced are in the rebuilt months
+    breaks = _query(
+        warehouse,
+        "select as_of_date, check_item, difference from recon.recon_loan_rollforward "
+        "where is_break and loan_code = ? order by 1",
+        [LOAN],
     )
-    run_dbt(warehouse, work, "run")
-    incremental = _snapshot(warehouse)
-    run_dbt(warehouse, work, "run", "--full-refresh")
-    full = _snapshot(warehouse)
-    return work, warehouse, first, incremental, full
-
-
-def test_incremental_run_adds_the_new_month_ends(incremental_run):
-    _, _, first, incremental, _ = incremental_run
-    dates = {r[0] for r in incremental["intermediate.int_loan_month_balances"]}
-    assert dates == set(fixtures.MONTH_ENDS)
-    assert {r[0] for r in first["intermediate.int_loan_month_balances"]} == set(
-        fixtures.MONTH_ENDS[:2]
+    assert breaks == [(fixtures.D12, "outstanding", 7_000), (fixtures.D13, "outstanding", -7_000)]
+    scope = _query(
+        warehouse,
+        "select as_of_date, expected - actual from recon.recon_reconciliation_campaign "
+        "where is_break and check_item = 'scope_customer' order by 1",
     )
+    assert scope == [(fixtures.D13, 7_000)]
 
 
-@pytest.mark.parametrize(
-    "table", [f"{s}.{t}" for g in (INCREMENTAL, DOWNSTREAM) for s, ts in g.items() for t in ts]
-)
-def test_incremental_equals_full_refresh(incremental_run, table):
-    _, _, _, incremental, full = incremental_run
-    assert full[table], f"{table} is empty"
-    assert incremental[table] == full[table]
-
-
-def test_a_vars_window_rebuild_changes_nothing(incremental_run):
-    work, warehouse, _, _, full = incremental_run
-    run_dbt(
+def test_a_vars_window_rebuilds_that_window_and_changes_nothing(history):
+    work, warehouse, steps = history
+    proc = run_dbt(
         warehouse,
         work,
         "run",
         "--select",
         "int_loan_month_balances",
-        "int_loan_journal_monthly",
-        "fct_loan_balance",
         "fct_repayment",
+        "mart_briefing_kpis",
         "--vars",
         "{start_date: '2022-02-01', end_date: '2022-02-28'}",
     )
-    assert _snapshot(warehouse) == full
+    rebuilt = _rebuilt(proc)
+    assert rebuilt["int_loan_month_balances"] == 1
+    assert rebuilt["mart_briefing_kpis"] == 1
+    assert rebuilt["fct_repayment"] >= 1
+    assert snapshot(warehouse) == steps["redelivered_journal_day"][1]
 
 
-def test_a_redelivered_month_end_is_rebuilt(incremental_run):
-    """A corrected M31 (_r2, loaded later) replaces its month-end in the incremental tables."""
-    work, warehouse, _, _, _ = incremental_run
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("""update raw.m31 set outstanding = outstanding + 1,
-                              outstanding_in_term = outstanding_in_term + 1,
-                              _loaded_at = timestamp '2022-04-05 08:00:00'
-                       where _unit = '0101' and _data_date = '2022-01-31'
-                         and loan_code = '6600010100000001'""")
-    finally:
-        con.close()
-    run_dbt(warehouse, work, "run", "--select", "int_loan_month_balances")
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        got = con.execute("""select outstanding from intermediate.int_loan_month_balances
-                             where as_of_date = '2022-01-31'
-                               and loan_code = '6600010100000001'""").fetchall()
-    finally:
-        con.close()
-    expected = fixtures.loan_state(fixtures.LOANS[0], fixtures.D1).outstanding + 1
-    assert got == [(expected,)]
+def _kinds(manifest) -> dict[str, str]:
+    out = {}
+    for node in manifest["nodes"].values():
+        m = re.search(r"incremental_months\('(\w+)'", node.get("raw_code", ""))
+        if node["resource_type"] == "model" and m:
+            out[node["unique_id"]] = m.group(1)
+    return out
+
+
+def test_each_incremental_model_covers_what_it_reads(dbt_manifest):
+    """A model's month dependency kind covers the kinds of the incremental models it reads,
+    and a model reading int_communes declares communes=true (macros/incremental.sql)."""
+    import json
+
+    manifest = json.loads(dbt_manifest.read_text())
+    kinds = _kinds(manifest)
+    order = ["day", "month", "previous_month", "quarter", "campaign"]
+    incremental = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"
+    ]
+    assert len(incremental) >= 20
+    problems = []
+    for node in incremental:
+        uid = node["unique_id"]
+        if uid not in kinds:
+            problems.append(f"{node['name']}: incremental without incremental_months()")
+            continue
+        for parent in node["depends_on"]["nodes"]:
+            if parent in kinds and order.index(kinds[parent]) > order.index(kinds[uid]):
+                problems.append(f"{node['name']} ({kinds[uid]}) reads {parent} ({kinds[parent]})")
+            if parent.endswith(".int_communes") and "communes=true" not in node["raw_code"]:
+                problems.append(f"{node['name']} reads int_communes without communes=true")
+    assert problems == []

@@ -22,7 +22,8 @@ from pipelines.generate import (
     load_history,
 )
 from pipelines.generate.calibration import PERIOD_KEYS
-from pipelines.generate.model import build, roll_forward
+from pipelines.generate.model import build
+from pipelines.generate.scenario import roll_forward
 
 from . import checks
 from .conftest import digests

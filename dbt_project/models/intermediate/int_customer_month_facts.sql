@@ -1,7 +1,15 @@
 {#- One row per customer × organization × group × month-end: the customer's loans and savings
     books held through that organization (11-14 entrusted, 99 direct; group_code NULL for direct
     loans). A household is a customer; it has outstanding when the sum of its loans' outstanding
-    is > 0. Savings-only members (no loan) appear with their books. -#}
+    is > 0. Savings-only members (no loan) appear with their books. Incremental by month-end. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('month') %}
 with
 
 loans as (
@@ -19,6 +27,7 @@ loans as (
         {{ sum_bigint('outstanding_overdue') }} as outstanding_overdue,
         {{ sum_bigint('outstanding_frozen') }} as outstanding_frozen
     from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date, customer_code, org_code, group_code
 ),
 
@@ -34,6 +43,7 @@ savings as (
         count(*) as savings_books,
         {{ sum_bigint('savings_balance') }} as savings_balance
     from {{ ref('stg_branch__member_savings') }}
+    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date, customer_code, org_code, group_code
 ),
 
@@ -64,4 +74,4 @@ facts as (
             and coalesce(l.group_code, '') = coalesce(s.group_code, '')
 )
 
-select * from facts
+{{ select_with_inputs_loaded_at('facts', months) }}

@@ -8,11 +8,12 @@
 
 {#- The journal (SKGD) summed per loan × month and transaction type, the journal side of the
     roll-forward. Partitioned by month; a month is rebuilt when any of its days is (re)loaded. -#}
+{%- set months = incremental_months('month', partition_column='month_end_date') %}
 with
 
 transactions as (
     select * from {{ ref('stg_branch__transactions') }}
-    where {{ incremental_partitions('month_end_date', ref('stg_branch__transactions'), grain='month') }}
+    where {{ months_filter('txn_date', months.reads) }}
 ),
 
 monthly as (
@@ -37,4 +38,4 @@ monthly as (
     group by month_end_date, loan_code
 )
 
-select * from monthly
+{{ select_with_inputs_loaded_at('monthly', months) }}

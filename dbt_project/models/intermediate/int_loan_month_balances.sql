@@ -8,12 +8,14 @@
 
 {#- One row per loan × month-end: the collapsed Mẫu 31 loan rows with the measures every later
     model uses (net disbursement, principal repaid, balances by term class). Partitioned by
-    as_of_date; an incremental run rebuilds only new or re-delivered month-ends. -#}
+    as_of_date; an incremental run rebuilds only new or re-delivered month-ends
+    (macros/incremental.sql). -#}
+{%- set months = incremental_months('month') %}
 with
 
 loan_snapshots as (
     select * from {{ ref('stg_branch__loan_snapshots') }}
-    where {{ incremental_partitions('as_of_date', ref('stg_branch__loan_snapshots'), grain='month') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 balances as (
@@ -73,4 +75,4 @@ balances as (
     from loan_snapshots
 )
 
-select * from balances
+{{ select_with_inputs_loaded_at('balances', months) }}

@@ -10,11 +10,21 @@
       disbursement_reversed_month) summed over the quarter's delivered month-ends; in the first
       quarter this is the ytd figure.
     Only loans with disbursement activity in the period appear (one row per as-of date × period
-    × loan). -#}
+    × loan). Incremental by month-end: month m is rebuilt when a month-end of its quarter
+    before it changed too (macros/incremental.sql). -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('quarter') %}
 with
 
 balances as (
     select * from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 ytd as (
@@ -121,4 +131,4 @@ final as (
         on pa.program_code = prog.program_code
 )
 
-select * from final
+{{ select_with_inputs_loaded_at('final', months) }}

@@ -4,19 +4,30 @@
     month-end m, for the months whose previous month-end Mẫu 31 of the same office was
     delivered (otherwise the opening balance is unknown). A loan absent from the previous file
     opens at 0; a loan absent from the current file closes at 0 (both show as breaks when they
-    should not).
+    should not). Incremental by month: month m is rebuilt when m or the month-end before it
+    changed (macros/incremental.sql).
     With the var `journal_without_opening` (default false; `nhcs validate` sets it, since one
     office's folder has no opening balance), every delivered month-end is kept, those without
     a previous month-end with previous_as_of_date NULL: their journal can still be checked
     against the month columns, their roll-forward cannot (recon_loan_rollforward). -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('previous_month') %}
 with
 
 balances as (
     select * from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 journal as (
     select * from {{ ref('int_loan_journal_monthly') }}
+    where {{ months_filter('month_end_date', months.reads) }}
 ),
 
 deliveries as (
@@ -141,9 +152,13 @@ rollforward as (
         on
             coalesce(s.pgd_code, j.pgd_code) = m.pgd_code
             and coalesce(s.as_of_date, j.month_end_date) = m.as_of_date
+),
+
+final as (
+    select
+        *,
+        closing_outstanding - expected_outstanding as outstanding_difference
+    from rollforward
 )
 
-select
-    *,
-    closing_outstanding - expected_outstanding as outstanding_difference
-from rollforward
+{{ select_with_inputs_loaded_at('final', months) }}

@@ -11,7 +11,18 @@
     entrusted_change_ytd is against the previous 31 December's Mẫu 31 (NULL when that
     month-end was not delivered). Ratios are fractions. The lending flows are counted once, in
     mart_program_summary, and rolled up here with the program flags; the reconciliation figures
-    are the branch rows of mart_reconciliation_summary. -#}
+    are the branch rows of mart_reconciliation_summary.
+
+    Incremental by month-end: month m is rebuilt when it, a month-end of its quarter before it
+    or the previous 31 December changed (macros/incremental.sql). -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('quarter') %}
 with
 
 balances as (
@@ -25,6 +36,7 @@ balances as (
         {{ sum_bigint('case when is_entrusted then outstanding_overdue else 0 end') }} as entrusted_overdue_vnd,
         {{ sum_bigint('case when is_entrusted then outstanding_frozen else 0 end') }} as entrusted_frozen_vnd
     from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date
 ),
 
@@ -33,7 +45,9 @@ households as (
         as_of_date,
         count(distinct customer_code) as households_with_entrusted_outstanding
     from {{ ref('int_customer_month_facts') }}
-    where is_entrusted and has_outstanding
+    where
+        {{ months_filter('as_of_date', months.reads) }}
+        and is_entrusted and has_outstanding
     group by as_of_date
 ),
 
@@ -42,7 +56,9 @@ savings_groups as (
         as_of_date,
         count(*) as groups_with_outstanding
     from {{ ref('int_group_month_facts') }}
-    where has_outstanding
+    where
+        {{ months_filter('as_of_date', months.reads) }}
+        and has_outstanding
     group by as_of_date
 ),
 
@@ -67,6 +83,7 @@ flows as (
     from {{ ref('mart_program_summary') }} as s
     inner join {{ ref('dim_program') }} as p
         on s.program_code = p.program_code
+    where {{ months_filter('s.as_of_date', months.reads) }}
     group by s.as_of_date
 ),
 
@@ -76,7 +93,9 @@ register_campaigns as (
         as_of_date,
         max(campaign_year) as reconciliation_campaign_year
     from {{ ref('mart_reconciliation_summary') }}
-    where breakdown = 'branch'
+    where
+        {{ months_filter('as_of_date', months.reads) }}
+        and breakdown = 'branch'
     group by as_of_date
 ),
 
@@ -144,4 +163,4 @@ kpis as (
         on b.as_of_date = r.as_of_date
 )
 
-select * from kpis
+{{ select_with_inputs_loaded_at('kpis', months) }}

@@ -2,12 +2,24 @@
     of the code list), with the measures of mart_briefing_kpis that apply to a program.
     Workers count for programs that carry them (03, 04, 30) and works for program 06, for the
     loan turns first disbursed in the period; NULL where they do not apply or the period is
-    incomplete. -#}
+    incomplete.
+
+    Incremental by month-end: month m is rebuilt when it, a month-end of its quarter before it
+    or the previous 31 December changed (macros/incremental.sql). -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('quarter') %}
 with
 
 report_dates as (
     select distinct as_of_date
     from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 balances as (
@@ -22,6 +34,7 @@ balances as (
         count(distinct case when outstanding > 0 then customer_code end) as households_with_outstanding,
         count(case when outstanding > 0 then 1 end) as loans_with_outstanding
     from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date, program_code
 ),
 
@@ -38,6 +51,7 @@ turns as (
             else 0
         end as works_counted
     from {{ ref('int_loan_period_disbursements') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 flows as (
@@ -68,34 +82,38 @@ period_flows as (
     cross join {{ ref('dim_program') }} as pr
     left join flows as f
         on p.as_of_date = f.as_of_date and p.period = f.period and pr.program_code = f.program_code
+),
+
+final as (
+    select
+        d.as_of_date,
+        p.program_code,
+        p.program_short,
+        p.is_poor_group,
+        coalesce(b.outstanding_vnd, 0) as outstanding_vnd,
+        coalesce(b.entrusted_outstanding_vnd, 0) as entrusted_outstanding_vnd,
+        coalesce(b.direct_outstanding_vnd, 0) as direct_outstanding_vnd,
+        coalesce(b.overdue_vnd, 0) as overdue_vnd,
+        coalesce(b.frozen_vnd, 0) as frozen_vnd,
+        coalesce(b.households_with_outstanding, 0) as households_with_outstanding,
+        coalesce(b.loans_with_outstanding, 0) as loans_with_outstanding,
+        qtd.disbursed_vnd as disbursed_qtd_vnd,
+        qtd.loan_turns as loan_turns_qtd,
+        qtd.workers_attracted as workers_attracted_qtd,
+        qtd.water_sanitation_works as water_sanitation_works_qtd,
+        ytd.disbursed_vnd as disbursed_ytd_vnd,
+        ytd.loan_turns as loan_turns_ytd,
+        ytd.workers_attracted as workers_attracted_ytd,
+        ytd.water_sanitation_works as water_sanitation_works_ytd,
+        {{ safe_ratio('b.overdue_vnd + b.frozen_vnd', 'b.outstanding_vnd') }} as overdue_frozen_ratio
+    from report_dates as d
+    cross join {{ ref('dim_program') }} as p
+    left join balances as b
+        on d.as_of_date = b.as_of_date and p.program_code = b.program_code
+    left join period_flows as qtd
+        on d.as_of_date = qtd.as_of_date and p.program_code = qtd.program_code and qtd.period = 'qtd'
+    left join period_flows as ytd
+        on d.as_of_date = ytd.as_of_date and p.program_code = ytd.program_code and ytd.period = 'ytd'
 )
 
-select
-    d.as_of_date,
-    p.program_code,
-    p.program_short,
-    p.is_poor_group,
-    coalesce(b.outstanding_vnd, 0) as outstanding_vnd,
-    coalesce(b.entrusted_outstanding_vnd, 0) as entrusted_outstanding_vnd,
-    coalesce(b.direct_outstanding_vnd, 0) as direct_outstanding_vnd,
-    coalesce(b.overdue_vnd, 0) as overdue_vnd,
-    coalesce(b.frozen_vnd, 0) as frozen_vnd,
-    coalesce(b.households_with_outstanding, 0) as households_with_outstanding,
-    coalesce(b.loans_with_outstanding, 0) as loans_with_outstanding,
-    qtd.disbursed_vnd as disbursed_qtd_vnd,
-    qtd.loan_turns as loan_turns_qtd,
-    qtd.workers_attracted as workers_attracted_qtd,
-    qtd.water_sanitation_works as water_sanitation_works_qtd,
-    ytd.disbursed_vnd as disbursed_ytd_vnd,
-    ytd.loan_turns as loan_turns_ytd,
-    ytd.workers_attracted as workers_attracted_ytd,
-    ytd.water_sanitation_works as water_sanitation_works_ytd,
-    {{ safe_ratio('b.overdue_vnd + b.frozen_vnd', 'b.outstanding_vnd') }} as overdue_frozen_ratio
-from report_dates as d
-cross join {{ ref('dim_program') }} as p
-left join balances as b
-    on d.as_of_date = b.as_of_date and p.program_code = b.program_code
-left join period_flows as qtd
-    on d.as_of_date = qtd.as_of_date and p.program_code = qtd.program_code and qtd.period = 'qtd'
-left join period_flows as ytd
-    on d.as_of_date = ytd.as_of_date and p.program_code = ytd.program_code and ytd.period = 'ytd'
+{{ select_with_inputs_loaded_at('final', months) }}

@@ -6,7 +6,16 @@
     actual = the Mẫu 31 month column; a type appears only when either side is non-zero).
     Only months whose previous month-end Mẫu 31 of the office was delivered (with the var
     journal_without_opening, the journal items of the other months too; int_loan_rollforward).
-    column_name is the Mẫu 31 column compared (outstanding, or the type's month column). -#}
+    column_name is the Mẫu 31 column compared (outstanding, or the type's month column).
+    Incremental by month-end, as int_loan_rollforward. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('previous_month') %}
 {%- set journal_items = [
     ('GN', 'journal_disbursed', 'disbursed_month'),
     ('DK', 'journal_disbursement_reversed', 'disbursement_reversed_month'),
@@ -20,6 +29,7 @@ with
 
 rollforward as (
     select * from {{ ref('int_loan_rollforward') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 checks as (
@@ -62,22 +72,26 @@ checks as (
         from rollforward
         where {{ journal_column }} <> 0 or {{ month_column }} <> 0
     {%- endfor %}
+),
+
+final as (
+    select
+        2 as identity_no,
+        as_of_date,
+        previous_as_of_date,
+        pgd_code,
+        loan_code,
+        customer_code,
+        program_code,
+        org_code,
+        check_item,
+        column_name,
+        missing_in,
+        cast(expected as {{ dbt.type_bigint() }}) as expected,
+        cast(actual as {{ dbt.type_bigint() }}) as actual,
+        cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
+        actual <> expected as is_break
+    from checks
 )
 
-select
-    2 as identity_no,
-    as_of_date,
-    previous_as_of_date,
-    pgd_code,
-    loan_code,
-    customer_code,
-    program_code,
-    org_code,
-    check_item,
-    column_name,
-    missing_in,
-    cast(expected as {{ dbt.type_bigint() }}) as expected,
-    cast(actual as {{ dbt.type_bigint() }}) as actual,
-    cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
-    actual <> expected as is_break
-from checks
+{{ select_with_inputs_loaded_at('final', months) }}

@@ -4,11 +4,21 @@
     expected = the bank (Mẫu 31), actual = the organization's report. These are findings, not
     errors: the organizations report from their own books. Amounts are reported in triệu đồng
     with 2 decimals, so an amount differs only beyond half that precision (tolerance 5,000 đồng);
-    counts must be equal. -#}
+    counts must be equal.
+    Incremental by month-end. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('month') %}
 with
 
 reports as (
     select * from {{ ref('stg_orgs__reports') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 report_files as (
@@ -134,21 +144,25 @@ checks as (
             union all
         {%- endif %}
     {%- endfor %}
+),
+
+final as (
+    select
+        6 as identity_no,
+        as_of_date,
+        org_code,
+        pgd_code,
+        district_name,
+        is_total_row,
+        check_item,
+        missing_in,
+        cast(expected as {{ dbt.type_bigint() }}) as expected,
+        cast(actual as {{ dbt.type_bigint() }}) as actual,
+        cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
+        tolerance,
+        false as is_break,
+        abs(actual - expected) > tolerance as is_finding
+    from checks
 )
 
-select
-    6 as identity_no,
-    as_of_date,
-    org_code,
-    pgd_code,
-    district_name,
-    is_total_row,
-    check_item,
-    missing_in,
-    cast(expected as {{ dbt.type_bigint() }}) as expected,
-    cast(actual as {{ dbt.type_bigint() }}) as actual,
-    cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
-    tolerance,
-    false as is_break,
-    abs(actual - expected) > tolerance as is_finding
-from checks
+{{ select_with_inputs_loaded_at('final', months) }}

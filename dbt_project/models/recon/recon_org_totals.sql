@@ -2,7 +2,16 @@
     per month-end: entrusted outstanding = Σ organizations 11-14; direct = organization 99;
     total = entrusted + direct; overdue, frozen and groups with outstanding = Σ organizations.
     expected = the sum over organizations (mart_org_summary), actual = the branch figure
-    (mart_briefing_kpis). -#}
+    (mart_briefing_kpis).
+    Incremental by month-end, as the marts it reads. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('quarter') %}
 with
 
 orgs as (
@@ -14,11 +23,13 @@ orgs as (
         {{ sum_bigint('frozen_vnd') }} as frozen,
         {{ sum_bigint('groups_with_outstanding') }} as groups_with_outstanding
     from {{ ref('mart_org_summary') }}
+    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date
 ),
 
 kpis as (
     select * from {{ ref('mart_briefing_kpis') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 checks as (
@@ -74,15 +85,19 @@ checks as (
         k.groups_with_outstanding as actual
     from kpis as k
     left join orgs as o on k.as_of_date = o.as_of_date
+),
+
+final as (
+    select
+        4 as identity_no,
+        as_of_date,
+        check_item,
+        expected_source,
+        cast(expected as {{ dbt.type_bigint() }}) as expected,
+        cast(actual as {{ dbt.type_bigint() }}) as actual,
+        cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
+        coalesce(actual <> expected, true) as is_break
+    from checks
 )
 
-select
-    4 as identity_no,
-    as_of_date,
-    check_item,
-    expected_source,
-    cast(expected as {{ dbt.type_bigint() }}) as expected,
-    cast(actual as {{ dbt.type_bigint() }}) as actual,
-    cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
-    coalesce(actual <> expected, true) as is_break
-from checks
+{{ select_with_inputs_loaded_at('final', months) }}

@@ -9,11 +9,23 @@
     - matched_principal / matched_interest: a `Khớp` row has confirmed = bank (expected = bank,
       actual = confirmed).
     - discrepancy: a `Chênh lệch` row (expected = bank, actual = confirmed principal); a finding
-      the branch must explain, not a break (is_finding). -#}
+      the branch must explain, not a break (is_finding).
+
+    Incremental by month-end: a register's month is rebuilt when it or its campaign's 31
+    December changed (macros/incremental.sql). -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **partitioned_incremental_config('as_of_date')
+    )
+}}
+{%- set months = incremental_months('campaign') %}
 with
 
 register as (
     select * from {{ ref('stg_branch__reconciliation') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 register_deliveries as (
@@ -29,6 +41,7 @@ m31_deliveries as (
         as_of_date,
         pgd_code
     from {{ ref('int_loan_month_balances') }}
+    where {{ months_filter('as_of_date', months.reads) }}
 ),
 
 year_end_customers as (
@@ -38,6 +51,7 @@ year_end_customers as (
         min(pgd_code) as pgd_code,
         {{ sum_bigint('outstanding') }} as outstanding
     from {{ ref('int_customer_month_facts') }}
+    where {{ months_filter('as_of_date', months.reads) }}
     group by as_of_date, customer_code
     having sum(outstanding) > 0
 ),
@@ -164,25 +178,29 @@ checks as (
     select * from progress_checks
     union all
     select * from matched_checks
+),
+
+final as (
+    select
+        5 as identity_no,
+        as_of_date,
+        pgd_code,
+        campaign_year,
+        customer_code,
+        check_item,
+        missing_in,
+        cast(expected as {{ dbt.type_bigint() }}) as expected,
+        cast(actual as {{ dbt.type_bigint() }}) as actual,
+        cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
+        case
+            when is_finding then false
+            when check_item = 'reconciled_within_scope' then actual > expected
+            when check_item in ('matched_principal', 'matched_interest')
+                then coalesce(actual <> expected, true)
+            else actual <> expected or missing_in is not null
+        end as is_break,
+        is_finding
+    from checks
 )
 
-select
-    5 as identity_no,
-    as_of_date,
-    pgd_code,
-    campaign_year,
-    customer_code,
-    check_item,
-    missing_in,
-    cast(expected as {{ dbt.type_bigint() }}) as expected,
-    cast(actual as {{ dbt.type_bigint() }}) as actual,
-    cast(actual - expected as {{ dbt.type_bigint() }}) as difference,
-    case
-        when is_finding then false
-        when check_item = 'reconciled_within_scope' then actual > expected
-        when check_item in ('matched_principal', 'matched_interest')
-            then coalesce(actual <> expected, true)
-        else actual <> expected or missing_in is not null
-    end as is_break,
-    is_finding
-from checks
+{{ select_with_inputs_loaded_at('final', months) }}
