@@ -190,6 +190,34 @@ def publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- validate, explain --------------------------------------------------------------------
+
+
+def validate(args: argparse.Namespace) -> int:
+    from ..validate.command import validate_command
+
+    return validate_command(
+        args.folder, args.out, manifest=args.write_manifest, workers=args.workers, progress=stamp
+    )
+
+
+def explain(args: argparse.Namespace) -> int:
+    from ..explain import ExplainError, explain_command
+    from ..runner.manifest import prepare_dbt_manifest
+
+    s = load_settings(warehouse=args.warehouse)
+    database = s.analytics_db if args.published else require_warehouse(s)
+    if not database.exists():
+        raise CommandError(
+            f"{shown(database)} does not exist: run `nhcs publish` first", EXIT_NO_INPUT
+        )
+    manifest = prepare_dbt_manifest(s, force=False)
+    try:
+        return explain_command(database, args.figure, args.as_of, manifest)
+    except ExplainError as exc:
+        raise CommandError(f"explain: {exc}", EXIT_USAGE) from exc
+
+
 # --- bench --------------------------------------------------------------------------------
 
 

@@ -275,6 +275,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pb.set_defaults(handler="publish")
 
+    v = command(
+        "validate",
+        "check an office's delivery folder before it is sent (no warehouse needed); exit 0 "
+        "pass, 1 identity break, 3 rejected (docs/validate.md)",
+    )
+    v.add_argument(
+        "folder", metavar="FOLDER", type=Path, help="the delivery folder <raw>/<YYYY-MM-DD>/<UNIT>"
+    )
+    v.add_argument(
+        "--out",
+        type=Path,
+        default=Path("."),
+        help="where the report (HTML, XLSX) goes (default: this folder)",
+    )
+    v.add_argument(
+        "--write-manifest",
+        action="store_true",
+        help="if the folder passes, write its manifest (manifest.csv, or manifest_rN.csv for a "
+        "re-delivery); nothing else is ever written into the folder",
+    )
+    v.add_argument("--workers", type=positive_int, default=2, help="reader processes (default 2)")
+    v.set_defaults(handler="validate")
+
+    x = command(
+        "explain",
+        "a briefing figure (F1..F14 or a mart column) at a month-end: definition, model chain, "
+        "parts by office and organization with their delivered files",
+    )
+    x.add_argument("figure", metavar="FIGURE", help="F1..F14, or a column of mart_briefing_kpis")
+    x.add_argument(
+        "--as-of",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="the month-end (default: the latest in the marts)",
+    )
+    x.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    x.add_argument(
+        "--published",
+        action="store_true",
+        help="read the published analytics.duckdb instead of the working warehouse",
+    )
+    x.set_defaults(handler="explain")
+
     b = command("bench", "measure every stage against its floor (docs/performance.md)")
     b.add_argument(
         "--scenario",

@@ -32,6 +32,10 @@ REPORT_MARTS: tuple[str, ...] = (
     "fct_reconciliation",
     "dim_organization",
     "dim_program",
+    # the appendix (pipelines/reports/lineage.py)
+    "mart_figure_breakdown",
+    "mart_figure_lineage",
+    "dim_unit",
 )
 REPORT_DEPS: list[AssetKey] = [AssetKey(["marts", m]) for m in REPORT_MARTS]
 GROUP = "reports"

@@ -18,7 +18,7 @@ from .discovery import discover_all
 from .errors import Problem, printable
 from .lake import sync_lake
 from .loader import Warehouse, write_quarantine
-from .model import Delivery, DeliveryResult, IngestResult, Rejection
+from .model import Delivery, DeliveryResult, Discovery, IngestResult, Rejection
 from .names import NameIndex
 from .parse import FileContext, ParsedFile, resolve_communes
 from .worker import chunk, drop_spill, parse_chunk, run_isolated, spill_directory, unspill
@@ -99,13 +99,14 @@ class _Run:
         workers: int,
         lake_dir: Path | None = None,
         budget: FileBudget = DEFAULT_BUDGET,
+        quarantine: bool = True,
     ):
         self.raw_dir = raw_dir
         self.budget = budget
         self.lake_dir = lake_dir
         self.root = display_root(raw_dir)
         self.wh_path = warehouse
-        self.quarantine = quarantine_dir_for(warehouse)
+        self.quarantine = quarantine_dir_for(warehouse) if quarantine else None
         self.progress = progress or (lambda msg: None)
         self.workers = max(0, int(workers))
         self.now = datetime.now().replace(microsecond=0)
@@ -127,9 +128,9 @@ class _Run:
             dr.files_rejected += 1
         self.by_file.setdefault(file, []).extend(rejections)
 
-    def run(self, dates: Sequence[date] | None) -> IngestResult:
+    def run(self, dates: Sequence[date] | None, disc: Discovery | None = None) -> IngestResult:
         t0 = time.perf_counter()
-        disc = discover_all(self.raw_dir, dates)
+        disc = discover_all(self.raw_dir, dates) if disc is None else disc
         res = self.result
         res.notes.extend(disc.notes)
         res.incomplete.extend(disc.incomplete)
@@ -344,6 +345,8 @@ class _Run:
         unusable: list[str] = []
 
         def quarantine(action) -> None:
+            if self.quarantine is None:
+                return
             try:
                 action()
             except OSError as exc:
@@ -385,6 +388,8 @@ def ingest(
     workers: int = 2,
     lake_dir: Path | None = None,
     budget: FileBudget = DEFAULT_BUDGET,
+    discovery: Discovery | None = None,
+    quarantine: bool = True,
 ) -> IngestResult:
     """Load the complete deliveries under ``raw_dir`` into ``warehouse`` (raw.* tables).
 
@@ -398,6 +403,11 @@ def ingest(
 
     With ``lake_dir``, the committed raw tables are then mirrored as hive-partitioned Parquet
     under ``<lake_dir>/raw`` (``pipelines.ingest.lake``), the Spark engine's input.
+
+    ``discovery`` (instead of discovering ``raw_dir``) loads exactly these deliveries, e.g.
+    one folder as ``discover_folder`` sees it; ``quarantine=False`` writes no quarantine
+    report (``nhcs validate`` loads a scratch warehouse and reports itself).
     """
     lake = Path(lake_dir) if lake_dir is not None else None
-    return _Run(Path(raw_dir), Path(warehouse), progress, workers, lake, budget).run(dates)
+    run = _Run(Path(raw_dir), Path(warehouse), progress, workers, lake, budget, quarantine)
+    return run.run(dates, discovery)

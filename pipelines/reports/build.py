@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .data import load_report_data
 from .html import render_html
+from .lineage import load_appendix
 from .tables import HANOI
 from .xlsx import write_briefing_xlsx, write_exceptions_xlsx
 
@@ -29,12 +30,16 @@ def build_reports(
     and the XLSX. Returns the paths written."""
     data = load_report_data(Path(warehouse), as_of)
     data.unverified = unverified
+    lineage = load_appendix(Path(warehouse), data.as_of)
     produced_at = produced_at or datetime.now(HANOI)
     out_dir = Path(reports_dir) / data.as_of.isoformat()
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, write in (
-        ("briefing.html", lambda p: p.write_text(render_html(data, produced_at), "utf-8")),
+        (
+            "briefing.html",
+            lambda p: p.write_text(render_html(data, produced_at, lineage=lineage), "utf-8"),
+        ),
         ("briefing.xlsx", lambda p: write_briefing_xlsx(data, p, produced_at)),
         ("exceptions.xlsx", lambda p: write_exceptions_xlsx(data, p)),
     ):
