@@ -35,9 +35,10 @@ setup: $(STAMP) dbt-prepare
 dbt-prepare: $(STAMP)
 	@$(BIN)/nhcs dbt-prepare
 
+# One line per step and a summary; the full logs go to the file `nhcs run` names.
 run: setup
-	$(BIN)/nhcs generate --if-empty
-	$(BIN)/nhcs run
+	@$(BIN)/nhcs generate --if-empty
+	@$(BIN)/nhcs run
 
 # dbt compile/docs need a DuckDB file to open: a scratch one, never the working warehouse.
 DBT_SCRATCH := $(CURDIR)/$(VENV)/dbt-scratch.duckdb

@@ -7,9 +7,9 @@ from dagster import Definitions
 from .defs.automation import build_after_ingest, delivery_sensor, nightly_schedule
 from .defs.checks import QUALITY_CHECKS
 from .defs.dbt import build_dbt_assets
-from .defs.freshness import FRESHNESS_CHECKS, freshness_sensor
 from .defs.ingest import raw_deliveries
 from .defs.jobs import BUILD_JOB, INGEST_JOB, build_job, ingest_job
+from .defs.loggers import LOGGERS
 from .defs.reports import REPORT_ASSETS
 from .defs.resources import NhcsPaths, dbt_resource
 
@@ -17,9 +17,10 @@ __all__ = ["BUILD_JOB", "INGEST_JOB", "defs"]
 
 defs = Definitions(
     assets=[raw_deliveries, build_dbt_assets(), *REPORT_ASSETS],
-    asset_checks=[*QUALITY_CHECKS, *FRESHNESS_CHECKS],
+    asset_checks=QUALITY_CHECKS,
     jobs=[ingest_job, build_job],
     schedules=[nightly_schedule],
-    sensors=[delivery_sensor, build_after_ingest, freshness_sensor],
+    sensors=[delivery_sensor, build_after_ingest],
     resources={"paths": NhcsPaths.from_settings(), "dbt": dbt_resource()},
+    loggers=LOGGERS,
 )

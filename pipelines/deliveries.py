@@ -11,6 +11,7 @@ symbolic link (or a FIFO, a device) is not looked into, read or hashed. Ingestio
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -62,3 +63,54 @@ def day_signatures(raw_dir: Path) -> dict[date, str]:
 
 def delivered_dates(raw_dir: Path) -> list[date]:
     return sorted(day_signatures(raw_dir))
+
+
+class NoDeliveries(LookupError):
+    """Nothing to ingest: the raw folder is missing, or holds no complete delivery (for the
+    dates asked). ``nhcs ingest`` and ``nhcs run`` both stop on it before opening the
+    warehouse, so no empty warehouse is ever created."""
+
+
+def require_deliveries(raw_dir: Path, dates: Sequence[date] | None = None) -> list[date]:
+    """The delivered data dates under ``raw_dir`` (only ``dates`` if given), or ``NoDeliveries``
+    with a message naming the folder and what to do."""
+    if not raw_dir.is_dir():
+        raise NoDeliveries(
+            f"raw folder {raw_dir} does not exist: put the branch deliveries there "
+            "(README, 'Dropping in real deliveries') or run `nhcs generate` for the demo"
+        )
+    delivered = delivered_dates(raw_dir)
+    if not delivered:
+        raise NoDeliveries(
+            f"no complete delivery under {raw_dir} (a <YYYY-MM-DD>/<unit>/ folder is complete "
+            "once its manifest.csv is written); run `nhcs generate` for the demo"
+        )
+    if dates is None:
+        return delivered
+    wanted = [d for d in delivered if d in set(dates)]
+    if not wanted:
+        asked = ", ".join(sorted(d.isoformat() for d in set(dates)))
+        raise NoDeliveries(
+            f"no complete delivery under {raw_dir} for {asked} (delivered: "
+            f"{delivered[0]} .. {delivered[-1]}, {len(delivered)} dates)"
+        )
+    return wanted
+
+
+def earliest_delivered_date(raw_dir: Path) -> date | None:
+    """The first data date with a complete delivery folder (cheap: stops at the first)."""
+    if not raw_dir.is_dir():
+        return None
+    for day_dir in sorted(raw_dir.iterdir()):
+        try:
+            day = date.fromisoformat(day_dir.name)
+        except ValueError:
+            continue
+        if not day_dir.is_dir():
+            continue
+        for unit_dir in day_dir.iterdir():
+            if unit_dir.is_dir() and any(
+                manifest_revision(p.name) is not None for p in unit_dir.iterdir()
+            ):
+                return day
+    return None

@@ -12,11 +12,12 @@ intermediate models (the month balances, the roll-forward) stay on Spark's side.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import Settings
+from .settings import Settings, duckdb_memory_limit
 from .warehouse_db import connect
 
 # The production build. dbt's unit tests check model logic on fixed inputs: they run in
@@ -41,12 +42,22 @@ def dbt_target_args(settings: Settings) -> list[str]:
     return [] if settings.engine == "duckdb" else ["--target", settings.engine]
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment variables dbt reads (profiles.yml, dbt_project.yml) for these settings."""
-    env = {"NHCS_WAREHOUSE": str(settings.warehouse)}
+def dbt_vars(settings: Settings) -> dict[str, str]:
+    """The run's settings as dbt vars (profiles.yml, dbt_project.yml and the Spark source macro
+    read ``var('nhcs_*')``, falling back to the NHCS_* environment when dbt is run by hand)."""
+    out = {
+        "nhcs_warehouse": str(settings.warehouse),
+        "nhcs_duckdb_memory_limit": duckdb_memory_limit(),
+    }
     if settings.is_spark:
-        env.update(NHCS_SPARK_DIR=str(settings.spark_dir), NHCS_LAKE_DIR=str(settings.lake_dir))
-    return env
+        out.update(nhcs_spark_dir=str(settings.spark_dir), nhcs_lake_dir=str(settings.lake_dir))
+    return out
+
+
+def dbt_settings_args(settings: Settings) -> list[str]:
+    """``--target`` (Spark only) and ``--vars`` for every dbt command of a run. The parse that
+    prepares the manifest and the build pass the same text, so the build reuses the parse."""
+    return [*dbt_target_args(settings), "--vars", json.dumps(dbt_vars(settings), sort_keys=True)]
 
 
 def lake_dir_for_ingest(settings: Settings) -> Path | None:

@@ -6,7 +6,10 @@
 of dbt_project/profiles.yml: ``spark``, a local session, or ``spark-thrift``, a Spark Thrift
 server such as the one ``nhcs spark-cluster start`` runs; docs/scale-out.md),
 ``NHCS_LAKE_DIR`` / ``NHCS_SPARK_DIR`` (the Parquet lake and Spark's catalog and tables; default
-``lake/`` and ``spark/`` beside the warehouse file).
+``lake/`` and ``spark/`` beside the warehouse file), ``NHCS_LOG_DIR`` (the full logs of
+``nhcs run``; default ``logs/`` beside the warehouse file).
+Orchestration: ``NHCS_PARTITION_START`` (YYYY-MM-DD), the first daily partition of the Dagster
+ingest job; unset, the partitions start at the earliest delivered data date.
 Tuning: ``NHCS_DUCKDB_MEMORY_LIMIT`` (default ``8GB``; every DuckDB connection and the dbt
 profile) and ``NHCS_CHECK_CHUNK_ROWS`` (default 2,000,000; rows the checks validate at a time).
 Publication: ``NHCS_PUBLISH_STORAGE_VERSION`` (default ``v0.9.0``; the DuckDB storage format of
@@ -17,9 +20,11 @@ so the CLI, Dagster and dbt agree whatever the working directory.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +37,7 @@ def _path(env: str, default: str) -> Path:
     return p if p.is_absolute() else (Path.cwd() / p).resolve()
 
 
+@functools.cache
 def engines() -> tuple[str, ...]:
     """``duckdb`` and every Spark target of the dbt profile: adding an output of type spark to
     dbt_project/profiles.yml (another cluster, Databricks over http) makes it an engine."""
@@ -57,6 +63,13 @@ class Settings:
     engine: str = "duckdb"
     lake_dir_override: Path | None = None
     spark_dir_override: Path | None = None
+    log_dir_override: Path | None = None
+
+    def __post_init__(self):
+        if self.engine != "duckdb" and self.engine not in (known := engines()):
+            raise SettingsError(
+                f"unknown engine {self.engine!r} (NHCS_ENGINE): expected one of {known}"
+            )
 
     @property
     def is_spark(self) -> bool:
@@ -72,6 +85,11 @@ class Settings:
     def spark_dir(self) -> Path:
         """Spark's metastore, warehouse and model tables (docs/scale-out.md)."""
         return self.spark_dir_override or self.warehouse.parent / "spark"
+
+    @property
+    def log_dir(self) -> Path:
+        """The full Dagster and dbt logs of each ``nhcs run`` (``run-<time>.log``)."""
+        return self.log_dir_override or self.warehouse.parent / "logs"
 
     @property
     def analytics_db(self) -> Path:
@@ -91,9 +109,8 @@ def load_settings(
 ) -> Settings:
     """Settings from explicit values, else the environment, else the defaults."""
     engine = engine or os.environ.get("NHCS_ENGINE") or "duckdb"
-    if engine != "duckdb" and engine not in (known := engines()):
-        raise SettingsError(f"unknown engine {engine!r} (NHCS_ENGINE): expected one of {known}")
     lake, spark = os.environ.get("NHCS_LAKE_DIR"), os.environ.get("NHCS_SPARK_DIR")
+    logs = os.environ.get("NHCS_LOG_DIR")
     return Settings(
         raw_dir=Path(raw_dir).resolve() if raw_dir else _path("NHCS_RAW_DIR", "data/raw"),
         warehouse=Path(warehouse).resolve()
@@ -105,6 +122,7 @@ def load_settings(
         engine=engine,
         lake_dir_override=Path(lake).resolve() if lake else None,
         spark_dir_override=Path(spark).resolve() if spark else None,
+        log_dir_override=Path(logs).resolve() if logs else None,
     )
 
 
@@ -127,6 +145,19 @@ def check_chunk_rows() -> int:
     if rows < 1:
         raise SettingsError(f"NHCS_CHECK_CHUNK_ROWS={value!r}: expected a positive whole number")
     return rows
+
+
+def partition_start_setting() -> date | None:
+    """``NHCS_PARTITION_START``: the first daily partition, or None when unset."""
+    value = os.environ.get("NHCS_PARTITION_START", "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(
+            f"NHCS_PARTITION_START={value!r}: expected a date as YYYY-MM-DD"
+        ) from None
 
 
 # The oldest storage format DuckDB writes (file format number 64; older names such as v0.8.0

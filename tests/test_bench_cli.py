@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.cli import _bench_engines, build_parser
+from pipelines.cli import build_parser
+from pipelines.cli.commands import bench_engines
 
 
 @pytest.mark.parametrize(
@@ -19,29 +20,35 @@ from pipelines.cli import _bench_engines, build_parser
 )
 def test_engines_run_by_bench(argv, engines):
     args = build_parser().parse_args(["bench", *argv])
-    assert _bench_engines(args) == engines
+    assert bench_engines(args) == engines
 
 
-def test_step_timings_read_from_the_dagster_log(tmp_path):
+def test_step_timings_read_from_the_run_summary(tmp_path):
+    """`nhcs run --summary-json` gives each step's duration; a run that died before writing it
+    gives none."""
+    import json
+
     from pipelines.bench import _step_seconds
 
-    log = tmp_path / "bench.log"
-    log.write_text(
-        "old run\n"
-        'Finished execution of step "raw_deliveries" in 9.0s.\n'
-        "nhcs_ingest: data dates 2021-12-31 .. 2022-03-31\n"
-        'Finished execution of step "raw_deliveries" in 17m35s.\n'
-        'Finished execution of step "nhcs_dbt_models" in 1h2m3s.\n'
-        'Finished execution of step "briefing_report" in 10.01s.\n'
-        'Finished execution of step "analytics_db" in 812ms.\n',
+    steps = tmp_path / "main_job.json"
+    steps.write_text(
+        json.dumps(
+            {
+                "steps": {
+                    "raw_deliveries": {"status": "ok", "seconds": 1055.04},
+                    "nhcs_dbt_models": {"status": "ok", "seconds": 3723.0},
+                    "analytics_db": {"status": "ok", "seconds": 0.81},
+                }
+            }
+        ),
         encoding="utf-8",
     )
-    assert _step_seconds(log) == {
+    assert _step_seconds(steps) == {
         "step_raw_deliveries_s": 1055.0,
         "step_nhcs_dbt_models_s": 3723.0,
-        "step_briefing_report_s": 10.0,
         "step_analytics_db_s": 0.8,
     }
+    assert _step_seconds(tmp_path / "missing.json") == {}
 
 
 def test_stage_memory_counts_the_whole_process_tree():

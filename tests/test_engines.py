@@ -14,8 +14,8 @@ import pytest
 
 from pipelines.engines import (
     MirrorError,
-    dbt_env,
     dbt_target_args,
+    dbt_vars,
     lake_dir_for_ingest,
     mirror_spark_tables,
 )
@@ -42,13 +42,15 @@ def test_settings_choose_engine_target_and_folders(tmp_path, monkeypatch):
     monkeypatch.delenv("NHCS_SPARK_DIR", raising=False)
     s = load_settings(warehouse=tmp_path / "wh" / "w.duckdb")
     assert s.engine == "duckdb" and dbt_target_args(s) == [] and lake_dir_for_ingest(s) is None
-    assert "NHCS_SPARK_DIR" not in dbt_env(s)
+    assert "nhcs_spark_dir" not in dbt_vars(s)
+    assert dbt_vars(s)["nhcs_warehouse"] == str(tmp_path / "wh" / "w.duckdb")
 
     monkeypatch.setenv("NHCS_ENGINE", "spark")
     s = load_settings(warehouse=tmp_path / "wh" / "w.duckdb")
     assert dbt_target_args(s) == ["--target", "spark"]
     assert lake_dir_for_ingest(s) == tmp_path / "wh" / "lake"
-    assert dbt_env(s)["NHCS_SPARK_DIR"] == str(tmp_path / "wh" / "spark")
+    assert dbt_vars(s)["nhcs_spark_dir"] == str(tmp_path / "wh" / "spark")
+    assert dbt_vars(s)["nhcs_lake_dir"] == str(tmp_path / "wh" / "lake")
 
     # the cluster target: Spark too (lake-first ingestion, the same folders)
     monkeypatch.setenv("NHCS_ENGINE", "spark-thrift")

@@ -43,7 +43,7 @@
 
 {% macro spark__register_raw_sources() -%}
     {%- if execute -%}
-        {%- set lake = env_var('NHCS_LAKE_DIR', '../data/lake') ~ '/raw' -%}
+        {%- set lake = var('nhcs_lake_dir', env_var('NHCS_LAKE_DIR', '../data/lake')) ~ '/raw' -%}
         {%- set tables = graph.sources.values() | selectattr('source_name', 'equalto', 'raw') | list -%}
         {%- for src in tables | sort(attribute='name') -%}
             {%- set columns = src.columns.values() | list -%}

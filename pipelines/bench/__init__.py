@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -185,7 +185,7 @@ def run_scenario(
     dagster_url: str | None = None,
 ) -> list[StageResult]:
     """``raw_dir``: existing deliveries (no generation; never written to). ``main_only``: skip
-    the stage-by-stage runs and the parse floor; the main job's log still gives each step."""
+    the stage-by-stage runs and the parse floor; each `nhcs run` still gives its steps."""
     raw = Path(raw_dir) if raw_dir else work / "raw"
     wh, reports = work / "warehouse.duckdb", work / "reports"
     log = work / "bench.log"
@@ -220,21 +220,35 @@ def run_scenario(
             gen += ["--calibration", sc.calibration]
         stage("generate", gen)
     if sc.nightly:
-        _nights(stage, nhcs, raw, work, env, log, progress)
+        _nights(stage, nhcs, raw, work, env, progress)
         return results
     # The nightly run: one data date again after the full build (the last one delivered).
     last = max(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("_"))
     if main_only:
-        _main_jobs(stage, nhcs, wh, last, engines, log)
+        _main_jobs(stage, nhcs, wh, last, engines, work)
         return results
 
     sql_floor = _stage_by_stage(stage, nhcs, raw, wh, work)
-    _main_job(stage, nhcs, wh, log, "duckdb")
-    nightly = stage("nightly_one_day", [nhcs, "run", "--date", last])
-    nightly.extra.update(_step_seconds(log))
+    _main_job(stage, nhcs, wh, work, "duckdb")
+    _nightly(stage, nhcs, work, "nightly_one_day", last)
     if "spark" in engines:
-        _spark_stages(stage, nhcs, wh, last, sql_floor, log)
+        _spark_stages(stage, nhcs, wh, last, sql_floor, work)
     return results
+
+
+def _run(nhcs: str, work: Path, name: str, *args: str) -> tuple[list[str], Path]:
+    """``nhcs run`` with its steps written as JSON (``work/<name>.json``) for the timings."""
+    out = work / f"{name}.json"
+    out.unlink(missing_ok=True)
+    return [nhcs, "run", *args, "--summary-json", str(out)], out
+
+
+def _nightly(stage, nhcs: str, work: Path, name: str, day: str, *args: str, **kw) -> StageResult:
+    """``nhcs run --date day`` as the stage ``name``, with its steps' timings."""
+    cmd, steps = _run(nhcs, work, name, *args, "--date", day)
+    night = stage(name, cmd, **kw)
+    night.extra.update(_step_seconds(steps))
+    return night
 
 
 @dataclass(frozen=True)
@@ -271,7 +285,7 @@ def plan_nights(raw: Path) -> NightPlan:
     return NightPlan(days[-1], last, m31[0])
 
 
-def _nights(stage, nhcs: str, raw: Path, work: Path, env: dict, log: Path, progress) -> None:
+def _nights(stage, nhcs: str, raw: Path, work: Path, env: dict, progress) -> None:
     """Build the history less its last two dates, then measure three nights (module docstring).
     The deliveries are hard-linked (or copied) into ``work/nightly_raw``: ``raw`` is never
     written to."""
@@ -293,16 +307,14 @@ def _nights(stage, nhcs: str, raw: Path, work: Path, env: dict, log: Path, progr
     wh = Path(env["NHCS_WAREHOUSE"])
     for p in (wh, wh.with_name("analytics.duckdb")):
         p.unlink(missing_ok=True)
-    history = stage("history_main_job", [nhcs, "run"])
-    history.extra.update(_step_seconds(log))
+    cmd, steps = _run(nhcs, work, "history_main_job")
+    stage("history_main_job", cmd).extra.update(_step_seconds(steps))
 
     deliver(plan.mid_month_day)
-    night = stage("nightly_mid_month_day", [nhcs, "run", "--date", plan.mid_month_day])
-    night.extra.update(_step_seconds(log))
+    _nightly(stage, nhcs, work, "nightly_mid_month_day", plan.mid_month_day)
 
     deliver(plan.month_end)
-    night = stage("nightly_month_end", [nhcs, "run", "--date", plan.month_end])
-    night.extra.update(_step_seconds(log))
+    _nightly(stage, nhcs, work, "nightly_month_end", plan.month_end)
 
     # the same content, a higher revision: ingestion loads it and every month after depends on it
     folder = night_raw / plan.redelivered.parent.parent.name / plan.redelivered.parent.name
@@ -310,8 +322,7 @@ def _nights(stage, nhcs: str, raw: Path, work: Path, env: dict, log: Path, progr
     shutil.copyfile(plan.redelivered, r2)
     write_manifest(folder, "manifest_r2.csv")
     day = plan.redelivered.parent.parent.name
-    night = stage("nightly_redelivered_old_file", [nhcs, "run", "--date", day])
-    night.extra.update(_step_seconds(log))
+    night = _nightly(stage, nhcs, work, "nightly_redelivered_old_file", day)
     night.extra["redelivered"] = f"{day}/{plan.redelivered.parent.name}/{r2.name}"
     progress(f"nights: {plan.mid_month_day}, {plan.month_end}, {night.extra['redelivered']}")
 
@@ -323,7 +334,7 @@ def _link_or_copy(src, dst):
         shutil.copy2(src, dst)
 
 
-def _main_job(stage, nhcs: str, wh: Path, log: Path, engine: str) -> StageResult:
+def _main_job(stage, nhcs: str, wh: Path, work: Path, engine: str) -> StageResult:
     """The main job on existing deliveries, from an empty warehouse (ingest -> reports)."""
     spark_dir, lake = wh.with_name("spark"), wh.with_name("lake")
     for p in (wh, wh.with_name("analytics.duckdb")):
@@ -331,17 +342,21 @@ def _main_job(stage, nhcs: str, wh: Path, log: Path, engine: str) -> StageResult
     for folder in (spark_dir, lake):
         shutil.rmtree(folder, ignore_errors=True)
     if engine == "duckdb":
-        main = stage("main_job", [nhcs, "run"])
+        cmd, steps = _run(nhcs, work, "main_job")
+        main = stage("main_job", cmd)
     elif engine == "spark-thrift":
-        main = _cluster_main_job(stage, nhcs, spark_dir, lake)
+        main, steps = _cluster_main_job(stage, nhcs, work, spark_dir, lake)
     else:
         env = {"NHCS_SPARK_DIR": str(spark_dir), "NHCS_LAKE_DIR": str(lake)}
-        main = stage(f"main_job_{engine}", [nhcs, "run", "--engine", engine], env=env)
-    main.extra.update(_step_seconds(log))
+        cmd, steps = _run(nhcs, work, f"main_job_{engine}", "--engine", engine)
+        main = stage(f"main_job_{engine}", cmd, env=env)
+    main.extra.update(_step_seconds(steps))
     return main
 
 
-def _cluster_main_job(stage, nhcs: str, spark_dir: Path, lake: Path) -> StageResult:
+def _cluster_main_job(
+    stage, nhcs: str, work: Path, spark_dir: Path, lake: Path
+) -> tuple[StageResult, Path]:
     """The main job on a local Spark cluster started for it (``nhcs spark-cluster``, its state
     under the scenario's spark/ folder) and stopped afterwards. The cluster's JVMs (master,
     workers, executors, Thrift server) count in the main job's memory tree; their CPU is not
@@ -351,32 +366,23 @@ def _cluster_main_job(stage, nhcs: str, spark_dir: Path, lake: Path) -> StageRes
     cluster = _bench_cluster(spark_dir)
     pids = [p.pid for p in cluster.status().processes if p.pid]
     cpu_before = _cpu_seconds(pids)
+    name = "main_job_spark-thrift"
+    cmd, steps = _run(nhcs, work, name, "--engine", "spark-thrift")
     try:
-        main = stage(
-            "main_job_spark-thrift",
-            [nhcs, "run", "--engine", "spark-thrift"],
-            env=env,
-            also=pids,
-        )
+        main = stage(name, cmd, env=env, also=pids)
         main.extra["cluster_cpu_s"] = round(_cpu_seconds(pids) - cpu_before, 1)
     finally:
         stage("cluster_stop", [nhcs, "spark-cluster", "stop"], env=env)
-    return main
+    return main, steps
 
 
 def _bench_cluster(spark_dir: Path):
+    """The cluster ``nhcs spark-cluster`` started with this spark/ folder (to read its pids)."""
     from ..settings import load_settings
     from ..spark_cluster import ClusterConfig, LocalCluster
 
-    old = os.environ.get("NHCS_SPARK_DIR")
-    os.environ["NHCS_SPARK_DIR"] = str(spark_dir)
-    try:
-        return LocalCluster(ClusterConfig.from_settings(load_settings()))
-    finally:
-        if old is None:
-            os.environ.pop("NHCS_SPARK_DIR")
-        else:
-            os.environ["NHCS_SPARK_DIR"] = old
+    settings = replace(load_settings(), spark_dir_override=spark_dir)
+    return LocalCluster(ClusterConfig.from_settings(settings))
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -394,21 +400,20 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def _main_jobs(stage, nhcs: str, wh: Path, last: str, engines, log: Path) -> None:
+def _main_jobs(stage, nhcs: str, wh: Path, last: str, engines, work: Path) -> None:
     """``--main-only``: each engine's main job, the SQL floor on the warehouse it ingested, and
     DuckDB's nightly run. (Spark's nightly run rebuilds every table model: at national size it
     is another full build, so it is left to the full scenario.)"""
     sql_floor = None
     for engine in engines:
-        main = _main_job(stage, nhcs, wh, log, engine)
+        main = _main_job(stage, nhcs, wh, work, engine)
         if sql_floor is None:
             sql_floor = stage("sql_floor", _sql_floor(wh))
         dbt_s = main.extra.get("step_nhcs_dbt_models_s")
         if dbt_s and sql_floor.ok and sql_floor.wall_s:
             main.extra["dbt_step_vs_sql_floor"] = round(dbt_s / sql_floor.wall_s, 1)
         if engine == "duckdb":
-            nightly = stage("nightly_one_day", [nhcs, "run", "--date", last])
-            nightly.extra.update(_step_seconds(log))
+            _nightly(stage, nhcs, work, "nightly_one_day", last)
 
 
 def _stage_by_stage(stage, nhcs: str, raw: Path, wh: Path, work: Path) -> StageResult:
@@ -432,8 +437,7 @@ def _stage_by_stage(stage, nhcs: str, raw: Path, wh: Path, work: Path) -> StageR
     sql_floor = stage("sql_floor", _sql_floor(wh))
     dbt.floor, dbt.ratio_to_floor = "sql_floor", _ratio(dbt, sql_floor)
     for name in ("check", "report", "publish"):
-        if _has_subcommand(name):
-            stage(name, [nhcs, name])
+        stage(name, [nhcs, name])
 
     return sql_floor
 
@@ -448,36 +452,23 @@ def _sql_floor(wh: Path) -> list[str]:
     return _py(f"from pipelines.bench import run_sql_floor; run_sql_floor({str(wh)!r})")
 
 
-def _step_seconds(log: Path) -> dict[str, float]:
-    """Dagster's step timings of the last `nhcs run` in the bench log (what each step took
-    inside the main job)."""
-    text = log.read_text(encoding="utf-8", errors="replace")
-    start = text.rfind("nhcs_ingest: data dates")
-    # Dagster writes "812ms", "44.1s", or from a minute on "17m35s" (and "1h2m3s").
-    found = re.findall(
-        r'Finished execution of step "(\w+)" in (?:(\d+)h)?(?:(\d+)m(?!s))?([\d.]+)(ms|s)',
-        text[start:],
-    )
-    return {
-        f"step_{step}_s": round(
-            int(h or 0) * 3600 + int(m or 0) * 60 + float(v) / (1000 if unit == "ms" else 1), 1
-        )
-        for step, h, m, v, unit in found
-    }
+def _step_seconds(steps: Path) -> dict[str, float]:
+    """Each step's duration inside one ``nhcs run`` (its ``--summary-json`` file)."""
+    if not steps.exists():  # the run failed before writing it
+        return {}
+    data = json.loads(steps.read_text(encoding="utf-8"))
+    return {f"step_{key}_s": round(s["seconds"], 1) for key, s in data["steps"].items()}
 
 
-def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult, log: Path) -> None:
+def _spark_stages(stage, nhcs: str, wh: Path, last: str, sql_floor: StageResult, work) -> None:
     """The same dbt project on local Spark (docs/scale-out.md), on the warehouse built above."""
     spark_dir, lake = wh.with_name("spark"), wh.with_name("lake")
     env = {"NHCS_SPARK_DIR": str(spark_dir), "NHCS_LAKE_DIR": str(lake)}
     stage("lake_sync", [nhcs, "ingest", "--lake"], env=env)
     dbt = stage("dbt_build_spark", _dbt_build("--target", "spark"), cwd=DBT_PROJECT_DIR, env=env)
     dbt.floor, dbt.ratio_to_floor = "sql_floor", _ratio(dbt, sql_floor)
-    _main_job(stage, nhcs, wh, log, "spark")
-    nightly = stage(
-        "nightly_one_day_spark", [nhcs, "run", "--engine", "spark", "--date", last], env=env
-    )
-    nightly.extra.update(_step_seconds(log))
+    _main_job(stage, nhcs, wh, work, "spark")
+    _nightly(stage, nhcs, work, "nightly_one_day_spark", last, "--engine", "spark", env=env)
 
 
 def run_sql_floor(warehouse: str) -> list[tuple]:
@@ -511,12 +502,6 @@ def _raw_rows(wh: Path) -> int | None:
             )
     except duckdb.Error:
         return None
-
-
-def _has_subcommand(name: str) -> bool:
-    from ..cli import subcommands
-
-    return name in subcommands()
 
 
 def machine() -> dict:

@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from dagster import (
     DagsterRunStatus,
@@ -18,9 +20,12 @@ from dagster import (
 )
 
 from ..deliveries import day_signatures
-from ..settings import load_settings
 from .jobs import build_job, ingest_job
-from .partitions import DAILY
+from .partitions import DAILY, TIMEZONE, outside_partitions
+from .resources import NhcsPaths
+
+# cursor mark of a delivery already reported as outside the partitions
+_OUTSIDE = "outside:"
 
 # 02:00 Hanoi time, for the previous day's partition (the last complete day).
 nightly_schedule = build_schedule_from_partitioned_job(
@@ -41,33 +46,50 @@ nightly_schedule = build_schedule_from_partitioned_job(
     description="Requests a run for a data date when one of its delivery folders becomes "
     "complete (manifest written) or is re-delivered (manifest_rN), late days included.",
 )
-def delivery_sensor(context: SensorEvaluationContext):
-    return evaluate_deliveries(context.cursor, load_settings().raw_dir, context.log)
+def delivery_sensor(context: SensorEvaluationContext, paths: NhcsPaths):
+    return evaluate_deliveries(context.cursor, paths.settings().raw_dir, context.log)
 
 
-def evaluate_deliveries(cursor: str | None, raw_dir, log=None) -> SensorResult | SkipReason:
+def evaluate_deliveries(
+    cursor: str | None, raw_dir, log=None, partitions=DAILY
+) -> SensorResult | SkipReason:
     """Pure core of the sensor: compare each day's delivery signature with the cursor.
 
     Every new or re-delivered day found in one evaluation goes into ONE ranged run (a build
     follows each ingest run, so a run per day would rebuild the warehouse once per day: 91
     times on a quarter's first look). Ingest skips unchanged files, so the days in between
-    cost little."""
+    cost little. A delivery dated outside the partitions is an error naming it, logged once
+    per delivery (the cursor remembers it) and picked up if the partitions come to hold it."""
     seen: dict[str, str] = json.loads(cursor) if cursor else {}
-    valid = set(DAILY.get_partition_keys())
+    signatures = day_signatures(raw_dir)
+    outside = dict(outside_partitions(signatures, partitions))
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
     changed: dict[str, str] = {}
-    for day, signature in sorted(day_signatures(raw_dir).items()):
+    errors: dict[str, str] = {}
+    for day, signature in sorted(signatures.items()):
         key = day.isoformat()
         if seen.get(key) == signature:
             continue
-        if key not in valid:
-            # Before the first partition, or today (its partition opens tomorrow): left
-            # out of the cursor so it is picked up once it becomes a partition.
+        if day in outside:
+            if seen.get(key) == _OUTSIDE + signature:
+                continue  # reported already
+            if day == today:
+                # today's partition opens when the day is over: not an error, retried
+                if log:
+                    log.info(f"delivery {key} is today's; its partition opens tomorrow")
+                continue
+            errors[key] = f"delivery {raw_dir}/{key} is dated {key}, {outside[day]}: not ingested"
             if log:
-                log.info(f"delivery {key} is not a partition yet; will retry")
+                log.error(errors[key] + " (NHCS_PARTITION_START sets the first partition)")
             continue
         changed[key] = signature
-    if not changed:
+    seen.update({key: _OUTSIDE + signatures[date.fromisoformat(key)] for key in errors})
+    if not changed and not errors:
         return SkipReason("no new or re-delivered folders")
+    if not changed:
+        return SensorResult(
+            skip_reason="; ".join(errors.values()), cursor=json.dumps(seen, sort_keys=True)
+        )
     first, last = min(changed), max(changed)
     batch = hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:16]
     tags = {"nhcs/trigger": "delivery", "nhcs/delivered-dates": ",".join(sorted(changed))}

@@ -3,8 +3,9 @@
 One ``@multi_asset_check`` runs every Great Expectations suite once and reports:
 
 - one check per identity on the recon model that holds its items (``recon/<model>``):
-  identities 1-5 blocking (severity ERROR), the findings checks (identity 5's ``Chênh lệch``
-  rows, identity 6) non-blocking (severity WARN);
+  the deliveries (``recon/recon_deliveries``: a missing file, a journal hole) and identities
+  1-5 blocking (severity ERROR), the findings checks (files no figure needs, identity 5's
+  ``Chênh lệch`` rows, identity 6 with its missing reports) non-blocking (severity WARN);
 - one gate check, ``reconciliation_identities``, on each mart the report and publish steps
   read (``GUARDED_ASSETS``), blocking, failed when any blocking identity failed or could not
   run. Dagster skips an asset downstream of a failed blocking check, so the report built on
@@ -48,8 +49,8 @@ def check_specs(guarded_assets: Sequence[AssetKey] = GUARDED_ASSETS) -> list[Ass
         AssetCheckSpec(
             check.key,
             asset=recon_asset_key(ident.model),
-            description=f"Identity {ident.identity} ({'blocking' if check.blocking else 'findings'}"
-            f"): {check.description}",
+            description=f"{_identity_name(ident.identity)} "
+            f"({'blocking' if check.blocking else 'findings'}): {check.description}",
             blocking=check.blocking,
             metadata={"identity": ident.identity, "blocking": check.blocking},
         )
@@ -61,14 +62,19 @@ def check_specs(guarded_assets: Sequence[AssetKey] = GUARDED_ASSETS) -> list[Ass
         AssetCheckSpec(
             GATE_CHECK,
             asset=key,
-            description="Every blocking reconciliation identity (contract section 5, 1-5) "
-            "passed: the figures of this mart tie out and may be reported and published.",
+            description="Every file the figures need was delivered and every blocking "
+            "reconciliation identity (contract section 5, 1-5) passed: the figures of this "
+            "mart tie out and may be reported and published.",
             additional_deps=recon_keys,
             blocking=True,
         )
         for key in guarded_assets
     ]
     return specs
+
+
+def _identity_name(identity: int) -> str:
+    return "Deliveries" if identity == 0 else f"Identity {identity}"
 
 
 def _metadata(result: CheckResult, report: QualityReport) -> dict:
@@ -109,7 +115,9 @@ def check_results(
     blocking = [r for r in report.results if r.blocking and not r.passed]
     gate_text = (
         "blocked by: "
-        + ", ".join(f"identity {r.identity} {r.key} ({r.status.value})" for r in blocking)
+        + ", ".join(
+            f"{_identity_name(r.identity).lower()} {r.key} ({r.status.value})" for r in blocking
+        )
         if blocking
         else "every blocking identity passed"
     )

@@ -1,11 +1,22 @@
-"""The dbt project as Dagster assets (dagster-dbt), with raw sources mapped to ingest assets."""
+"""The dbt project as Dagster assets (dagster-dbt), with raw sources mapped to ingest assets.
+
+Every model and seed materialization carries its row count and its column names and types
+(dagster-dbt's ``fetch_row_counts`` / ``fetch_column_metadata``, read through dbt's DuckDB
+adapter once dbt has finished; dagster-dbt leaves views uncounted, so the staging views are
+counted here, a ``count(*)`` each: at most a scan of the raw table they select from; column
+lineage is left out: it parses every model's SQL again for a graph dbt's docs already draw).
+On Spark they are not fetched: dagster-dbt would open a second
+Spark session (a JVM) inside the Dagster process, on the Derby metastore that allows one JVM
+at a time; the tables are copied into the DuckDB warehouse right after (``mirror_spark_tables``,
+which logs each table's rows).
+"""
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config, Failure, Output
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, Failure, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -14,9 +25,10 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ..engines import BUILD_ARGS, dbt_env, dbt_target_args, mirror_spark_tables
+from ..engines import BUILD_ARGS, dbt_settings_args, mirror_spark_tables
 from ..settings import DBT_PROJECT_DIR
 from ..warehouse_lock import warehouse_lock
+from .freshness import NIGHTLY
 from .resources import NhcsPaths
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -39,6 +51,13 @@ class NhcsDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
         return ["team:data"]
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        # The marts are what the morning's briefing and analysts read.
+        if spec.group_name == "marts":
+            return spec.replace_attributes(freshness_policy=NIGHTLY)
+        return spec
 
 
 def _layer(props: Mapping[str, Any]) -> str:
@@ -63,8 +82,9 @@ class DbtBuildConfig(Config):
     to a model's SQL, whose old partitions an incremental run would otherwise keep."""
 
 
-def dbt_build_args(config: DbtBuildConfig, target_args: list[str]) -> list[str]:
-    return [*BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else []), *target_args]
+def dbt_build_args(config: DbtBuildConfig, settings_args: list[str]) -> list[str]:
+    """The build's arguments: ``settings_args`` are the run's target and --vars."""
+    return [*BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else []), *settings_args]
 
 
 def build_dbt_assets():
@@ -88,25 +108,71 @@ def build_dbt_assets():
         config: DbtBuildConfig,
     ):
         settings = paths.settings()
-        # dbt runs as a subprocess and reads its paths from the environment.
-        os.environ.update(dbt_env(settings))
         if settings.is_spark:
             context.log.info(f"building the dbt models on {settings.engine} (docs/scale-out.md)")
         with warehouse_lock(settings.warehouse, progress=context.log.info):
-            args = dbt_build_args(config, dbt_target_args(settings))
+            # The run's paths reach dbt as --vars (profiles.yml reads them), not the environment.
+            args = dbt_build_args(config, dbt_settings_args(settings))
             if config.full_refresh:
                 context.log.info("full refresh: every partition of the incremental models")
             invocation = dbt.cli(args, context=context)
+            events = invocation.stream()
+            if settings.engine == "duckdb":
+                events = _count_views(
+                    invocation,
+                    events.fetch_row_counts().fetch_column_metadata(with_column_lineage=False),
+                )
             built: set[AssetKey] = set()
-            for event in invocation.stream():
-                if isinstance(event, Output):
-                    built.add(context.assets_def.keys_by_output_name[event.output_name])
-                yield event
+            cwd = os.getcwd()
+            try:
+                for event in events:
+                    if isinstance(event, Output):
+                        built.add(context.assets_def.keys_by_output_name[event.output_name])
+                    yield event
+            finally:
+                _release_adapter(invocation.adapter)
+                # dagster-dbt's metadata threads each `pushd` into the dbt project at the same
+                # time: the last to restore may leave the process there (seen in `nhcs run`).
+                os.chdir(cwd)
             _require_every_result(context, built, invocation.target_path)
             if settings.is_spark:
                 mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)
 
     return nhcs_dbt_models
+
+
+def _count_views(invocation, events):
+    """The events, with a row count added to the views' materializations."""
+    nodes = invocation.manifest.get("nodes", {})
+    for event in events:
+        if isinstance(event, Output) and "dagster/row_count" not in event.metadata:
+            unique_id = getattr(event.metadata.get("unique_id"), "value", None)
+            node = nodes.get(unique_id) or {}
+            if node.get("config", {}).get("materialized") == "view":
+                with invocation.adapter.connection_named(f"row_count_{unique_id}"):
+                    _, table = invocation.adapter.execute(
+                        f"select count(*) from {node['relation_name']}", fetch=True
+                    )
+                rows = int(table[0][0])
+                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+        yield event
+
+
+def _release_adapter(adapter) -> None:
+    """Close the read-only DuckDB connection dagster-dbt opened in this process for the row
+    counts and columns: DuckDB refuses a second connection to the same file with another
+    configuration, which the checks and the report open next (same process, ``nhcs run``)."""
+    if adapter is None:
+        return
+    adapter.cleanup_connections()
+    if adapter.type() == "duckdb":
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        with DuckDBConnectionManager._LOCK:  # noqa: SLF001 - dbt-duckdb keeps it class-wide
+            env = DuckDBConnectionManager._ENV  # noqa: SLF001
+            if env is not None:
+                env.close()
+            DuckDBConnectionManager.close_all_connections()
 
 
 def _require_every_result(context: AssetExecutionContext, built: set, target_path: Path) -> None:

@@ -19,21 +19,39 @@ from ..contract.naming import FileNameError, parse_file_name
 from ..contract.reports import REPORTS
 from ..engines import lake_dir_for_ingest
 from ..warehouse_lock import warehouse_lock
+from .freshness import NIGHTLY
 from .partitions import DAILY
 from .resources import NhcsPaths
 
-_process_log = logging.getLogger("nhcs.ingest")
+# A project logger: Dagster manages "nhcs" from INFO up (python_logs in the instance's
+# dagster.yaml, pipelines/runner/instance.py), so what it says reaches the run's event log.
+_log = logging.getLogger("nhcs.ingest")
+# One line per delivery folder, for `nhcs run`'s progress bar only: kept out of the event log
+# (one Dagster event per folder would cost more than parsing the folder at nightly volumes).
+PROGRESS_LOGGER = "nhcs.ingest.progress"
+_progress = logging.getLogger(PROGRESS_LOGGER)
+_progress.propagate = False
 
-RAW_SPECS = [
-    AssetSpec(
+# Personal data (names, ID numbers, phones) stays in raw: the tag says which tables hold it.
+PII_TAG = "pii"
+
+
+def raw_spec(spec) -> AssetSpec:
+    personal = spec.personal_keys
+    return AssetSpec(
         ["raw", spec.table],
         group_name="raw",
-        description=f"{spec.code}: {spec.description} Every delivered row with its lineage.",
+        description=f"{spec.code}: {spec.description} Every delivered row with its lineage."
+        + (f" Personal data: {', '.join(personal)} (never leaves raw)." if personal else ""),
         kinds={"duckdb", "python"},
         owners=["team:data"],
+        tags={PII_TAG: "true" if personal else "false"},
+        metadata={"personal_columns": list(personal)},
+        freshness_policy=NIGHTLY,
     )
-    for spec in REPORTS
-]
+
+
+RAW_SPECS = [raw_spec(spec) for spec in REPORTS]
 
 # Transient failures (a lock held by an analyst's stray writer, a slow disk) get retried.
 WAREHOUSE_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL)
@@ -54,34 +72,34 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
     from ..ingest import ingest
 
     dates = [date.fromisoformat(k) for k in context.partition_keys]
-    context.log.info(f"ingesting data dates {dates[0]} .. {dates[-1]} ({len(dates)} days)")
-    # Progress goes to the process log, not the event log: one Dagster event per delivery
-    # folder costs more than parsing the folder at nightly volumes.
+    _log.info(f"ingesting data dates {dates[0]} .. {dates[-1]} ({len(dates)} days)")
     settings = paths.settings()
-    with warehouse_lock(settings.warehouse, progress=context.log.info):
+    with warehouse_lock(settings.warehouse, progress=_log.info):
         result = ingest(
             settings.raw_dir,
             settings.warehouse,
             dates=dates,
-            progress=_process_log.debug,
+            progress=_progress.debug,
             lake_dir=lake_dir_for_ingest(settings),
             lake_first=settings.is_spark,
         )
-    context.log.info("\n".join(result.summary_lines()))
-    if result.lake is not None:
-        context.log.info(result.lake.line())
+    _log.info("\n".join(result.summary_lines()))
     if result.rejections:
-        context.log.warning(
+        _log.warning(
             f"{len(result.rejections)} rejection(s):\n"
             + "\n".join(r.message for r in result.rejections[:50])
         )
     for spec in REPORTS:
         rejected = [r for r in result.rejections if _report_of(r.file) == spec.code]
+        load = result.load_of(spec.table)
         findings = sum(n for f, n in result.findings.items() if _report_of(f) == spec.code)
         yield MaterializeResult(
             asset_key=["raw", spec.table],
             metadata={
                 "dagster/row_count": result.table_rows.get(spec.table, 0),
+                "rows_loaded": load.rows,
+                "files_loaded": load.files_loaded,
+                "files_unchanged": load.files_unchanged,
                 "rejected_files": len({r.file for r in rejected}),
                 # data-quality findings on descriptive fields of loaded files (raw._findings)
                 "findings": findings,

@@ -7,22 +7,16 @@ on the sqlite instance). Ingest is the only partitioned step; the build reads wh
 
 from dagster import AssetSelection, define_asset_job
 
-from .freshness import FRESHNESS_CHECKS
-from .partitions import DAILY
-
 INGEST_JOB = "nhcs_ingest"
 BUILD_JOB = "nhcs_build"
-# Runs carrying this tag are queued one at a time by the run queue (see cli.DAGSTER_YAML).
+# Runs carrying this tag are queued one at a time by the run queue (pipelines/runner/instance.py).
 WRITER_TAG = "nhcs/writes-warehouse"
 
 RAW = AssetSelection.groups("raw")
-# Freshness checks are evaluated by their own sensor, on the clock, not inside a run.
-FRESHNESS = AssetSelection.checks(*FRESHNESS_CHECKS)
 
 ingest_job = define_asset_job(
     INGEST_JOB,
-    selection=RAW - FRESHNESS,
-    partitions_def=DAILY,
+    selection=RAW,
     tags={WRITER_TAG: "true"},
     description="Ingest the complete deliveries of a data date (or a range of dates, as one "
     "run) into raw.*. On success the build job runs (sensor build_after_ingest).",
@@ -30,7 +24,7 @@ ingest_job = define_asset_job(
 
 build_job = define_asset_job(
     BUILD_JOB,
-    selection=AssetSelection.all() - RAW - FRESHNESS,
+    selection=AssetSelection.all() - RAW,
     tags={WRITER_TAG: "true"},
     description="Rebuild the dbt project (models and tests) from raw.*, run the reconciliation "
     "checks, and, when the blocking checks pass, write the briefing and publish analytics.duckdb.",

@@ -1,24 +1,59 @@
-"""Daily partitions by data date (ngày số liệu), in Hanoi time."""
+"""Daily partitions by data date (ngày số liệu), in Hanoi time.
 
-import os
-from pathlib import Path
+They start at ``NHCS_PARTITION_START`` or, unset, at the earliest data date delivered in
+``NHCS_RAW_DIR`` when the definitions are loaded (today, when nothing is delivered yet): a
+branch that loads its history from any date keeps every delivery. A delivery dated outside
+the partitions (before the first, or after the last complete day) cannot be ingested by the
+job: ``outside_partitions`` names it, and the CLI and the delivery sensor report it as an error.
+"""
 
-import yaml
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from dagster import DailyPartitionsDefinition
 
+from ..deliveries import earliest_delivered_date
+from ..settings import load_settings, partition_start_setting
+
 TIMEZONE = "Asia/Ho_Chi_Minh"
-_DEFAULT_CALIBRATION = (
-    Path(__file__).resolve().parents[1] / "generate" / "calibrations" / "hanoi-2022q1.yaml"
-)
 
 
-def partition_start() -> str:
-    """First partition: ``NHCS_PARTITION_START``, else the shipped scenario's opening date
-    (the previous year-end snapshot everything rolls forward from)."""
-    if os.environ.get("NHCS_PARTITION_START"):
-        return os.environ["NHCS_PARTITION_START"]
-    with open(_DEFAULT_CALIBRATION, encoding="utf-8") as f:
-        return str(yaml.safe_load(f)["opening_date"])
+def partition_start() -> date:
+    """``NHCS_PARTITION_START``, else the earliest delivered data date, else today (Hanoi)."""
+    return (
+        partition_start_setting()
+        or earliest_delivered_date(load_settings().raw_dir)
+        or datetime.now(ZoneInfo(TIMEZONE)).date()
+    )
 
 
-DAILY = DailyPartitionsDefinition(start_date=partition_start(), timezone=TIMEZONE)
+def daily_partitions(start: date) -> DailyPartitionsDefinition:
+    return DailyPartitionsDefinition(start_date=start.isoformat(), timezone=TIMEZONE)
+
+
+def outside_partitions(
+    dates: Iterable[date], partitions: DailyPartitionsDefinition
+) -> list[tuple[date, str]]:
+    """The dates that are not partitions, each with why, in date order."""
+    keys = partitions.get_partition_keys()
+    first = date.fromisoformat(partitions.start.strftime("%Y-%m-%d"))
+    last = date.fromisoformat(keys[-1]) if keys else None
+    valid = set(keys)
+    out = []
+    for d in sorted(set(dates)):
+        if d.isoformat() in valid:
+            continue
+        if d < first:
+            why = f"before the first partition {first}"
+        elif last is None:
+            why = f"no day from {first} on is complete yet"
+        else:
+            why = f"after the last complete day {last}"
+        out.append((d, why))
+    return out
+
+
+DAILY = daily_partitions(partition_start())

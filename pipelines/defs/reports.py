@@ -16,6 +16,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from ..warehouse_lock import warehouse_lock
+from .freshness import NIGHTLY
 from .resources import NhcsPaths
 
 # Everything the report reads (marts only; recon and quality come through the checks).
@@ -31,6 +32,10 @@ REPORT_MARTS: tuple[str, ...] = (
     "fct_reconciliation",
     "dim_organization",
     "dim_program",
+    # the appendix (pipelines/reports/lineage.py)
+    "mart_figure_breakdown",
+    "mart_figure_lineage",
+    "dim_unit",
 )
 REPORT_DEPS: list[AssetKey] = [AssetKey(["marts", m]) for m in REPORT_MARTS]
 GROUP = "reports"
@@ -42,6 +47,7 @@ GROUP = "reports"
     deps=REPORT_DEPS,
     kinds={"html", "excel"},
     owners=["team:data"],
+    freshness_policy=NIGHTLY,
     description="The quarterly interagency briefing (briefing.html, briefing.xlsx) and the "
     "exception lists (exceptions.xlsx) for the latest quarter-end month-end in the marts, "
     "written to <reports_dir>/<as_of>/.",
@@ -82,6 +88,7 @@ def _as_of(written: list[Path]):
     deps=[briefing_report, *REPORT_DEPS],
     kinds={"duckdb", "parquet", "csv"},
     owners=["team:data"],
+    freshness_policy=NIGHTLY,
     description="data/warehouse/analytics.duckdb: the marts, recon and quality schemas "
     "(no raw, no staging, no personal data) for analysts, in a storage format DuckDB 1.4 reads, "
     "with the dbt docs as comments and main.catalog; beside it analytics/parquet|csv/ (the "

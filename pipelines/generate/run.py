@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from pipelines.progress import Tick
+
 from .calibration import History
 from .calibration_file import load_history
 from .faults import FAULTS, plan_faults
@@ -141,12 +143,25 @@ def prepare(hist: History, seed: int, inject: list[str], scratch: Path) -> dict:
     }
 
 
+def _written(res: dict, done: int, total: int) -> Tick:
+    """An office written, as a step of the generation's progress bar."""
+    return Tick(
+        f"office {res['office']} written ({res['files']} files)",
+        task="generate",
+        done=done,
+        total=total,
+    )
+
+
 def _write_offices(packages: list[dict], workers: int, say: Callable[[str], None]) -> list[dict]:
     """``write_office`` of every package, in a pool of ``workers`` spawned processes (or in
     this one)."""
-    if workers <= 1:
-        return [write_office(p) for p in packages]
     results: list[dict] = []
+    if workers <= 1:
+        for package in packages:
+            results.append(write_office(package))
+            say(_written(results[-1], len(results), len(packages)))
+        return results
     # Spawned, not forked: polars' thread pool does not survive fork. At most
     # ``workers + 1`` packages are submitted at once, which bounds the memory.
     ctx = mp.get_context("spawn")
@@ -164,7 +179,7 @@ def _write_offices(packages: list[dict], workers: int, say: Callable[[str], None
             pending.remove(done)
             res = done.get()
             results.append(res)
-            say(f"office {res['office']} written ({res['files']} files)")
+            say(_written(res, len(results), len(packages)))
     except BaseException:
         pool.terminate()
         raise

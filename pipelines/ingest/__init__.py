@@ -7,7 +7,7 @@ transaction. Rejected files are recorded in ``raw._rejections`` and under ``quar
 See docs/ingestion.md. This package does not import Dagster.
 """
 
-from .discovery import discover, discover_all
+from .discovery import discover, discover_all, discover_folder, folder_listing
 from .model import Delivery, DeliveryFile, DeliveryResult, IngestResult, Note, Rejection
 from .run import ingest
 
@@ -20,5 +20,7 @@ __all__ = [
     "Rejection",
     "discover",
     "discover_all",
+    "discover_folder",
+    "folder_listing",
     "ingest",
 ]

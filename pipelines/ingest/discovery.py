@@ -31,6 +31,7 @@ from pipelines.contract.codes import HOI_UNIT, TIMEZONE, UNIT_BY_CODE
 from pipelines.contract.naming import (
     FileNameError,
     fold,
+    manifest_name,
     manifest_revision,
     parse_file_name,
     revision_of,
@@ -38,12 +39,14 @@ from pipelines.contract.naming import (
 from pipelines.contract.reports import REPORTS
 
 from .errors import FileProblems, printable
-from .files import Entry, entries, inside, read_regular_file
+from .files import Entry, entries, inside, read_regular_file, sha256_of
 from .model import Delivery, DeliveryFile, Discovery, Note, Rejection
 
 _DATE_DIR = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHA = re.compile(r"[0-9a-f]{64}")
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a manifest lists a folder: kilobytes, not gigabytes
+# A manifest line: (line number, file name, bytes, sha256).
+ListedFile = tuple[int, str, int, str]
 
 
 def today_in_hanoi() -> date:
@@ -92,54 +95,108 @@ def discover_all(
     wanted = set(dates) if dates is not None else None
     today = today or today_in_hanoi()
     for e in entries(root):
-        name = e.shown
-        if e.name.startswith((".", "_")):
-            out.notes.append(Note(name, "ignored: '.' and '_'-prefixed entries are not deliveries"))
-            continue
-        if not e.is_dir and not e.is_file:
-            _refuse(out.rejections, name, e, "folder")
-            continue
-        if not e.is_dir:
-            out.notes.append(Note(name, "ignored: a file where data-date folders are expected"))
-            continue
-        folder_date = None
-        if _DATE_DIR.fullmatch(e.name):
-            try:
-                folder_date = date.fromisoformat(e.name)
-            except ValueError:
-                pass
+        folder_date = _date_folder(e, out, today, wanted)
         if folder_date is None:
-            out.rejections.append(
-                _rejection(
-                    name,
-                    "a folder named by its data date, YYYY-MM-DD",
-                    f"folder name {name!r} is not a data date YYYY-MM-DD (e.g. 2022-03-31); "
-                    "nothing in it is ingested. Rename it, or prefix it with '_' to keep "
-                    "something else under the raw folder",
-                    value=name,
-                )
-            )
-            continue
-        if wanted is not None and folder_date not in wanted:
-            continue
-        if folder_date > today:
-            out.rejections.append(
-                _rejection(
-                    name,
-                    f"a data date on or before today ({today:%d/%m/%Y}, Hanoi)",
-                    f"data date {folder_date:%d/%m/%Y} is in the future (today is "
-                    f"{today:%d/%m/%Y} in Hanoi); nothing in it is ingested",
-                    value=name,
-                    data_date=folder_date,
-                )
-            )
             continue
         for unit_entry in entries(e.path):
             _discover_unit(root, folder_date, unit_entry, out)
     return out
 
 
-def _discover_unit(root: Path, folder_date: date, e: Entry, out: Discovery) -> None:
+def discover_folder(
+    folder: Path, listing: list[ListedFile] | None = None, today: date | None = None
+) -> Discovery:
+    """One delivery folder ``<raw>/<YYYY-MM-DD>/<UNIT>/`` judged exactly as ``discover_all``
+    judges it inside its raw folder (the folder's grandparent): the date folder, the unit
+    folder, the manifest and the files it lists.
+
+    With ``listing`` (``(line, file name, bytes, sha256)`` rows, e.g. ``folder_listing``), the
+    folder is read as if its manifest listed exactly those files: what a folder will be once
+    its manifest is written (``nhcs validate`` checks a delivery before it is sent)."""
+    folder = Path(folder)
+    root = folder.parent.parent.resolve()
+    out = Discovery()
+    by_name = {e.name: e for e in entries(folder.parent.parent)}
+    date_entry = by_name.get(folder.parent.name)
+    if date_entry is None:
+        raise FileNotFoundError(f"delivery folder {folder} does not exist")
+    folder_date = _date_folder(date_entry, out, today or today_in_hanoi(), None)
+    if folder_date is None:
+        return out
+    unit_entry = {e.name: e for e in entries(date_entry.path)}.get(folder.name)
+    if unit_entry is None:
+        raise FileNotFoundError(f"delivery folder {folder} does not exist")
+    _discover_unit(root, folder_date, unit_entry, out, listing)
+    return out
+
+
+def folder_listing(folder: Path) -> list[ListedFile]:
+    """What a manifest written now would list: every regular file of the folder except the
+    manifests and the ``_``/``.``-prefixed entries (the contract's "every file of that
+    folder"), with its size and SHA-256, by name. Nothing is followed through a link: links
+    and other non-regular entries are left out here and refused by discovery."""
+    out: list[ListedFile] = []
+    for e in entries(folder):
+        if not e.is_file or e.name.startswith((".", "_")) or manifest_revision(e.name):
+            continue
+        out.append((len(out) + 2, e.name, e.size, sha256_of(e.path)))
+    return out
+
+
+def _date_folder(e: Entry, out: Discovery, today: date, wanted: set[date] | None) -> date | None:
+    """The data date of an entry of the raw folder, or None (noted, refused or not wanted)."""
+    name = e.shown
+    if e.name.startswith((".", "_")):
+        out.notes.append(Note(name, "ignored: '.' and '_'-prefixed entries are not deliveries"))
+        return None
+    if not e.is_dir and not e.is_file:
+        _refuse(out.rejections, name, e, "folder")
+        return None
+    if not e.is_dir:
+        out.notes.append(Note(name, "ignored: a file where data-date folders are expected"))
+        return None
+    folder_date = None
+    if _DATE_DIR.fullmatch(e.name):
+        try:
+            folder_date = date.fromisoformat(e.name)
+        except ValueError:
+            pass
+    if folder_date is None:
+        out.rejections.append(
+            _rejection(
+                name,
+                "a folder named by its data date, YYYY-MM-DD",
+                f"folder name {name!r} is not a data date YYYY-MM-DD (e.g. 2022-03-31); "
+                "nothing in it is ingested. Rename it, or prefix it with '_' to keep "
+                "something else under the raw folder",
+                value=name,
+            )
+        )
+        return None
+    if wanted is not None and folder_date not in wanted:
+        return None
+    if folder_date > today:
+        out.rejections.append(
+            _rejection(
+                name,
+                f"a data date on or before today ({today:%d/%m/%Y}, Hanoi)",
+                f"data date {folder_date:%d/%m/%Y} is in the future (today is "
+                f"{today:%d/%m/%Y} in Hanoi); nothing in it is ingested",
+                value=name,
+                data_date=folder_date,
+            )
+        )
+        return None
+    return folder_date
+
+
+def _discover_unit(
+    root: Path,
+    folder_date: date,
+    e: Entry,
+    out: Discovery,
+    listing: list[ListedFile] | None = None,
+) -> None:
     rel_dir = f"{folder_date.isoformat()}/{e.shown}"
     if e.name.startswith((".", "_")):
         out.notes.append(Note(rel_dir, "ignored: '.' and '_'-prefixed entries are not deliveries"))
@@ -168,19 +225,24 @@ def _discover_unit(root: Path, folder_date: date, e: Entry, out: Discovery) -> N
         ((rev, m) for m in content if (rev := manifest_revision(m.name)) is not None),
         key=lambda t: t[0],
     )
-    if not manifests:
+    if listing is not None:
+        # read as its next manifest will list it (``discover_folder``)
+        revision = next_manifest_revision([r for r, _ in manifests], [n for _, n, _, _ in listing])
+        name = manifest_name(revision)
+    elif not manifests:
         out.incomplete.append(rel_dir)
         return
-    revision, manifest = manifests[-1]
+    else:
+        revision, name = manifests[-1][0], manifests[-1][1].name
     delivery = Delivery(
         data_date=folder_date,
         unit=e.name,
         path=e.path,
-        manifest=manifest.name,
+        manifest=name,
         manifest_revision=revision,
     )
     out.deliveries.append(delivery)
-    _read_delivery(root, delivery, content, {m.name for _, m in manifests})
+    _read_delivery(root, delivery, content, {m.name for _, m in manifests} | {name}, listing)
 
 
 def _reject(delivery: Delivery, file: str, expected: str, message: str, value=None) -> None:
@@ -189,7 +251,18 @@ def _reject(delivery: Delivery, file: str, expected: str, message: str, value=No
     )
 
 
-def parse_manifest(text: str) -> list[tuple[int, str, int, str]]:
+def manifest_text(listing: Iterable[ListedFile]) -> str:
+    """A manifest listing these files (the inverse of ``parse_manifest``): UTF-8 text, header
+    ``file_name,bytes,sha256``, one line per file in name order, ``\n`` line ends."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["file_name", "bytes", "sha256"])
+    for _, name, size, sha in sorted(listing, key=lambda t: t[1]):
+        w.writerow([name, size, sha])
+    return out.getvalue()
+
+
+def parse_manifest(text: str) -> list[ListedFile]:
     """Rows of a manifest as (line number, file name, bytes, sha256); ValueError if malformed."""
     text = text.lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(text)))
@@ -219,10 +292,33 @@ def parse_manifest(text: str) -> list[tuple[int, str, int, str]]:
     return out
 
 
-def _read_delivery(root: Path, d: Delivery, content: list[Entry], manifest_names: set[str]) -> None:
-    rel_dir = d.rel
-    manifest_rel = f"{rel_dir}/{printable(d.manifest)}"
+def next_manifest_revision(manifests: Iterable[int], file_names: Iterable[str]) -> int:
+    """The revision of the manifest that lists a folder as it now stands (contract §1): the
+    first delivery's is ``manifest.csv``; a re-delivery's is one above the latest manifest's,
+    and at least the highest ``_rN`` of its files (an ``_r3`` file comes with
+    ``manifest_r3.csv``)."""
+    latest = max(manifests, default=0)
+    highest_file = max((revision_of(n) or 1 for n in file_names), default=1)
+    return max(latest + 1, highest_file)
+
+
+def _read_delivery(
+    root: Path,
+    d: Delivery,
+    content: list[Entry],
+    manifest_names: set[str],
+    listing: list[ListedFile] | None = None,
+) -> None:
     by_name = {e.name: e for e in content}
+    listed = _manifest_listing(d, by_name) if listing is None else listing
+    if listed is None:
+        return
+    _current_files(root, d, content, manifest_names, listed)
+
+
+def _manifest_listing(d: Delivery, by_name: dict[str, Entry]) -> list[ListedFile] | None:
+    """The rows of the delivery's current manifest; None (and a rejection) if unreadable."""
+    manifest_rel = f"{d.rel}/{printable(d.manifest)}"
     try:
         if not by_name[d.manifest].is_file:
             raise ValueError(
@@ -238,7 +334,7 @@ def _read_delivery(root: Path, d: Delivery, content: list[Entry], manifest_names
             f"unreadable manifest ({exc.problems[0].problem}); nothing of this delivery is "
             "ingested",
         )
-        return
+        return None
     except (UnicodeDecodeError, ValueError) as exc:
         _reject(
             d,
@@ -247,7 +343,21 @@ def _read_delivery(root: Path, d: Delivery, content: list[Entry], manifest_names
             f"unreadable manifest ({printable(str(exc))[:300]}); nothing of this delivery is "
             "ingested",
         )
-        return
+        return None
+    return listed
+
+
+def _current_files(
+    root: Path,
+    d: Delivery,
+    content: list[Entry],
+    manifest_names: set[str],
+    listed: list[ListedFile],
+) -> None:
+    """The delivery's current files from its listing: every listed file judged (name, date,
+    unit, presence, size), the highest revision of each report kept, the rest noted."""
+    rel_dir = d.rel
+    by_name = {e.name: e for e in content}
     listed_names = {name for _, name, _, _ in listed}
     for e in content:
         if e.name in manifest_names and e.is_file:

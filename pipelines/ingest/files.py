@@ -10,6 +10,7 @@ swapped for a link between discovery and reading is refused too).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -126,5 +127,21 @@ def read_regular_file(path: str | Path, limit: int | None = None) -> bytes:
         return b"".join(chunks)
     except OSError as exc:
         raise file_problem("a readable file", f"cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def sha256_of(path: str | Path) -> str:
+    """The SHA-256 of a regular file, read in pieces (a manifest's figure for a file of any
+    size), refusing links and non-regular files as ``read_regular_file`` does."""
+    path = str(path)
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{printable(path)} is not a regular file")
+        h = hashlib.sha256()
+        while chunk := os.read(fd, 4 * 1024 * 1024):
+            h.update(chunk)
+        return h.hexdigest()
     finally:
         os.close(fd)

@@ -123,6 +123,15 @@ class DeliveryResult:
 
 
 @dataclass
+class TableLoad:
+    """What one run did to one raw table (the raw assets' metadata in Dagster)."""
+
+    rows: int = 0  # rows loaded in this run
+    files_loaded: int = 0
+    files_unchanged: int = 0
+
+
+@dataclass
 class IngestResult:
     deliveries: list[DeliveryResult] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
@@ -134,6 +143,10 @@ class IngestResult:
     # data-quality findings (descriptive columns) of the files loaded in this run, per file
     findings: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # e.g. an unusable quarantine folder
+    loads: dict[str, TableLoad] = field(default_factory=dict)  # raw table -> this run's load
+
+    def load_of(self, table: str) -> TableLoad:
+        return self.loads.setdefault(table, TableLoad())
 
     @property
     def ok(self) -> bool:

@@ -118,6 +118,18 @@ def _error_cell_problems(errors: list[ErrorCell], grid: Grid) -> FileProblems:
 
 
 # --------------------------------------------------------------------------------------- xlsx
+def report_sheet(names: list[str]) -> str:
+    """The sheet a report is read from: ``BCQUERY``, or the only sheet of the workbook."""
+    if SHEET_NAME in names:
+        return SHEET_NAME
+    if len(names) == 1:
+        return names[0]
+    raise file_problem(
+        f"a sheet named {SHEET_NAME}",
+        f"has no sheet named {SHEET_NAME} (sheets: {', '.join(names)})",
+    )
+
+
 def xlsx_cells(data: bytes) -> tuple[pl.DataFrame, list[int]]:
     """All cells of the report sheet as text; also the sheet column index of each column.
 
@@ -127,16 +139,7 @@ def xlsx_cells(data: bytes) -> tuple[pl.DataFrame, list[int]]:
 
     try:
         reader = fastexcel.read_excel(data)
-        names = reader.sheet_names
-        if SHEET_NAME in names:
-            sheet_name = SHEET_NAME
-        elif len(names) == 1:
-            sheet_name = names[0]
-        else:
-            raise file_problem(
-                f"a sheet named {SHEET_NAME}",
-                f"has no sheet named {SHEET_NAME} (sheets: {', '.join(names)})",
-            )
+        sheet_name = report_sheet(reader.sheet_names)
         sheet = reader.load_sheet(
             sheet_name, header_row=None, dtypes="string", skip_rows=0, whitespace_as_null=True
         )

@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from pipelines.contract.codes import BRANCH_OFFICE
+from pipelines.progress import Tick
 
 from .budget import DEFAULT_BUDGET, FileBudget
 from .discovery import discover_all
@@ -18,7 +19,7 @@ from .errors import Problem, printable
 from .lake import sync_lake
 from .lake_loader import LakeLoader
 from .loader import Warehouse, write_quarantine
-from .model import Delivery, DeliveryResult, IngestResult, Rejection
+from .model import Delivery, DeliveryResult, Discovery, IngestResult, Rejection
 from .names import NameIndex
 from .parse import FileContext, ParsedFile, resolve_communes
 from .worker import chunk, drop_spill, parse_chunk, run_isolated, spill_directory, unspill
@@ -100,6 +101,7 @@ class _Run:
         lake_dir: Path | None = None,
         budget: FileBudget = DEFAULT_BUDGET,
         lake_first: bool = False,
+        quarantine: bool = True,
     ):
         self.raw_dir = raw_dir
         self.budget = budget
@@ -107,7 +109,7 @@ class _Run:
         self.lake_first = lake_first
         self.root = display_root(raw_dir)
         self.wh_path = warehouse
-        self.quarantine = quarantine_dir_for(warehouse)
+        self.quarantine = quarantine_dir_for(warehouse) if quarantine else None
         self.progress = progress or (lambda msg: None)
         self.workers = max(0, int(workers))
         self.now = datetime.now().replace(microsecond=0)
@@ -129,9 +131,9 @@ class _Run:
             dr.files_rejected += 1
         self.by_file.setdefault(file, []).extend(rejections)
 
-    def run(self, dates: Sequence[date] | None) -> IngestResult:
+    def run(self, dates: Sequence[date] | None, disc: Discovery | None = None) -> IngestResult:
         t0 = time.perf_counter()
-        disc = discover_all(self.raw_dir, dates)
+        disc = discover_all(self.raw_dir, dates) if disc is None else disc
         res = self.result
         res.notes.extend(disc.notes)
         res.incomplete.extend(disc.incomplete)
@@ -159,6 +161,7 @@ class _Run:
                     prev = known.get(f.key)
                     if prev and prev.sha256 == f.sha256 and prev.revision == f.revision:
                         dr.files_skipped += 1
+                        res.load_of(f.spec.table).files_unchanged += 1
                         continue
                     tasks.append((i, self._context(d, f)))
                     n += 1
@@ -263,8 +266,9 @@ class _Run:
     def _emit(self, final: bool = False) -> None:
         """Progress: one line per delivery once all its files are committed or rejected."""
         while self.emitted < len(self.results) and (final or self.remaining[self.emitted] <= 0):
-            self.progress(self.results[self.emitted].line())
             self.emitted += 1
+            line = self.results[self.emitted - 1].line()
+            self.progress(Tick(line, task="ingest", done=self.emitted, total=len(self.results)))
 
     def _handle(self, parsed: list[ParsedFile], ids: list[int]) -> None:
         good: list[ParsedFile] = []
@@ -311,6 +315,9 @@ class _Run:
             dr = self.results[i]
             dr.files_loaded += 1
             dr.rows += p.rows
+            load = self.result.load_of(p.ctx.spec.table)
+            load.files_loaded += 1
+            load.rows += p.rows
             if p.total_findings:
                 dr.findings += p.total_findings
                 self.result.findings[p.ctx.rel] = p.total_findings
@@ -345,6 +352,8 @@ class _Run:
         unusable: list[str] = []
 
         def quarantine(action) -> None:
+            if self.quarantine is None:
+                return
             try:
                 action()
             except OSError as exc:
@@ -387,6 +396,8 @@ def ingest(
     lake_dir: Path | None = None,
     budget: FileBudget = DEFAULT_BUDGET,
     lake_first: bool = False,
+    discovery: Discovery | None = None,
+    quarantine: bool = True,
 ) -> IngestResult:
     """Load the complete deliveries under ``raw_dir`` into ``warehouse`` (raw.* tables).
 
@@ -401,10 +412,16 @@ def ingest(
     With ``lake_dir``, the committed raw tables are then mirrored as hive-partitioned Parquet
     under ``<lake_dir>/raw`` (``pipelines.ingest.lake``). With ``lake_first`` too, the rows
     go to the lake only, never into ``warehouse`` (``pipelines.ingest.lake_loader``: the Spark
-    engine's ingestion); the warehouse then keeps the load log, findings and rejections.
+    engines' ingestion); the warehouse then keeps the load log, findings and rejections.
+
+    ``discovery`` (instead of discovering ``raw_dir``) loads exactly these deliveries, e.g.
+    one folder as ``discover_folder`` sees it; ``quarantine=False`` writes no quarantine
+    report (``nhcs validate`` loads a scratch warehouse and reports itself).
     """
     lake = Path(lake_dir) if lake_dir is not None else None
     if lake_first and lake is None:
         raise ValueError("lake_first needs a lake_dir")
-    run = _Run(Path(raw_dir), Path(warehouse), progress, workers, lake, budget, lake_first)
-    return run.run(dates)
+    run = _Run(
+        Path(raw_dir), Path(warehouse), progress, workers, lake, budget, lake_first, quarantine
+    )
+    return run.run(dates, discovery)

@@ -9,7 +9,9 @@ the model cannot hide a break and a wrong comparison here cannot hide the model'
 
 One suite per identity; an identity may feed two checks: its blocking rules and its findings
 (identity 5: ``Chênh lệch`` rows are discrepancies the branch must explain, listed as findings,
-not breaks). Identity 6 (the organizations' own reports) is findings only.
+not breaks). Identity 6 (the organizations' own reports) is findings only. The deliveries
+(contract §1, numbered 0) come first: a file that never arrived leaves the identities nothing
+to compare, so ``recon_deliveries`` names it, blocking when a published figure needs it.
 """
 
 from __future__ import annotations
@@ -60,11 +62,6 @@ class IdentitySpec:
     required_columns: tuple[str, ...] = field(default=())
     # derived keys for the warehouse table (e.g. a 01.1 row code is a commune code)
     derive: Callable[[Mapping[str, Any]], dict[str, Any]] = lambda row: {}
-    # Coverage: SQL listing the (as_of_date, pgd_code[, form_code]) the model must have rows
-    # for. A recon model checks what was delivered and loaded; a report that never arrived, or
-    # was rejected by ingestion, leaves no rows and would pass silently. Each uncovered key
-    # becomes a failing item (check_item 'coverage', expected 1 delivery, actual 0).
-    coverage: str | None = None
 
     def all_columns(self) -> tuple[str, ...]:
         cols = ["as_of_date", "check_item", "expected", "actual", "difference", "is_break"]
@@ -78,14 +75,6 @@ class IdentitySpec:
         cols = ["check_item", "expected", "actual", "is_break"]
         cols += [r.column for r in self.rules if r.column and r.column not in cols]
         return tuple(cols)
-
-
-# Every office that delivered a Mẫu 31 at some month-end, at every month-end of the warehouse.
-_OFFICE_MONTHS = """
-    select d.as_of_date, o.pgd_code
-    from (select distinct as_of_date from intermediate.int_loan_month_balances) as d
-    cross join (select distinct pgd_code from intermediate.int_loan_month_balances) as o
-"""
 
 
 def _equal_and_flag(check: str, *, where: str | None = None) -> tuple[Rule, ...]:
@@ -119,7 +108,66 @@ def _org_report_keys(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"district_name": "TỔNG CỘNG"} if row.get("is_total_row") else {}
 
 
+def _delivery_column(row: Mapping[str, Any]) -> str | None:
+    return row.get("report_code") or row.get("check_item")
+
+
+DELIVERIES = IdentitySpec(
+    identity=0,
+    model="recon_deliveries",
+    title="deliveries (contract §1): every file the figures and identities need",
+    checks=(
+        CheckSpec(
+            "deliveries",
+            0,
+            "deliveries complete (files a figure needs)",
+            blocking=True,
+            description="Every file due at every month-end of the history (Mẫu 31, forms 01.1 "
+            "and 01.2, BC0437, DOICHIEU of every office) that a published figure depends on is "
+            "loaded, and every office's journal (SKGD) has lines for every loan its Mẫu 31 "
+            "shows activity for. A missing file blocks the report, naming the file.",
+            items="check_item != 'optional_file'",
+        ),
+        CheckSpec(
+            "deliveries_optional",
+            0,
+            "deliveries no figure needs (findings)",
+            blocking=False,
+            description="Files due that no published figure needs (the group and campaign "
+            "registers at the history's opening month-end): missing, they are findings.",
+            items="check_item == 'optional_file'",
+        ),
+    ),
+    rules=(
+        Rule(
+            "deliveries",
+            "no_flag",
+            "is_break is false",
+            column="is_break",
+            where="check_item != 'optional_file'",
+        ),
+        Rule(
+            "deliveries",
+            "equal",
+            "file loaded (journal: lines for every loan with month activity)",
+            where="check_item != 'optional_file'",
+        ),
+        Rule(
+            "deliveries_optional",
+            "no_flag",
+            "file loaded",
+            column="is_finding",
+            where="check_item == 'optional_file'",
+        ),
+    ),
+    key_columns=("pgd_code", "expected_file", "missing_in", "needed_by"),
+    required_columns=("report_code", "is_finding"),
+    column=_delivery_column,
+)
+
+
 IDENTITIES: tuple[IdentitySpec, ...] = (
+    DELIVERIES,
     IdentitySpec(
         identity=1,
         model="recon_control_totals",
@@ -140,10 +188,6 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
         required_columns=("column_marker", "column_name"),
         column=_form_column,
         derive=_form_keys,
-        coverage=f"""
-            select m.as_of_date, m.pgd_code, f.form_code
-            from ({_OFFICE_MONTHS}) as m cross join (values ('01.1'), ('01.2')) as f(form_code)
-        """,
     ),
     IdentitySpec(
         identity=2,
@@ -169,11 +213,6 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
             "org_code",
             "missing_in",
         ),
-        # every office's every month-end after the first (the first has no opening balance)
-        coverage=f"""
-            select as_of_date, pgd_code from ({_OFFICE_MONTHS})
-            where as_of_date > (select min(as_of_date) from intermediate.int_loan_month_balances)
-        """,
     ),
     IdentitySpec(
         identity=3,
@@ -191,12 +230,6 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
         ),
         rules=_equal_and_flag("group_register"),
         key_columns=("pgd_code", "group_code", "commune_code", "org_code", "missing_in"),
-        # offices with savings and loan groups (the branch office lends directly: none)
-        coverage="""
-            select d.as_of_date, o.pgd_code
-            from (select distinct as_of_date from intermediate.int_loan_month_balances) as d
-            cross join (select distinct pgd_code from intermediate.int_group_month_facts) as o
-        """,
     ),
     IdentitySpec(
         identity=4,
@@ -208,13 +241,13 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
                 4,
                 "organization totals = branch figures",
                 blocking=True,
-                description="Entrusted outstanding = Σ organizations 11-14, direct = "
-                "organization 99, total = entrusted + direct; overdue, frozen and groups with "
-                "outstanding of the organizations sum to the branch's.",
+                description="Per office and month-end: entrusted outstanding (Mẫu 31 loans of "
+                "channel 2) = Σ organizations 11-14; direct (channel 1) = organization 99; the "
+                "office's official total (form 01.1 TỔNG CỘNG) = Σ 11-14 + 99.",
             ),
         ),
         rules=_equal_and_flag("org_totals"),
-        key_columns=("expected_source",),
+        key_columns=("pgd_code", "expected_source", "actual_source"),
     ),
     IdentitySpec(
         identity=5,
@@ -285,7 +318,6 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
         ),
         key_columns=("pgd_code", "campaign_year", "customer_code", "missing_in"),
         required_columns=("is_finding",),
-        coverage=_OFFICE_MONTHS,
     ),
     IdentitySpec(
         identity=6,
@@ -299,7 +331,8 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
                 blocking=False,
                 description="Each organization's quarter-end report (groups, households with "
                 "outstanding, outstanding, overdue) against the bank's figures, per "
-                "organization and district. Differences are findings the report lists.",
+                "organization and district, and every organization's report delivered at every "
+                "quarter-end. Differences and missing reports are findings the report lists.",
             ),
         ),
         # The model never flags a break here (is_break is always false); is_finding marks a
@@ -314,7 +347,14 @@ IDENTITIES: tuple[IdentitySpec, ...] = (
                 column="is_finding",
             ),
         ),
-        key_columns=("pgd_code", "org_code", "district_name", "is_total_row", "missing_in"),
+        key_columns=(
+            "pgd_code",
+            "org_code",
+            "district_name",
+            "is_total_row",
+            "missing_in",
+            "expected_file",
+        ),
         required_columns=("is_finding", "tolerance"),
         derive=_org_report_keys,
     ),

@@ -32,7 +32,6 @@ RECON_SCHEMA = "recon"
 # break at national size would otherwise mean tens of millions of listed rows; the exception
 # lists (pipelines/reports) read the recon models themselves.
 MAX_LISTED_ROWS = 100_000
-NOT_LOADED = "report_not_loaded"
 
 
 class _Unavailable(Exception):
@@ -119,26 +118,21 @@ def _check_identity(
     with warehouse_lock(warehouse), connect(warehouse, read_only=True) as con:
         model = _Model(con, spec, as_of, by_month)
         tally = _Tally(spec)
-        uncovered = model.uncovered()
-        if uncovered is not None:
-            say(f"identity {spec.identity}: {len(uncovered)} expected report(s) not loaded")
         if model.plan.tracked:
             say(
                 f"identity {spec.identity}: validating {len(model.plan.fresh)} month(s), "
                 f"{len(model.plan.versions) - len(model.plan.fresh)} carried forward"
             )
         try:
-            if model.rows or uncovered is not None:
+            if model.rows:
                 from .gx_suites import SuiteValidator
 
                 validate = SuiteValidator(context(), spec)
                 for frame in model.chunks(chunk_rows, say):
                     tally.add(frame, validate(frame))
-                if uncovered is not None:
-                    tally.add(uncovered, validate(uncovered))
         except Exception as exc:  # noqa: BLE001 - a suite that cannot run is an error, loudly
             return _errored(spec, f"validation raised {type(exc).__name__}: {exc}")
-        records = model.records(tally.listed_ids(), uncovered)
+        records = model.records(tally.listed_ids())
         carried = {
             key: carried_failing_rows(con, key, months)
             for key, months in model.plan.carried.items()
@@ -216,65 +210,12 @@ class _Model:
             # unnamed: GX reports a named index's labels as {name: label} dicts
             yield frame.set_index("_row").rename_axis(None)
 
-    def uncovered(self):
-        """A failing item for every key the model should have rows for and has none (index
-        below zero, never a rowid), or None."""
-        coverage = self.spec.coverage
-        if not coverage:
-            return None
-        import duckdb
-        import pandas as pd
-
-        try:
-            expected = self.con.execute(f"select distinct * from ({coverage}) as c").df()
-        except duckdb.Error as exc:
-            raise _Unavailable(
-                f"cannot list what {self.table} must cover: {str(exc).splitlines()[0]}"
-            ) from exc
-        if self.as_of is not None and not expected.empty:
-            dates = pd.to_datetime(expected["as_of_date"]).dt.date
-            known = dates[dates <= self.as_of]
-            expected = expected[dates == known.max()] if not known.empty else expected.iloc[0:0]
-        elif self.plan.tracked and not expected.empty:
-            # months validated now, and months the model has no row for at all (cheap: a
-            # missing month is listed again every run until it arrives)
-            dates = pd.to_datetime(expected["as_of_date"]).dt.date
-            keep = dates.isin(self.plan.fresh) | ~dates.isin(list(self.plan.versions))
-            expected = expected[keep.to_numpy()]
-        if expected.empty:
-            return None
-        keys = list(expected.columns)
-        key_cols = ", ".join(f'"{k}"' for k in keys)
-        present = self.con.execute(
-            f"select distinct {key_cols} from {self.table} {self.where}", self.params
-        ).df()
-        marker = expected.astype(str).merge(
-            present.astype(str), on=keys, how="left", indicator=True
-        )["_merge"]
-        rows = expected[(marker == "left_only").to_numpy()].reset_index(drop=True)
-        if rows.empty:
-            return None
-        rows["check_item"] = NOT_LOADED
-        rows["expected"], rows["actual"], rows["difference"] = 1, 0, -1
-        rows["is_break"] = True
-        if "missing_in" in self.columns:
-            rows["missing_in"] = "recon"
-        if "column_name" in self.columns:
-            rows["column_name"] = NOT_LOADED
-        if "is_finding" in self.columns:
-            rows["is_finding"] = False
-        rows.index = -1 - rows.index
-        return rows
-
-    def records(self, ids: list[int], uncovered) -> dict[int, dict[str, Any]]:
-        """Every column of the listed failing rows, by rowid (or uncovered item's index)."""
+    def records(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Every column of the listed failing rows, by rowid."""
         import pandas as pd
 
         records: dict[int, dict[str, Any]] = {}
-        if uncovered is not None:
-            for idx, row in uncovered.iterrows():
-                records[idx] = {k: _clean(v) for k, v in row.to_dict().items()}
-        wanted = pd.DataFrame({"_row": [i for i in ids if i >= 0]}, dtype="int64")
+        wanted = pd.DataFrame({"_row": ids}, dtype="int64")
         if wanted.empty:
             return records
         cols = ", ".join(f't."{c}"' for c in self.columns)
@@ -291,8 +232,8 @@ class _Model:
         return records
 
 
-# Key columns a model may legitimately lack (e.g. identity 4 is branch-wide: no office).
-_OPTIONAL = frozenset({"pgd_code", "missing_in", "row_name", "expected_source"})
+# Key columns a model may legitimately lack.
+_OPTIONAL = frozenset({"pgd_code", "missing_in", "row_name", "expected_source", "actual_source"})
 
 
 # --- results ------------------------------------------------------------------------------

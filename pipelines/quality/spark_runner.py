@@ -9,9 +9,8 @@ work is spread over its executors. Rows are located by a ``_row`` id given when 
 read (the model is persisted to disk, so the ids stay put while GX computes its metrics and the
 failing rows are fetched afterwards).
 
-A coverage rule (a report that never arrived leaves no rows) reads the intermediate models it
-names the same way, registered under their dbt schema in the session's in-memory catalog, so the
-declaration's SQL runs unchanged. Uncovered keys become failing items with negative ids.
+A report that never arrived is named by ``recon_deliveries`` (a model like the others), so the
+Spark build's checks read nothing but the recon models.
 
 Where Spark runs: ``NHCS_SPARK_MASTER`` (default ``local[2]``, a Spark inside this process).
 On a real cluster set it to the cluster's master (``yarn``, ``spark://host:7077``, ``k8s://…``);
@@ -22,7 +21,6 @@ checks keep their local Spark there (docs/scale-out.md).
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -32,10 +30,9 @@ from typing import Any
 
 from .identities import IDENTITIES, IdentitySpec
 from .report import CheckResult, QualityReport
-from .runner import _OPTIONAL, NOT_LOADED, RECON_SCHEMA, _clean, _errored, _Tally, _Unavailable
+from .runner import _OPTIONAL, RECON_SCHEMA, _clean, _errored, _Tally, _Unavailable
 
 DEFAULT_MASTER = "local[2]"
-_INTERMEDIATE = re.compile(r"\bintermediate\.(\w+)")
 
 
 def spark_session(master: str | None = None):
@@ -128,9 +125,6 @@ def _check_identity(spark, spark_dir, spec: IdentitySpec, as_of, context, say):
     if as_of is not None:
         df = _latest_on_or_before(df, as_of)
     df = df.withColumn(ROW_ID, F.monotonically_increasing_id())
-    uncovered = _uncovered(spark, spark_dir, spec, df, as_of)
-    if uncovered is not None:
-        df = df.unionByName(uncovered)
     df = df.persist(StorageLevel.DISK_ONLY)
     try:
         rows = df.count()
@@ -181,59 +175,6 @@ def _value(v: Any) -> Any:
     if isinstance(v, Decimal):
         v = float(v)
     return _clean(v)
-
-
-def _uncovered(spark, spark_dir: Path, spec: IdentitySpec, df, as_of):
-    """A failing item for every key the model should have rows for and has none (negative
-    ids), or None; as ``runner._Model.uncovered``."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    from .gx_suites import ROW_ID
-
-    if not spec.coverage:
-        return None
-    spark.sql("create database if not exists intermediate")
-    for name in sorted(set(_INTERMEDIATE.findall(spec.coverage))):
-        folder = table_dir(spark_dir, "intermediate", name)
-        _read(spark, folder, f"intermediate.{name}")
-        spark.sql(f"drop table if exists intermediate.{name}")
-        spark.sql(f"create table intermediate.{name} using parquet location '{folder}'")
-    try:
-        expected = spark.sql(f"select distinct * from ({spec.coverage}) as c")
-    except Exception as exc:  # noqa: BLE001 - the declaration cannot run on this build
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        msg = f"cannot list what {RECON_SCHEMA}.{spec.model} must cover: {first}"
-        raise _Unavailable(msg) from exc
-    if as_of is not None:
-        expected = _latest_on_or_before(expected, as_of)
-    keys = expected.columns
-    present = df.select(*keys).distinct()
-    same = [expected[k].eqNullSafe(present[k]) for k in keys]
-    missing = expected.join(present, same, "left_anti")
-    if missing.isEmpty():
-        return None
-    types = dict(df.dtypes)
-    fills = {
-        "check_item": F.lit(NOT_LOADED),
-        "expected": F.lit(1),
-        "actual": F.lit(0),
-        "difference": F.lit(-1),
-        "is_break": F.lit(True),
-        "missing_in": F.lit("recon"),
-        "column_name": F.lit(NOT_LOADED),
-        "is_finding": F.lit(False),
-    }
-    order = Window.orderBy(*[F.col(k).asc_nulls_first() for k in keys])
-    columns = []
-    for name in df.columns:
-        if name == ROW_ID:
-            columns.append((F.lit(-1) - F.row_number().over(order) + 1).cast("long").alias(name))
-        elif name in keys:
-            columns.append(F.col(name).cast(types[name]).alias(name))
-        else:
-            columns.append(fills.get(name, F.lit(None)).cast(types[name]).alias(name))
-    return missing.select(*columns)
 
 
 def run_checks_for(settings, **kwargs) -> QualityReport:

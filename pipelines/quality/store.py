@@ -96,7 +96,8 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "run_id": "Identifier of the run (quality.check_runs).",
             "checked_at": "When the run checked.",
             "run_as_of_date": "The run's --date; empty when it checked every date.",
-            "identity_no": "Number of the identity in contract section 5 (1..6).",
+            "identity_no": "Number of the identity in contract section 5 (1..6); 0 for the "
+            "deliveries (contract section 1).",
             "check_name": "Name of the check.",
             "source_model": "The recon.<model> the check read.",
             "blocking": "A failure of this check stops the report and the publication.",

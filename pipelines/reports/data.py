@@ -48,6 +48,8 @@ class ReportData:
     deliveries: Row | None  # mart_delivery_summary at as_of
     exceptions: dict[str, list[Row]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # set when the briefing is written although the quality gate did not pass (Vietnamese)
+    unverified: str | None = None
 
     @property
     def quarter_ends(self) -> list[Row]:
@@ -414,6 +416,13 @@ def _quarter_start(d: date) -> date:
     return date(d.year, d.month - (d.month - 1) % 3, 1)
 
 
+def listed_columns(columns: list[str]) -> list[str]:
+    """The columns of a recon model that an exception list shows: codes only (no personal
+    column), and no lineage column (``_inputs_loaded_at``, ...: when a month was built, not
+    what broke)."""
+    return [c for c in columns if c not in PERSONAL_COLUMNS and not c.startswith("_")]
+
+
 def _exceptions(con, as_of: date) -> dict[str, list[Row]]:
     """The exception lists of the briefing's quarter (as-of dates from the quarter's first day
     to ``as_of``): every item a recon model flags, ``is_break`` (blocks the report) or
@@ -427,8 +436,7 @@ def _exceptions(con, as_of: date) -> dict[str, list[Row]]:
         flags = [c for c in ("is_break", "is_finding") if c in all_cols]
         if not flags:
             continue
-        # lineage columns (_inputs_loaded_at, ...) say when a month was built, not what broke
-        cols = [c for c in all_cols if c not in PERSONAL_COLUMNS and not c.startswith("_")]
+        cols = listed_columns(all_cols)
         flagged = " or ".join(f"coalesce({c}, false)" for c in flags)
         dated, params = "", []
         if "as_of_date" in all_cols:

@@ -142,7 +142,9 @@ def checks_summary(d: ReportData) -> dict | None:
     }
 
 
-def render_html(d: ReportData, produced_at: datetime, branch: str = "TP Hà Nội") -> str:
+def render_html(
+    d: ReportData, produced_at: datetime, branch: str = "TP Hà Nội", lineage=None
+) -> str:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "j2"]),
@@ -166,4 +168,6 @@ def render_html(d: ReportData, produced_at: datetime, branch: str = "TP Hà Nộ
         charts=build_charts(d),
         checks=checks_summary(d),
         notes=d.notes,
+        unverified=d.unverified,
+        lineage=lineage,  # the appendix (lineage.py), or None
     )

@@ -9,9 +9,15 @@ from typing import Any
 
 # recon model -> (sheet name ≤ 31 characters, what the list checks, expected is, actual is)
 RECON_LISTS: dict[str, tuple[str, str, str, str]] = {
+    "recon_deliveries": (
+        "Tệp chưa nhận",
+        "Các tệp phải giao ở mỗi ngày cuối tháng; nhật ký giao dịch của mỗi tháng",
+        "Tệp phải giao (hoặc số khoản vay có phát sinh)",
+        "Tệp đã nạp (hoặc số khoản vay có nhật ký)",
+    ),
     "recon_control_totals": (
         "Tổng kiểm soát biểu 01",
-        "Mẫu 31 cộng theo dòng, cột so với biểu 01.1/01.2; dòng TỔNG CỘNG; biểu còn thiếu",
+        "Mẫu 31 cộng theo dòng, cột so với biểu 01.1/01.2; dòng TỔNG CỘNG",
         "Mẫu 31 (hoặc tổng các dòng)",
         "Biểu 01.x",
     ),
@@ -29,9 +35,9 @@ RECON_LISTS: dict[str, tuple[str, str, str, str]] = {
     ),
     "recon_org_totals": (
         "Tổng theo tổ chức",
-        "Cộng các tổ chức so với số toàn chi nhánh",
+        "Dư nợ theo hình thức vay và tổng chính thức biểu 01.1 so với cộng các tổ chức",
+        "Hình thức vay (hoặc TỔNG CỘNG biểu 01.1)",
         "Cộng các tổ chức",
-        "Toàn chi nhánh",
     ),
     "recon_reconciliation_campaign": (
         "Đợt đối chiếu",
@@ -70,6 +76,10 @@ HEADERS: dict[str, str] = {
     "is_total_row": "Dòng tổng cộng",
     "check_item": "Nội dung kiểm tra",
     "expected_source": "Số kỳ vọng lấy từ",
+    "actual_source": "Số thực tế lấy từ",
+    "report_code": "Loại báo cáo",
+    "expected_file": "Tệp",
+    "needed_by": "Số liệu cần tệp",
     "missing_in": "Thiếu ở",
     "expected": "Số kỳ vọng",
     "actual": "Số thực tế",
@@ -88,10 +98,13 @@ HEADERS: dict[str, str] = {
 }
 
 CHECK_ITEMS: dict[str, str] = {
+    # deliveries
+    "needed_file": "Tệp cần cho số liệu",
+    "optional_file": "Tệp không số liệu nào cần",
+    "journal_lines": "Nhật ký giao dịch của tháng",
     # identity 1
     "row_vs_m31": "Dòng của biểu so với Mẫu 31",
     "total_row_vs_rows": "Dòng TỔNG CỘNG so với cộng các dòng",
-    "form_delivered": "Biểu đã được giao",
     # identity 2 (the journal's transaction types keep their contract codes)
     "outstanding": "Dư nợ",
     "GN": "Giải ngân (GN)",
@@ -123,9 +136,11 @@ CHECK_ITEMS: dict[str, str] = {
     "discrepancy": "Chênh lệch",
     # identity 6
     "households_with_outstanding": "Hộ còn dư nợ",
+    "report_delivered": "Báo cáo của Hội đã được giao",
 }
 
 MISSING_IN: dict[str, str] = {
+    "delivery": "Chưa nhận (hoặc bị từ chối khi nạp)",
     "form": "Biểu 01.x",
     "m31": "Mẫu 31",
     "total_row": "Dòng TỔNG CỘNG",

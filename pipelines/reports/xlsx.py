@@ -140,6 +140,14 @@ def _print_setup(ws) -> None:
 def write_briefing_xlsx(d: ReportData, path: Path, produced_at: dt.datetime) -> Path:
     book = _Book(path)
     figs = headline(d)
+    if d.unverified:
+        # the first sheet, the one the workbook opens on
+        warn = book.wb.add_worksheet("CHƯA KIỂM CHỨNG")
+        warn.set_column(0, 0, 120)
+        big = book.wb.add_format(
+            {"bold": True, "font_size": 14, "font_color": "#7F1D1D", "bg_color": "#FEE2E2"}
+        )
+        warn.write_string(0, 0, d.unverified, big)
     book.table(
         "Chỉ tiêu",
         [
@@ -181,6 +189,8 @@ def write_briefing_xlsx(d: ReportData, path: Path, produced_at: dt.datetime) -> 
         ("Lần giao lại cao nhất", str(dl.get("latest_revision") or "")),
         ("Đơn vị", "Số tiền lưu bằng đồng; hiển thị theo đơn vị ghi ở tiêu đề cột."),
     ]
+    if d.unverified:
+        lines.insert(1, ("CHƯA KIỂM CHỨNG", d.unverified))
     for i, (k, v) in enumerate(lines):
         info.write_string(i, 0, k, book.title if i == 0 else None)
         info.write_string(i, 1, v)

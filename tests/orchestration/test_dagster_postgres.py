@@ -55,7 +55,7 @@ def test_dagster_runs_are_stored_in_postgres(server, tmp_path, monkeypatch):
     import psycopg2
     from dagster import DagsterInstance, Definitions, asset, define_asset_job
 
-    from pipelines.cli import dagster_home
+    from pipelines.runner.instance import dagster_home
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("NHCS_DAGSTER_PG_URL", server.url)

@@ -82,9 +82,9 @@ def test_two_writers_started_together_both_complete(raw_dir, tmp_path):
         "--warehouse",
         str(warehouse),
     ]
-    procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outcomes = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = [(p.wait(timeout=600), p.stdout.read()) for p in procs]
     assert [code for code, _ in outcomes] == [0, 0], outcomes
-    # One of them found the warehouse busy and waited for the other.
-    assert any("waiting for it to finish" in err for _, err in outcomes)
+    # One of them found the warehouse busy and waited for the other (and said so).
+    assert any("waiting for it to finish" in out for _, out in outcomes)
     assert "2022-03-31" in _dates(str(warehouse), "m31")

@@ -88,13 +88,40 @@ def clean_recon() -> dict[str, pd.DataFrame]:
     ]
     orgs = [
         dict(
-            identity_no=4, as_of_date=d, check_item=item, expected_source=src, expected=v, actual=v
+            identity_no=4,
+            as_of_date=d,
+            pgd_code="0101",
+            check_item=item,
+            expected_source=src,
+            actual_source=act,
+            expected=v,
+            actual=v,
         )
         for d in (D1, D2)
-        for item, src, v in (
-            ("entrusted_outstanding", "Σ organizations 11-14", 900_000_000),
-            ("direct_outstanding", "organization 99", 30_000_000),
-            ("total_outstanding", "entrusted + direct", 930_000_000),
+        for item, src, act, v in (
+            ("entrusted_outstanding", "channel 2", "Σ organizations 11-14", 900_000_000),
+            ("direct_outstanding", "channel 1", "organization 99", 30_000_000),
+            ("total_outstanding", "form 01.1 TỔNG CỘNG (9)", "Σ 11-14 + 99", 930_000_000),
+        )
+    ]
+    deliveries = [
+        dict(
+            identity_no=0,
+            as_of_date=d,
+            pgd_code="0101",
+            report_code=report,
+            expected_file=f"{report}_0101_{d:%Y%m%d}",
+            check_item=item,
+            needed_by="every figure of the month-end" if item != "optional_file" else "none",
+            missing_in=None,
+            expected=n,
+            actual=n,
+        )
+        for d in (D1, D2)
+        for report, item, n in (
+            ("M31", "needed_file", 1),
+            ("DOICHIEU", "optional_file" if d == D1 else "needed_file", 1),
+            ("SKGD", "journal_lines", 3),
         )
     ]
     campaign = []
@@ -153,13 +180,17 @@ def clean_recon() -> dict[str, pd.DataFrame]:
             district_name=name,
             check_item="outstanding",
             missing_in=None,
+            expected_file=None,
             expected=100_000_000,
             actual=100_000_000,
         )
         for i, name in ((1, "Ba Đình"), (2, "Hoàn Kiếm"))
         for org in ("11", "12")
     ]
+    deliv = _with_verdict(deliveries)
+    deliv["is_finding"] = False
     return {
+        "recon_deliveries": deliv,
         "recon_control_totals": _with_verdict(control),
         "recon_loan_rollforward": _with_verdict(rollforward),
         "recon_group_register": _with_verdict(groups),
@@ -179,17 +210,9 @@ def _org_reports(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def write_recon(warehouse: Path, tables: dict[str, pd.DataFrame], *, coverage: bool = True) -> Path:
-    """Write the recon tables, and (``coverage``) the two intermediate tables the coverage
-    rules read: office 0101 delivered Mẫu 31 at D1 and D2 and has groups."""
+def write_recon(warehouse: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """Write the recon tables into ``warehouse``."""
     with duckdb.connect(str(warehouse)) as con:
-        if coverage:
-            con.execute("create schema if not exists intermediate")
-            for name in ("int_loan_month_balances", "int_group_month_facts"):
-                con.execute(
-                    f"create or replace table intermediate.{name} as select * from (values "
-                    f"(date '{D1}', '0101'), (date '{D2}', '0101')) as t(as_of_date, pgd_code)"
-                )
         con.execute("create schema if not exists recon")
         for name, df in tables.items():
             con.register("_df", df)

@@ -153,18 +153,20 @@ class Night:
 
 
 class Running:
-    """``nightly.py`` started in its own process group; its stdout lines arrive on a queue so a
-    test can wait for a step marker and kill the whole group (dbt included) with SIGKILL."""
+    """``nightly.py`` (or ``cmd``) started in its own process group; its stdout lines arrive on a
+    queue so a test can wait for a step marker and kill the whole group (dbt included) with
+    SIGKILL. ``merge_stderr``: stderr lines arrive on the queue too (a log on stderr)."""
 
-    def __init__(self, night: Night, dates=None):
+    def __init__(self, night: Night, dates=None, cmd=None, env=None, merge_stderr=False):
         night.work.mkdir(parents=True, exist_ok=True)
         self.night = night
         self.err = open(night.work / f"nightly-{time.monotonic_ns()}.err", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, str(NIGHTLY), *night.args(dates)],
+            cmd or [sys.executable, str(NIGHTLY), *night.args(dates)],
             stdout=subprocess.PIPE,
-            stderr=self.err,
+            stderr=subprocess.STDOUT if merge_stderr else self.err,
             text=True,
+            env=env,
             start_new_session=True,
         )
         self.lines: list[str] = []
@@ -176,9 +178,10 @@ class Running:
             self._q.put(line.rstrip("\n"))
         self._q.put(None)
 
-    def wait_for_line(self, text: str, timeout: float = 300) -> None:
+    def wait_for_line(self, text: str, timeout: float = 300, contains: bool = False) -> None:
+        """Until a line is ``text`` (or, ``contains``, holds it)."""
         deadline = time.monotonic() + timeout
-        while text not in self.lines:
+        while not (any(text in line for line in self.lines) if contains else text in self.lines):
             try:
                 line = self._q.get(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:

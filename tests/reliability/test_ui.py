@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from pipelines import cli
+from pipelines.cli import commands
+from pipelines.runner import manifest
 
 
 def _ui_command(monkeypatch, tmp_path, argv: list[str]) -> list[str]:
     seen: list[list[str]] = []
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    monkeypatch.setattr(cli, "prepare_dbt_manifest", lambda *a, **k: None)
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: seen.append(cmd) or 0)
+    monkeypatch.setattr(manifest, "prepare_dbt_manifest", lambda *a, **k: None)
+    monkeypatch.setattr(commands.subprocess, "call", lambda cmd, **kw: seen.append(cmd) or 0)
     assert cli.main(argv) == 0
     assert len(seen) == 1
     return seen[0]

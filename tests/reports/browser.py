@@ -25,18 +25,21 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/b
 
 
 def chromium_path() -> str | None:
+    """``NHCS_CHROMIUM`` when set (a path that does not exist means no Chromium), else the
+    usual system locations."""
     env = os.environ.get("NHCS_CHROMIUM")
-    for p in (env, *CHROMIUM_CANDIDATES, shutil.which("chromium")):
+    if env:
+        return env if Path(env).exists() else None
+    for p in (*CHROMIUM_CANDIDATES, shutil.which("chromium")):
         if p and Path(p).exists():
             return p
     return None
 
 
-needs_chromium = pytest.mark.skipif(
-    chromium_path() is None,
-    reason="no Chromium binary (/usr/bin/chromium): `apt-get install -y chromium` "
-    "(.ci/run installs it)",
-)
+# Tests that drive Chromium: skipped without it, failed without it under CI=true
+# (tests/tools.py; the fixture is in tests/reports/conftest.py).
+needs_chromium = pytest.mark.usefixtures("require_chromium")
+CHROMIUM_INSTALL = "apt-get install -y chromium (.ci/run installs it)"
 
 
 @dataclass

@@ -31,3 +31,13 @@ def fixture_reports(fixture_warehouse, tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("fixture-reports")
     paths = build_reports(fixture_warehouse, out, produced_at=PRODUCED_AT)
     return {p.name: p for p in paths}
+
+
+@pytest.fixture
+def require_chromium() -> str:
+    """Chromium's path; a test without it is skipped (failed under CI=true)."""
+    from browser import CHROMIUM_INSTALL, chromium_path
+
+    from tests.tools import require
+
+    return require("Chromium", chromium_path(), CHROMIUM_INSTALL)

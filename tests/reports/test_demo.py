@@ -87,11 +87,9 @@ def test_org_rows_match_the_truth(demo):
         assert rows[code]["groups"].replace(".", "") == str(org["groups"]), code
 
 
-def test_demo_page_renders_cleanly(demo, tmp_path):
-    from browser import chromium_path, load_page
+def test_demo_page_renders_cleanly(require_chromium, demo, tmp_path):
+    from browser import load_page
 
-    if chromium_path() is None:
-        pytest.skip("no Chromium binary (/usr/bin/chromium): apt-get install -y chromium")
     result = load_page(demo["briefing.html"].as_uri(), tmp_path / "demo.png")
     assert result.errors == []
     assert (tmp_path / "demo.png").stat().st_size > 50_000

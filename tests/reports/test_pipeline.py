@@ -19,6 +19,7 @@ from readback import parse_briefing, read_sheet
 
 from pipelines.publish import PERSONAL_COLUMN, publish
 from pipelines.reports import build_reports, labels
+from pipelines.reports.data import listed_columns
 from pipelines.settings import PROJECT_ROOT
 from tests.dbt_build import dbt_build
 
@@ -134,14 +135,16 @@ def test_every_recon_column_and_code_has_vietnamese_words(built):
         ]
         assert set(models) == set(labels.RECON_LISTS)
         for model in models:
-            cols = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'recon' and table_name = ?",
-                    [model],
-                ).fetchall()
-            ]
+            cols = listed_columns(
+                [
+                    c
+                    for (c,) in con.execute(
+                        "select column_name from information_schema.columns "
+                        "where table_schema = 'recon' and table_name = ?",
+                        [model],
+                    ).fetchall()
+                ]
+            )
             assert [c for c in cols if c not in labels.HEADERS] == [], model
             for column, words in labels.VALUES.items():
                 if column in cols:
@@ -230,11 +233,9 @@ def test_published_database_has_no_personal_data(built, mini):
     con.close()
 
 
-def test_real_briefing_renders_in_chromium(built, tmp_path):
-    from browser import chromium_path, load_page
+def test_real_briefing_renders_in_chromium(require_chromium, built, tmp_path):
+    from browser import load_page
 
-    if chromium_path() is None:
-        pytest.skip("no Chromium binary (/usr/bin/chromium): apt-get install -y chromium")
     result = load_page(built["briefing.html"].as_uri(), tmp_path / "mini.png")
     assert result.errors == []
     assert result.requests == [built["briefing.html"].as_uri()]

@@ -5,7 +5,11 @@
     delivered (otherwise the opening balance is unknown). A loan absent from the previous file
     opens at 0; a loan absent from the current file closes at 0 (both show as breaks when they
     should not). Incremental by month: month m is rebuilt when m or the month-end before it
-    changed (macros/incremental.sql). -#}
+    changed (macros/incremental.sql).
+    With the var `journal_without_opening` (default false; `nhcs validate` sets it, since one
+    office's folder has no opening balance), every delivered month-end is kept, those without
+    a previous month-end with previous_as_of_date NULL: their journal can still be checked
+    against the month columns, their roll-forward cannot (recon_loan_rollforward). -#}
 {{
     config(
         materialized='incremental',
@@ -39,7 +43,7 @@ checkable_months as (
         curr.as_of_date,
         prev.as_of_date as previous_as_of_date
     from deliveries as curr
-    inner join deliveries as prev
+    {% if var('journal_without_opening', false) %}left{% else %}inner{% endif %} join deliveries as prev
         on
             curr.pgd_code = prev.pgd_code
             and prev.as_of_date = {{ previous_month_end('curr.as_of_date') }}

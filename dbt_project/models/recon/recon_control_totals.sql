@@ -1,11 +1,11 @@
 {#- Identity 1 (contract §4.3, §5.1): the official forms 01.1/BCTD (rows by commune; by district
     for the branch office 0100) and 01.2/BCTD (rows by program) against Mẫu 31 of the same
     office and month-end, every column (3)-(17), to the đồng; each form's TỔNG CỘNG row
-    against the sum of its rows; and both forms present for every office and month-end with a
-    Mẫu 31 (check_item = form_delivered: a form missing or rejected at ingestion is a break).
-    One row per office × month-end × form × row × column, for every form delivered. expected = Mẫu 31 (or Σ rows for the total-row check), actual = the
-    form, difference = actual - expected. A row present on one side only counts as 0 on the
-    other (missing_in says which). Differences are reported, never corrected.
+    against the sum of its rows. One row per office × month-end × form × row × column, for every
+    form delivered (a form missing or rejected at ingestion is recon_deliveries' to report).
+    expected = Mẫu 31 (or Σ rows for the total-row check), actual = the form, difference =
+    actual - expected. A row present on one side only counts as 0 on the other (missing_in
+    says which). Differences are reported, never corrected.
     Incremental by month-end; every month is rebuilt when the commune -> district map changes
     (macros/incremental.sql). -#}
 {{
@@ -222,47 +222,10 @@ total_checks as (
     cross join form_columns as c
 ),
 
--- every form of every office and month-end whose Mẫu 31 was delivered must itself be there
--- (a form rejected at ingestion shows here instead of silently passing)
-forms as (
-    select '01.1' as form_code
-    union all
-    select '01.2' as form_code
-),
-
-m31_deliveries as (
-    select distinct
-        b.as_of_date,
-        b.pgd_code,
-        f.form_code
-    from balances as b
-    cross join forms as f
-),
-
-delivery_checks as (
-    select
-        m.as_of_date,
-        m.pgd_code,
-        m.form_code,
-        'form_delivered' as check_item,
-        cast(null as {{ dbt.type_string() }}) as row_code,
-        cast(null as {{ dbt.type_string() }}) as row_name,
-        cast(null as {{ dbt.type_string() }}) as column_marker,
-        cast(null as {{ dbt.type_string() }}) as column_name,
-        case when d.form_code is null then 'form' end as missing_in,
-        1 as expected,
-        case when d.form_code is null then 0 else 1 end as actual
-    from m31_deliveries as m
-    left join form_deliveries as d
-        on m.as_of_date = d.as_of_date and m.pgd_code = d.pgd_code and m.form_code = d.form_code
-),
-
 checks as (
     select * from row_checks
     union all
     select * from total_checks
-    union all
-    select * from delivery_checks
 ),
 
 final as (

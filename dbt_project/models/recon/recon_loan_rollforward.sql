@@ -4,7 +4,9 @@
     principal repaid - written off, actual = current outstanding), and the month's journal per
     transaction type equals the month's columns (check_item = the type: expected = Σ SKGD lines,
     actual = the Mẫu 31 month column; a type appears only when either side is non-zero).
-    Only months whose previous month-end Mẫu 31 of the office was delivered.
+    Only months whose previous month-end Mẫu 31 of the office was delivered (with the var
+    journal_without_opening, the journal items of the other months too; int_loan_rollforward).
+    column_name is the Mẫu 31 column compared (outstanding, or the type's month column).
     Incremental by month-end, as int_loan_rollforward. -#}
 {{
     config(
@@ -40,6 +42,7 @@ checks as (
         program_code,
         org_code,
         'outstanding' as check_item,
+        'outstanding' as column_name,
         case
             when not is_in_current_snapshot then 'current_m31'
             when not is_in_previous_snapshot then 'previous_m31'
@@ -47,6 +50,7 @@ checks as (
         expected_outstanding as expected,
         closing_outstanding as actual
     from rollforward
+    where previous_as_of_date is not null
     {%- for txn_type, journal_column, month_column in journal_items %}
         union all
         select
@@ -58,6 +62,7 @@ checks as (
             program_code,
             org_code,
             '{{ txn_type }}' as check_item,
+            '{{ month_column }}' as column_name,
             case
                 when not is_in_current_snapshot then 'current_m31'
                 when journal_lines = 0 then 'journal'
@@ -80,6 +85,7 @@ final as (
         program_code,
         org_code,
         check_item,
+        column_name,
         missing_in,
         cast(expected as {{ dbt.type_bigint() }}) as expected,
         cast(actual as {{ dbt.type_bigint() }}) as actual,

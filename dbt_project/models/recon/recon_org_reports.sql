@@ -4,7 +4,9 @@
     expected = the bank (Mẫu 31), actual = the organization's report. These are findings, not
     errors: the organizations report from their own books. Amounts are reported in triệu đồng
     with 2 decimals, so an amount differs only beyond half that precision (tolerance 5,000 đồng);
-    counts must be equal.
+    counts must be equal. check_item = report_delivered: every organization 11-14 owes its
+    report at every quarter-end month-end after the history's opening (the first Mẫu 31): a
+    report not delivered (or rejected) is a finding naming its file (expected_file).
     Incremental by month-end. -#}
 {{
     config(
@@ -26,6 +28,41 @@ report_files as (
         as_of_date,
         org_code
     from reports
+),
+
+-- every quarter-end month-end after the opening, for every entrusted organization
+expected_reports as (
+    select
+        d.as_of_date,
+        o.org_code
+    from (
+        select distinct as_of_date
+        from {{ ref('int_loan_month_balances') }}
+        where
+            {{ months_filter('as_of_date', months.reads) }}
+            and extract(month from as_of_date) in (3, 6, 9, 12)
+            and as_of_date > (select min(as_of_date) from {{ ref('int_loan_month_balances') }})
+    ) as d
+    cross join {{ ref('organizations') }} as o
+    where o.is_entrusted
+),
+
+delivery_checks as (
+    select
+        e.as_of_date,
+        e.org_code,
+        cast(null as {{ dbt.type_string() }}) as pgd_code,
+        cast(null as {{ dbt.type_string() }}) as district_name,
+        false as is_total_row,
+        'report_delivered' as check_item,
+        case when f.org_code is null then 'org_report' end as missing_in,
+        {{ delivery_file_stem('HOI', 'e.org_code', 'e.as_of_date') }} as expected_file,
+        1 as expected,
+        case when f.org_code is null then 0 else 1 end as actual,
+        0 as tolerance
+    from expected_reports as e
+    left join report_files as f
+        on e.as_of_date = f.as_of_date and e.org_code = f.org_code
 ),
 
 bank_districts as (
@@ -136,14 +173,14 @@ checks as (
             is_total_row,
             '{{ item }}' as check_item,
             missing_in,
+            cast(null as {{ dbt.type_string() }}) as expected_file,
             coalesce(bank_{{ column }}, 0) as expected,
             coalesce(org_{{ column }}, 0) as actual,
             {{ tolerance }} as tolerance
         from matched
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
+        union all
     {%- endfor %}
+    select * from delivery_checks
 ),
 
 final as (
@@ -156,6 +193,7 @@ final as (
         is_total_row,
         check_item,
         missing_in,
+        expected_file,
         cast(expected as {{ dbt.type_bigint() }}) as expected,
         cast(actual as {{ dbt.type_bigint() }}) as actual,
         cast(actual - expected as {{ dbt.type_bigint() }}) as difference,

@@ -1,9 +1,15 @@
-{#- Identity 4 (contract §5.4): the briefing's branch figures against its organization rows,
-    per month-end: entrusted outstanding = Σ organizations 11-14; direct = organization 99;
-    total = entrusted + direct; overdue, frozen and groups with outstanding = Σ organizations.
-    expected = the sum over organizations (mart_org_summary), actual = the branch figure
-    (mart_briefing_kpis).
-    Incremental by month-end, as the marts it reads. -#}
+{#- Identity 4 (contract §5.4): entrusted outstanding = Σ over organizations 11-14; total =
+    entrusted + direct (organization 99). Per office and month-end, each side from a source the
+    other does not use:
+    - entrusted_outstanding: expected = Mẫu 31 loans whose own channel (Hình thức vay) is 2,
+      entrusted; actual = Σ over organizations 11-14 (Mã ĐVUT, the seed's entrusted list);
+    - direct_outstanding: expected = loans of channel 1, direct; actual = organization 99;
+    - total_outstanding: expected = the office's official total, form 01.1 TỔNG CỘNG column
+      (9); actual = entrusted (Σ 11-14) + direct (99) of its Mẫu 31. Only where that total row
+      was delivered (a missing form is recon_deliveries' to report).
+    A loan booked to an organization its channel contradicts, or to a code outside 11-14 and
+    99, breaks here.
+    Incremental by month-end. -#}
 {{
     config(
         materialized='incremental',
@@ -11,88 +17,79 @@
         **partitioned_incremental_config('as_of_date')
     )
 }}
-{%- set months = incremental_months('quarter') %}
+{%- set months = incremental_months('month') %}
 with
 
-orgs as (
-    select
-        as_of_date,
-        {{ sum_bigint('case when is_entrusted then outstanding_vnd else 0 end') }} as entrusted_outstanding,
-        {{ sum_bigint('case when not is_entrusted then outstanding_vnd else 0 end') }} as direct_outstanding,
-        {{ sum_bigint('overdue_vnd') }} as overdue,
-        {{ sum_bigint('frozen_vnd') }} as frozen,
-        {{ sum_bigint('groups_with_outstanding') }} as groups_with_outstanding
-    from {{ ref('mart_org_summary') }}
-    where {{ months_filter('as_of_date', months.reads) }}
-    group by as_of_date
+organizations as (
+    select * from {{ ref('organizations') }}
 ),
 
-kpis as (
-    select * from {{ ref('mart_briefing_kpis') }}
-    where {{ months_filter('as_of_date', months.reads) }}
+balances as (
+    select
+        b.as_of_date,
+        b.pgd_code,
+        {{ sum_bigint("case when b.channel = '2' then b.outstanding else 0 end") }} as channel_entrusted,
+        {{ sum_bigint("case when b.channel = '1' then b.outstanding else 0 end") }} as channel_direct,
+        {{ sum_bigint("case when o.is_entrusted then b.outstanding else 0 end") }} as orgs_entrusted,
+        {{ sum_bigint("case when o.org_code = '99' then b.outstanding else 0 end") }} as org_direct
+    from {{ ref('int_loan_month_balances') }} as b
+    left join organizations as o
+        on b.org_code = o.org_code
+    where {{ months_filter('b.as_of_date', months.reads) }}
+    group by b.as_of_date, b.pgd_code
+),
+
+official_totals as (
+    select
+        as_of_date,
+        pgd_code,
+        outstanding
+    from {{ ref('stg_branch__form_011_rows') }}
+    where is_total_row and {{ months_filter('as_of_date', months.reads) }}
 ),
 
 checks as (
     select
-        k.as_of_date,
+        as_of_date,
+        pgd_code,
         'entrusted_outstanding' as check_item,
-        'Σ organizations 11-14' as expected_source,
-        o.entrusted_outstanding as expected,
-        k.entrusted_outstanding_vnd as actual
-    from kpis as k
-    left join orgs as o on k.as_of_date = o.as_of_date
-    union all
-    select
-        k.as_of_date,
-        'direct_outstanding' as check_item,
-        'organization 99' as expected_source,
-        o.direct_outstanding as expected,
-        k.direct_outstanding_vnd as actual
-    from kpis as k
-    left join orgs as o on k.as_of_date = o.as_of_date
+        'Mẫu 31 loans of channel 2 (entrusted)' as expected_source,
+        'Σ organizations 11-14' as actual_source,
+        channel_entrusted as expected,
+        orgs_entrusted as actual
+    from balances
     union all
     select
         as_of_date,
+        pgd_code,
+        'direct_outstanding' as check_item,
+        'Mẫu 31 loans of channel 1 (direct)' as expected_source,
+        'organization 99' as actual_source,
+        channel_direct as expected,
+        org_direct as actual
+    from balances
+    union all
+    select
+        t.as_of_date,
+        t.pgd_code,
         'total_outstanding' as check_item,
-        'entrusted + direct' as expected_source,
-        entrusted_outstanding_vnd + direct_outstanding_vnd as expected,
-        total_outstanding_vnd as actual
-    from kpis
-    union all
-    select
-        k.as_of_date,
-        'overdue' as check_item,
-        'Σ organizations' as expected_source,
-        o.overdue as expected,
-        k.overdue_vnd as actual
-    from kpis as k
-    left join orgs as o on k.as_of_date = o.as_of_date
-    union all
-    select
-        k.as_of_date,
-        'frozen' as check_item,
-        'Σ organizations' as expected_source,
-        o.frozen as expected,
-        k.frozen_vnd as actual
-    from kpis as k
-    left join orgs as o on k.as_of_date = o.as_of_date
-    union all
-    select
-        k.as_of_date,
-        'groups_with_outstanding' as check_item,
-        'Σ organizations' as expected_source,
-        o.groups_with_outstanding as expected,
-        k.groups_with_outstanding as actual
-    from kpis as k
-    left join orgs as o on k.as_of_date = o.as_of_date
+        'form 01.1 TỔNG CỘNG (9)' as expected_source,
+        'Σ organizations 11-14 + organization 99' as actual_source,
+        t.outstanding as expected,
+        coalesce(b.orgs_entrusted + b.org_direct, 0) as actual
+    from official_totals as t
+    left join balances as b
+        on t.as_of_date = b.as_of_date and t.pgd_code = b.pgd_code
 ),
 
 final as (
     select
         4 as identity_no,
         as_of_date,
+        pgd_code,
         check_item,
         expected_source,
+        actual_source,
         cast(expected as {{ dbt.type_bigint() }}) as expected,
         cast(actual as {{ dbt.type_bigint() }}) as actual,
         cast(actual - expected as {{ dbt.type_bigint() }}) as difference,

@@ -4,8 +4,10 @@
       31 December's Mẫu 31, with that balance as Dư nợ chốt (expected = Mẫu 31 at 31/12,
       actual = the register; missing_in = 'register' or 'm31'). Checked only for offices whose
       31/12 Mẫu 31 was delivered.
-    - reconciled_within_scope: per office, reconciled rows <= rows in scope (expected = in
-      scope, actual = reconciled; a break only when actual > expected).
+    - reconciled_within_scope: per office, customers reconciled on the register <= customers
+      in scope by the previous 31/12 Mẫu 31 (expected = in scope from Mẫu 31, actual =
+      register rows with a result; a break only when actual > expected). Checked where the
+      scope's Mẫu 31 was delivered.
     - matched_principal / matched_interest: a `Khớp` row has confirmed = bank (expected = bank,
       actual = confirmed).
     - discrepancy: a `Chênh lệch` row (expected = bank, actual = confirmed principal); a finding
@@ -116,19 +118,43 @@ scope_checks as (
             and a.customer_code = e.customer_code
 ),
 
-progress_checks as (
+scope_counts as (
     select
         as_of_date,
         pgd_code,
         campaign_year,
+        count(*) as customers
+    from expected_scope
+    group by as_of_date, pgd_code, campaign_year
+),
+
+reconciled_counts as (
+    select
+        as_of_date,
+        pgd_code,
+        campaign_year,
+        count(*) as customers
+    from register
+    where is_reconciled
+    group by as_of_date, pgd_code, campaign_year
+),
+
+progress_checks as (
+    select
+        s.as_of_date,
+        s.pgd_code,
+        s.campaign_year,
         cast(null as {{ dbt.type_string() }}) as customer_code,
         'reconciled_within_scope' as check_item,
         cast(null as {{ dbt.type_string() }}) as missing_in,
-        count(*) as expected,
-        count(case when is_reconciled then 1 end) as actual,
+        coalesce(e.customers, 0) as expected,
+        coalesce(r.customers, 0) as actual,
         false as is_finding
-    from register
-    group by as_of_date, pgd_code, campaign_year
+    from scopes as s
+    left join scope_counts as e
+        on s.as_of_date = e.as_of_date and s.pgd_code = e.pgd_code and s.campaign_year = e.campaign_year
+    left join reconciled_counts as r
+        on s.as_of_date = r.as_of_date and s.pgd_code = r.pgd_code and s.campaign_year = r.campaign_year
 ),
 
 matched_checks as (
