@@ -85,3 +85,31 @@ def test_a_pid_file_naming_another_process_is_not_trusted(tmp_path):
     assert not cluster.status().processes[0].running
     assert cluster.stop() == []  # and this test process is still here to say so
     assert not (pids / "master.pid").exists()
+
+
+def test_the_command_line_fails_in_one_line_with_its_exit_code(tmp_path, monkeypatch, capsys):
+    """`nhcs spark-cluster`: a cluster that is not running is exit 1 for `status` (so scripts
+    can wait on it), a missing Java is one line and exit 1, an unusable setting exit 2."""
+    from pipelines.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+
+    monkeypatch.setenv("NHCS_SPARK_CLUSTER_DIR", str(tmp_path / "cluster"))
+    ports = [free_port() for _ in range(3)]
+    options = ["--warehouse", str(tmp_path / "warehouse.duckdb"), "--master-port", str(ports[0])]
+    options += ["--master-ui-port", str(ports[1]), "--thrift-port", str(ports[2])]
+
+    assert main(["spark-cluster", "stop", *options]) == EXIT_OK
+    assert main(["spark-cluster", "status", *options]) == EXIT_FAILED
+    out, err = capsys.readouterr()
+    assert "not running: nothing to stop" in out and "master: not running" in out
+    assert err.startswith("nhcs: the Spark cluster is not running") and err.count("\n") == 1
+
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
+    assert main(["spark-cluster", "start", *options]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err.startswith("nhcs: no Java runtime found") and err.count("\n") == 1
+
+    monkeypatch.setenv("NHCS_SPARK_WORKERS", "many")
+    assert main(["spark-cluster", "start", *options]) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "nhcs: NHCS_SPARK_WORKERS='many': expected a whole number from 1 to 64\n"
+    )
