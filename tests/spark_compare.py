@@ -6,6 +6,12 @@ partition column last), the integer width (Spark's INT where DuckDB has BIGINT, 
 and DECIMAL vs DOUBLE. Not normalized: column names, the set of rows (a multiset: duplicates
 count), every value (exact; doubles to a relative 1e-12), NULLs, and the type family of each
 column (integer / real / text / date / timestamp / boolean).
+
+Load times (the columns named ``*loaded_at``: ``_loaded_at``, ``_inputs_loaded_at``,
+``source_loaded_at``, ...) are ingestion's clock. Two builds of the same raw rows have the same
+ones; two ingestions of the same deliveries (``nhcs run`` on each engine) stamp their own, so
+``same_load_times=False`` compares each such column by the rank of its values instead (which
+rows share a load time and which came later), never by the clock.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ FLOAT_REL_TOL = 1e-12
 
 # Every table the project builds: (schema, name). Staging models are views (not on disk).
 TABLES = sorted(
-    [("seeds", p.stem) for p in (DBT_PROJECT_DIR / "seeds").glob("*.csv")]
+    [("seeds", p.stem) for p in (DBT_PROJECT_DIR / "seeds").rglob("*.csv")]
     + [
         (layer, p.stem)
         for layer in ("intermediate", "marts", "recon")
@@ -57,8 +63,28 @@ def _sort_key(row):
     )
 
 
-def compare_tables(columns, duck_rows, spark_rows) -> list[str]:
+def is_load_time(column: str) -> bool:
+    return column.endswith("loaded_at")
+
+
+def _ranked(columns, rows) -> list[tuple]:
+    """The rows with each load-time column's values replaced by their rank (1: the earliest;
+    NULL stays NULL)."""
+    at = [i for i, c in enumerate(columns) if is_load_time(c)]
+    ranks = {
+        i: {v: n for n, v in enumerate(sorted({r[i] for r in rows if r[i] is not None}), 1)}
+        for i in at
+    }
+    return [
+        tuple(ranks[i].get(v) if i in ranks and v is not None else v for i, v in enumerate(r))
+        for r in rows
+    ]
+
+
+def compare_tables(columns, duck_rows, spark_rows, same_load_times: bool = True) -> list[str]:
     """Differences between two multisets of rows with the same columns (empty: equal)."""
+    if not same_load_times:
+        duck_rows, spark_rows = _ranked(columns, duck_rows), _ranked(columns, spark_rows)
     if len(duck_rows) != len(spark_rows):
         return [f"{len(duck_rows)} rows on DuckDB, {len(spark_rows)} on Spark"]
     duck = sorted((tuple(map(_value, r)) for r in duck_rows), key=_sort_key)
@@ -82,7 +108,9 @@ def _describe(con, sql: str) -> dict[str, str]:
     return {r[0]: r[1] for r in con.execute(f"describe {sql}").fetchall()}
 
 
-def compare_table(con, spark_dir: Path, schema: str, table: str) -> list[str]:
+def compare_table(
+    con, spark_dir: Path, schema: str, table: str, same_load_times: bool = True
+) -> list[str]:
     folder = spark_dir / "tables" / schema / table
     if not any(folder.rglob("*.parquet")):
         return [f"no parquet files in {folder}"]
@@ -98,4 +126,4 @@ def compare_table(con, spark_dir: Path, schema: str, table: str) -> list[str]:
     cols = ", ".join(f'"{c}"' for c in duck_types)  # DuckDB's column order on both sides
     duck_rows = con.execute(f"select {cols} from {schema}.{table}").fetchall()
     spark_rows = con.execute(f"select {cols} from {spark_sql}").fetchall()
-    return compare_tables(list(duck_types), duck_rows, spark_rows)
+    return compare_tables(list(duck_types), duck_rows, spark_rows, same_load_times)

@@ -26,3 +26,21 @@ def test_comparison_detects_differences():
         [rows[0], (2, None, 1 / 3 + 1e-9, dt.date(2022, 2, 28))],
     ):
         assert compare_tables(cols, rows, other) != [], other
+
+
+def test_load_times_compare_by_rank_when_each_run_ingested():
+    """Two ingestions stamp their own clock: with ``same_load_times=False`` a shifted load time
+    is equal, but rows that share a load time on one side and not on the other, a NULL for a
+    load time, or a changed value elsewhere are still differences."""
+    cols = ["n", "_loaded_at"]
+    t0, t1 = dt.datetime(2026, 11, 30, 23, 43), dt.datetime(2026, 11, 30, 23, 45)
+    duck = [(1, t0), (2, t0), (3, t0 + dt.timedelta(days=1))]
+    spark = [(1, t1), (2, t1), (3, t1 + dt.timedelta(days=1))]
+    assert compare_tables(cols, duck, spark) != []  # the same load times are expected by default
+    assert compare_tables(cols, duck, spark, same_load_times=False) == []
+    for other in (
+        [(1, t1), (2, t1 + dt.timedelta(days=1)), (3, t1 + dt.timedelta(days=1))],
+        [(1, t1), (2, None), (3, t1 + dt.timedelta(days=1))],
+        [(1, t1), (2, t1), (4, t1 + dt.timedelta(days=1))],
+    ):
+        assert compare_tables(cols, duck, other, same_load_times=False) != [], other

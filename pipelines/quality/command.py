@@ -34,7 +34,12 @@ def check_command(
         from .spark_runner import run_checks_spark
 
         report = run_checks_spark(
-            spark_dir, Path(warehouse), as_of=as_of, persist=persist, progress=progress
+            spark_dir,
+            Path(warehouse),
+            as_of=as_of,
+            persist=persist,
+            progress=progress,
+            incremental=incremental,
         )
     else:
         report = run_checks(

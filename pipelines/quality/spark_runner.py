@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .carry import VERSION_COLUMN, MonthPlan, MonthVersion, rules_digest
 from .identities import IDENTITIES, IdentitySpec
 from .report import CheckResult, QualityReport
 from .runner import _OPTIONAL, RECON_SCHEMA, _clean, _errored, _Tally, _Unavailable
@@ -66,9 +67,13 @@ def run_checks_spark(
     progress: Callable[[str], None] | None = None,
     identities: Iterable[IdentitySpec] = IDENTITIES,
     spark=None,
+    incremental: bool = True,
 ) -> QualityReport:
     """``runner.run_checks`` for a Spark build: the recon models under ``spark_dir``, the
-    results appended to ``warehouse``'s ``quality.*`` (with ``persist``)."""
+    results appended to ``warehouse``'s ``quality.*`` (with ``persist``). Each model is
+    validated whole; with ``incremental`` and no ``as_of`` (as the DuckDB runner), each month's
+    result is recorded too (a ``month`` row per check, ``pipelines.quality.carry``), every month
+    as validated by this run: nothing is carried forward on Spark."""
     from .gx_suites import ephemeral_context
 
     run_id = run_id or uuid.uuid4().hex
@@ -77,9 +82,12 @@ def run_checks_spark(
     spark = spark or spark_session()
     context = ephemeral_context()
     results: list[CheckResult] = []
+    by_month = incremental and as_of is None
     for spec in identities:
         try:
-            results.extend(_check_identity(spark, Path(spark_dir), spec, as_of, context, say))
+            results.extend(
+                _check_identity(spark, Path(spark_dir), spec, as_of, context, say, by_month)
+            )
         except _Unavailable as exc:
             results.extend(_errored(spec, str(exc)))
     report = QualityReport(
@@ -110,7 +118,7 @@ def _latest_on_or_before(df, as_of: date):
     return df.filter(F.col("as_of_date") == F.lit(latest)) if latest else df.limit(0)
 
 
-def _check_identity(spark, spark_dir, spec: IdentitySpec, as_of, context, say):
+def _check_identity(spark, spark_dir, spec: IdentitySpec, as_of, context, say, by_month):
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -121,6 +129,7 @@ def _check_identity(spark, spark_dir, spec: IdentitySpec, as_of, context, say):
     missing = [c for c in spec.all_columns() if c not in df.columns and c not in _OPTIONAL]
     if missing:
         raise _Unavailable(f"{table} lacks column(s) {', '.join(missing)}")
+    plan = _every_month(df, spec) if by_month else MonthPlan()
     df = df.select(*[c for c in spec.all_columns() if c in df.columns])
     if as_of is not None:
         df = _latest_on_or_before(df, as_of)
@@ -141,16 +150,41 @@ def _check_identity(spark, spark_dir, spec: IdentitySpec, as_of, context, say):
         tally = _Tally(spec)
         for check in spec.checks:
             items = df if check.items is None else df.filter(check.items)
-            tally.add_check(
+            broken = tally.add_check(
                 check, items.count(), outcomes, lambda hits, i=items: _ids_in(spark, i, hits)
             )
+            if plan.tracked:
+                t = tally.checks[check.key]
+                t.month_items.update(_per_month(items))
+                if broken:
+                    t.month_failed.update(_per_month(_rows_with(spark, df, list(broken))))
         records = {
             row[ROW_ID]: {k: _value(v) for k, v in row.items() if k != ROW_ID}
             for row in (r.asDict() for r in _rows_with(spark, df, tally.listed_ids()).collect())
         }
-        return tally.results(records)
+        return tally.results(records, plan)
     finally:
         df.unpersist()
+
+
+def _every_month(df, spec: IdentitySpec) -> MonthPlan:
+    """Every month of the model, to validate now (``carry.plan_months`` without the carrying
+    forward); untracked for a model without ``_inputs_loaded_at``, as on DuckDB."""
+    from pyspark.sql import functions as F
+
+    if VERSION_COLUMN not in df.columns:
+        return MonthPlan(digest=rules_digest(spec))
+    versions = {
+        r[0]: MonthVersion(r[1], r[2])
+        for r in df.groupBy("as_of_date").agg(F.max(VERSION_COLUMN), F.count("*")).collect()
+    }
+    return MonthPlan(
+        versions, sorted(versions), {c.key: {} for c in spec.checks}, rules_digest(spec)
+    )
+
+
+def _per_month(df) -> dict[date, int]:
+    return {r[0]: r[1] for r in df.groupBy("as_of_date").count().collect()}
 
 
 def _ids(spark, ids):

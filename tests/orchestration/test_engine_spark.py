@@ -9,7 +9,8 @@ run as Great Expectations suites on Spark DataFrames, and only the marts and rec
 copied into the warehouse.
 
 Every table of every layer (seeds, intermediate, marts, recon, read back from Spark's Parquet
-folders), every identity check result and every figure of the briefing must agree. This is the
+folders; the load times by rank, since each run's ingestion stamps its own), every identity
+check result (month by month too) and every figure of the briefing must agree. This is the
 project's one Spark comparison: the demo at scale 0.01 is the smallest data that gives every
 model rows (asserted below), so one cluster build covers every model.
 """
@@ -102,7 +103,8 @@ def test_every_table_of_every_layer_is_the_same_on_the_cluster(runs):
         differences = {
             f"{schema}.{table}": problems
             for schema, table in TABLES
-            if (problems := compare_table(con, spark_dir, schema, table))
+            # each run's ingestion stamped its own load times
+            if (problems := compare_table(con, spark_dir, schema, table, same_load_times=False))
         }
         assert differences == {}
 
