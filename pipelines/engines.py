@@ -3,9 +3,11 @@
 DuckDB (the default) builds the models inside the warehouse file. Spark (``NHCS_ENGINE=spark``,
 ``nhcs run --engine spark``; docs/scale-out.md) builds the same dbt project through dbt-spark
 from the Parquet lake that ingestion also writes; its tables land as plain Parquet folders under
-``<spark_dir>/tables/<schema>/<model>/``. ``mirror_spark_tables`` then copies those tables into
-the warehouse's schemas of the same names, so the checks, the briefing and the published
-analytics database read the same tables whichever engine built them.
+``<spark_dir>/tables/<schema>/<model>/``. The reconciliation checks read Spark's recon tables
+there (``pipelines.quality.spark_runner``); ``mirror_spark_tables`` then copies only what the
+analysts read (marts and recon) into the warehouse's schemas of the same names, so the briefing
+and the published analytics database read the same tables whichever engine built them. The big
+intermediate models (the month balances, the roll-forward) stay on Spark's side.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from .warehouse_db import connect
 # `make test` (tests/dbt) and cost a run nothing to skip, as dbt's docs recommend.
 BUILD_ARGS = ("build", "--exclude", "resource_type:unit_test")
 
-# The schemas of dbt tables (staging is views: nothing to copy; Spark views read the lake).
-MIRRORED_SCHEMAS = ("seeds", "intermediate", "marts", "recon")
+# What the briefing and the publication read (staging is views, seeds and intermediate are
+# inputs of the marts: they stay on Spark's side).
+MIRRORED_SCHEMAS = ("marts", "recon")
 Progress = Callable[[str], None]
 
 
@@ -46,7 +49,7 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
         "nhcs_warehouse": str(settings.warehouse),
         "nhcs_duckdb_memory_limit": duckdb_memory_limit(),
     }
-    if settings.engine == "spark":
+    if settings.is_spark:
         out.update(nhcs_spark_dir=str(settings.spark_dir), nhcs_lake_dir=str(settings.lake_dir))
     return out
 
@@ -59,7 +62,7 @@ def dbt_settings_args(settings: Settings) -> list[str]:
 
 def lake_dir_for_ingest(settings: Settings) -> Path | None:
     """Ingestion also writes the Parquet lake when Spark is the engine."""
-    return settings.lake_dir if settings.engine == "spark" else None
+    return settings.lake_dir if settings.is_spark else None
 
 
 @dataclass(frozen=True)

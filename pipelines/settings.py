@@ -2,7 +2,9 @@
 
 ``NHCS_RAW_DIR`` (default ``data/raw``), ``NHCS_WAREHOUSE`` (default
 ``data/warehouse/warehouse.duckdb``), ``NHCS_REPORTS_DIR`` (default ``data/reports``),
-``NHCS_ENGINE`` (``duckdb``, the default, or ``spark``: which engine builds the dbt models),
+``NHCS_ENGINE`` (which engine builds the dbt models: ``duckdb``, the default, or a Spark target
+of dbt_project/profiles.yml: ``spark``, a local session, or ``spark-thrift``, a Spark Thrift
+server such as the one ``nhcs spark-cluster start`` runs; docs/scale-out.md),
 ``NHCS_LAKE_DIR`` / ``NHCS_SPARK_DIR`` (the Parquet lake and Spark's catalog and tables; default
 ``lake/`` and ``spark/`` beside the warehouse file), ``NHCS_LOG_DIR`` (the full logs of
 ``nhcs run``; default ``logs/`` beside the warehouse file).
@@ -18,6 +20,7 @@ so the CLI, Dagster and dbt agree whatever the working directory.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -34,7 +37,18 @@ def _path(env: str, default: str) -> Path:
     return p if p.is_absolute() else (Path.cwd() / p).resolve()
 
 
-ENGINES = ("duckdb", "spark")
+@functools.cache
+def engines() -> tuple[str, ...]:
+    """``duckdb`` and every Spark target of the dbt profile: adding an output of type spark to
+    dbt_project/profiles.yml (another cluster, Databricks over http) makes it an engine."""
+    import yaml
+
+    try:
+        profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+        outputs = profile["nhcs"]["outputs"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return ("duckdb",)
+    return ("duckdb", *sorted(k for k, v in outputs.items() if (v or {}).get("type") == "spark"))
 
 
 class SettingsError(ValueError):
@@ -52,10 +66,15 @@ class Settings:
     log_dir_override: Path | None = None
 
     def __post_init__(self):
-        if self.engine not in ENGINES:
+        if self.engine != "duckdb" and self.engine not in (known := engines()):
             raise SettingsError(
-                f"unknown engine {self.engine!r} (NHCS_ENGINE): expected one of {ENGINES}"
+                f"unknown engine {self.engine!r} (NHCS_ENGINE): expected one of {known}"
             )
+
+    @property
+    def is_spark(self) -> bool:
+        """The models are built by Spark (any Spark target), from the Parquet lake."""
+        return self.engine != "duckdb"
 
     @property
     def lake_dir(self) -> Path:

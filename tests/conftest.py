@@ -26,3 +26,52 @@ def pytest_runtest_setup(item):
     group = item.get_closest_marker("xdist_group")
     if group and group.args and group.args[0] == "spark":
         require("Java (for Spark)", java_path(), "apt-get install -y openjdk-17-jre-headless")
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """A local Spark cluster for the tests that need one (master, two workers, Thrift server,
+    on free loopback ports, so a cluster someone runs on the defaults is never touched),
+    started once and stopped at the end of the session, leaving no process behind."""
+    from pipelines.spark_cluster import ClusterConfig, LocalCluster, free_port
+
+    require("Java (for Spark)", java_path(), "apt-get install -y openjdk-17-jre-headless")
+    root = tmp_path_factory.mktemp("spark_cluster")
+    ports: set[int] = set()
+    while len(ports) < 3:
+        ports.add(free_port())
+    master, ui, thrift = sorted(ports)
+    config = ClusterConfig(
+        state_dir=root / "cluster",
+        spark_dir=root / "spark",
+        master_port=master,
+        master_ui_port=ui,
+        thrift_port=thrift,
+        worker_memory="2g",
+        executor_memory="1536m",
+        driver_memory="1536m",
+    )
+    cluster = LocalCluster(config)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        assert not [p.name for p in cluster.status().processes if p.running]
+
+
+def reset_spark_catalog(cluster) -> None:
+    """Drop every database of the cluster's catalog but ``default``: a build for another
+    warehouse starts from nothing (its incremental models must not find the tables of the
+    previous test's, which point at that test's folders). External tables keep their files."""
+    from pyhive import hive
+
+    con = hive.connect(host="127.0.0.1", port=cluster.config.thrift_port, username="nhcs")
+    try:
+        cur = con.cursor()
+        cur.execute("show databases")
+        for (name,) in cur.fetchall():
+            if name != "default":
+                cur.execute(f"drop database if exists `{name}` cascade")
+    finally:
+        con.close()

@@ -52,6 +52,12 @@ def test_settings_choose_engine_target_and_folders(tmp_path, monkeypatch):
     assert dbt_vars(s)["nhcs_spark_dir"] == str(tmp_path / "wh" / "spark")
     assert dbt_vars(s)["nhcs_lake_dir"] == str(tmp_path / "wh" / "lake")
 
+    # the cluster target: Spark too (lake-first ingestion, the same folders)
+    monkeypatch.setenv("NHCS_ENGINE", "spark-thrift")
+    s = load_settings(warehouse=tmp_path / "wh" / "w.duckdb")
+    assert s.is_spark and dbt_target_args(s) == ["--target", "spark-thrift"]
+    assert lake_dir_for_ingest(s) == tmp_path / "wh" / "lake"
+
     monkeypatch.setenv("NHCS_ENGINE", "postgres")
     with pytest.raises(ValueError, match="unknown engine 'postgres'"):
         load_settings()
@@ -64,8 +70,8 @@ def test_cli_reports_a_bad_setting_in_one_line(tmp_path, monkeypatch, capsys):
     assert main(["run", "--warehouse", str(tmp_path / "w.duckdb")]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert (
-        err
-        == "nhcs: unknown engine 'postgres' (NHCS_ENGINE): expected one of ('duckdb', 'spark')\n"
+        err == "nhcs: unknown engine 'postgres' (NHCS_ENGINE): expected one of "
+        "('duckdb', 'spark', 'spark-thrift')\n"
     )
 
 
@@ -74,10 +80,13 @@ def test_mirror_copies_tables_partitions_and_skips_spark_bookkeeping(tmp_path):
     tables = spark / "tables"
     _write(tables / "marts" / "mart_x", "SELECT 1 AS id, 2.5::DECIMAL(18,2) AS amount")
     _write(
-        tables / "intermediate" / "int_y",
+        tables / "recon" / "recon_y",
         "SELECT i AS id, DATE '2022-01-31' + (i % 2)::INTEGER * 28 AS as_of_date FROM range(4) t(i)",
         partition="as_of_date",
     )
+    # inputs of the marts stay on Spark's side: only what analysts read is copied
+    _write(tables / "intermediate" / "int_big", "SELECT 1 AS id")
+    _write(tables / "seeds" / "codes", "SELECT 1 AS id")
     (tables / "marts" / "mart_x" / ".part-00000-x.snappy.parquet.crc").write_bytes(b"crc")
     (tables / "marts" / "mart_x" / "_temporary").mkdir()
     (tables / "marts" / "mart_x" / "_temporary" / "junk.parquet").write_bytes(b"half")
@@ -87,10 +96,12 @@ def test_mirror_copies_tables_partitions_and_skips_spark_bookkeeping(tmp_path):
 
     assert {(t.schema, t.name, t.rows) for t in done} == {
         ("marts", "mart_x", 1),
-        ("intermediate", "int_y", 4),
+        ("recon", "recon_y", 4),
     }
     assert _rows(wh, "SELECT id, amount FROM marts.mart_x") == [(1, 2.5)]
-    assert _rows(wh, "SELECT count(DISTINCT as_of_date) FROM intermediate.int_y") == [(2,)]
+    assert _rows(wh, "SELECT count(DISTINCT as_of_date) FROM recon.recon_y") == [(2,)]
+    assert _rows(wh, "SELECT schema_name FROM information_schema.schemata "
+                     "WHERE schema_name IN ('intermediate', 'seeds')") == []  # fmt: skip
 
 
 def test_an_empty_spark_table_empties_the_warehouse_copy(tmp_path):

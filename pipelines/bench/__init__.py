@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -96,18 +96,22 @@ class TreeMemory:
     ``wait4`` reports the largest single process only; the memory a stage needs from the
     machine is the sum over the processes alive at the same time."""
 
-    def __init__(self, pid: int, interval: float = 0.5):
-        self.pid, self.interval, self.peak = pid, interval, 0
+    def __init__(self, pid: int, interval: float = 0.5, also: list[int] | None = None):
+        # ``also``: other processes the stage uses without starting them (a Spark cluster's
+        # JVMs), counted with their descendants
+        self.pid, self.interval, self.peak, self.also = pid, interval, 0, list(also or ())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _sample(self) -> int:
-        try:
-            root = psutil.Process(self.pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return 0
+        procs = []
+        for pid in (self.pid, *self.also):
+            try:
+                root = psutil.Process(pid)
+                procs += [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
         total = 0
         for proc in procs:
             try:
@@ -134,15 +138,17 @@ def measure(
     env: dict | None = None,
     cwd: Path | None = None,
     log: Path | None = None,
+    also: list[int] | None = None,
 ) -> StageResult:
-    """Run ``cmd`` as a child process; wall, CPU (user+sys, children included), peak RSS."""
+    """Run ``cmd`` as a child process; wall, CPU (user+sys, children included), peak RSS.
+    ``also``: pids of running processes whose memory counts in the stage's tree (a cluster)."""
     started = time.monotonic()
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
     try:
         proc = subprocess.Popen(
             cmd, env={**os.environ, **(env or {})}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
         )
-        tree = TreeMemory(proc.pid)
+        tree = TreeMemory(proc.pid, also=also)
         try:
             _, status, ru = os.wait4(proc.pid, 0)
         finally:
@@ -338,12 +344,60 @@ def _main_job(stage, nhcs: str, wh: Path, work: Path, engine: str) -> StageResul
     if engine == "duckdb":
         cmd, steps = _run(nhcs, work, "main_job")
         main = stage("main_job", cmd)
+    elif engine == "spark-thrift":
+        main, steps = _cluster_main_job(stage, nhcs, work, spark_dir, lake)
     else:
         env = {"NHCS_SPARK_DIR": str(spark_dir), "NHCS_LAKE_DIR": str(lake)}
         cmd, steps = _run(nhcs, work, f"main_job_{engine}", "--engine", engine)
         main = stage(f"main_job_{engine}", cmd, env=env)
     main.extra.update(_step_seconds(steps))
     return main
+
+
+def _cluster_main_job(
+    stage, nhcs: str, work: Path, spark_dir: Path, lake: Path
+) -> tuple[StageResult, Path]:
+    """The main job on a local Spark cluster started for it (``nhcs spark-cluster``, its state
+    under the scenario's spark/ folder) and stopped afterwards. The cluster's JVMs (master,
+    workers, executors, Thrift server) count in the main job's memory tree; their CPU is not
+    in ``wait4``'s figure (they are not the job's children): it is read from the processes."""
+    env = {"NHCS_SPARK_DIR": str(spark_dir), "NHCS_LAKE_DIR": str(lake)}
+    stage("cluster_start", [nhcs, "spark-cluster", "start"], env=env)
+    cluster = _bench_cluster(spark_dir)
+    pids = [p.pid for p in cluster.status().processes if p.pid]
+    cpu_before = _cpu_seconds(pids)
+    name = "main_job_spark-thrift"
+    cmd, steps = _run(nhcs, work, name, "--engine", "spark-thrift")
+    try:
+        main = stage(name, cmd, env=env, also=pids)
+        main.extra["cluster_cpu_s"] = round(_cpu_seconds(pids) - cpu_before, 1)
+    finally:
+        stage("cluster_stop", [nhcs, "spark-cluster", "stop"], env=env)
+    return main, steps
+
+
+def _bench_cluster(spark_dir: Path):
+    """The cluster ``nhcs spark-cluster`` started with this spark/ folder (to read its pids)."""
+    from ..settings import load_settings
+    from ..spark_cluster import ClusterConfig, LocalCluster
+
+    settings = replace(load_settings(), spark_dir_override=spark_dir)
+    return LocalCluster(ClusterConfig.from_settings(settings))
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and their descendants so far (executors end with
+    their application: read before they do)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for proc in (root, *root.children(recursive=True)):
+                t = proc.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            continue
+    return total
 
 
 def _main_jobs(stage, nhcs: str, wh: Path, last: str, engines, work: Path) -> None:

@@ -105,6 +105,7 @@ def ingest(args: argparse.Namespace) -> int:
             dates=dates if args.date else None,
             progress=console.message if not args.verbose else stamp,
             lake_dir=lake,
+            lake_first=s.is_spark,
         )
     lines = result.summary_lines()
     for line in lines if args.verbose else lines[len(result.deliveries) :]:
@@ -147,6 +148,7 @@ def check(args: argparse.Namespace) -> int:
             max_rows=args.max_rows,
             progress=None,
             incremental=not args.all,
+            spark_dir=s.spark_dir if s.is_spark else None,
         )
     if code != EXIT_OK:
         raise CommandError(
@@ -274,6 +276,25 @@ def postgres(args: argparse.Namespace) -> int:
                 raise CommandError(f"PostgreSQL is not running ({srv.data_dir})", EXIT_FAILED)
     except pgserver.PostgresError as exc:
         raise CommandError(f"postgres: {exc}", EXIT_FAILED) from exc
+    return EXIT_OK
+
+
+# --- spark-cluster ------------------------------------------------------------------------
+
+
+def spark_cluster(args: argparse.Namespace) -> int:
+    from ..spark_cluster import cluster_command
+
+    options = {
+        k: getattr(args, k) for k in ("master_port", "master_ui_port", "thrift_port", "workers")
+    }
+    s = load_settings(warehouse=args.warehouse)
+    if cluster_command(args.action, s, stamp, print, **options) != EXIT_OK:
+        raise CommandError(
+            f"the Spark cluster is not running or not healthy (state in {shown(s.spark_dir)}): "
+            "`nhcs spark-cluster start`",
+            EXIT_FAILED,
+        )
     return EXIT_OK
 
 

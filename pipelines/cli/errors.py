@@ -53,6 +53,7 @@ EXPECTED: tuple[tuple[str, int], ...] = (
     ("pipelines.warehouse_lock:WarehouseBusy", EXIT_OS),
     ("pipelines.publish:PublishError", EXIT_FAILED),
     ("pipelines.engines:MirrorError", EXIT_FAILED),
+    ("pipelines.spark_cluster:ClusterError", EXIT_FAILED),
     ("pipelines.runner.manifest:DbtParseError", EXIT_FAILED),
     ("duckdb:IOException", EXIT_OS),
     ("builtins:OSError", EXIT_OS),

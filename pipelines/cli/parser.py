@@ -9,7 +9,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from ..settings import ENGINES, PROJECT_ROOT
+from ..settings import PROJECT_ROOT, engines
 from .errors import EXIT_USAGE
 
 # The generator's formats and the benchmark's scenarios, named here so that `nhcs --help` does
@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lake",
         action="store_true",
         help="also mirror the raw tables as partitioned Parquet into $NHCS_LAKE_DIR "
-        "(default: lake/ beside the warehouse); on by default with NHCS_ENGINE=spark",
+        "(default: lake/ beside the warehouse); with a Spark engine the rows go to the lake only",
     )
     i.add_argument(
         "-v",
@@ -192,10 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--engine",
-        choices=ENGINES,
-        help="which engine builds the dbt models (default: $NHCS_ENGINE, else duckdb); "
-        "spark reads the Parquet lake and is copied back into the warehouse "
-        "(docs/scale-out.md)",
+        choices=engines(),
+        help="which engine builds the dbt models (default: $NHCS_ENGINE, else duckdb): "
+        "duckdb, spark (a local session) or spark-thrift (a Spark cluster, e.g. `nhcs "
+        "spark-cluster start`); the Spark engines read the Parquet lake (docs/scale-out.md)",
     )
     r.add_argument(
         "-v",
@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--engine",
         action="append",
-        choices=ENGINES,
+        choices=engines(),
         help="build on this engine (repeatable). The full scenario always runs duckdb "
         "too; with --main-only exactly the engines named run (default duckdb)",
     )
@@ -378,6 +378,27 @@ def build_parser() -> argparse.ArgumentParser:
         "running)",
     )
     pg.set_defaults(handler="postgres")
+
+    sc = command(
+        "spark-cluster",
+        "a local Spark cluster (master, workers, Thrift server on loopback) for the "
+        "spark-thrift engine (docs/scale-out.md)",
+    )
+    sc.add_argument(
+        "action",
+        choices=["start", "stop", "status"],
+        help="start (idempotent), stop, or status (exit 0 when every process runs and the "
+        "Thrift server answers)",
+    )
+    sc.add_argument("--warehouse", help=WAREHOUSE_HELP + "; its spark/ folder holds the cluster")
+    for option, env in (
+        ("--master-port", "NHCS_SPARK_MASTER_PORT, else 7077"),
+        ("--master-ui-port", "NHCS_SPARK_MASTER_UI_PORT, else 8080"),
+        ("--thrift-port", "NHCS_SPARK_THRIFT_PORT, else 10000"),
+        ("--workers", "NHCS_SPARK_WORKERS, else 2"),
+    ):
+        sc.add_argument(option, type=positive_int, metavar="N", help=f"default: ${env}")
+    sc.set_defaults(handler="spark_cluster")
 
     d = command("dbt-prepare", "parse the dbt project so Dagster can load it (manifest)")
     d.add_argument("--verbose", action="store_true", help="show dbt's output")

@@ -16,7 +16,6 @@ When a blocking check fails, the check step itself fails (Dagster raises
 """
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -154,10 +153,11 @@ def build_quality_checks(
         "contract section 5; results also appended to quality.check_results.",
     )
     def reconciliation_checks(context: AssetCheckExecutionContext, paths: NhcsPaths):
-        from ..quality import run_checks
+        from ..quality.spark_runner import run_checks_for
 
-        report = run_checks(
-            Path(paths.warehouse),
+        # on the engine that built the models (a Spark build is checked on Spark DataFrames)
+        report = run_checks_for(
+            paths.settings(),
             run_id=context.op_execution_context.run_id,
             progress=context.log.debug,
         )

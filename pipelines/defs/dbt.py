@@ -108,7 +108,7 @@ def build_dbt_assets():
         config: DbtBuildConfig,
     ):
         settings = paths.settings()
-        if settings.engine != "duckdb":
+        if settings.is_spark:
             context.log.info(f"building the dbt models on {settings.engine} (docs/scale-out.md)")
         with warehouse_lock(settings.warehouse, progress=context.log.info):
             # The run's paths reach dbt as --vars (profiles.yml reads them), not the environment.
@@ -135,7 +135,7 @@ def build_dbt_assets():
                 # time: the last to restore may leave the process there (seen in `nhcs run`).
                 os.chdir(cwd)
             _require_every_result(context, built, invocation.target_path)
-            if settings.engine == "spark":
+            if settings.is_spark:
                 mirror_spark_tables(settings.spark_dir, settings.warehouse, context.log.info)
 
     return nhcs_dbt_models

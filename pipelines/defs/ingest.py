@@ -81,6 +81,7 @@ def raw_deliveries(context: AssetExecutionContext, paths: NhcsPaths):
             dates=dates,
             progress=_progress.debug,
             lake_dir=lake_dir_for_ingest(settings),
+            lake_first=settings.is_spark,
         )
     _log.info("\n".join(result.summary_lines()))
     if result.rejections:

@@ -15,7 +15,7 @@ class NhcsPaths(ConfigurableResource):
     """The run's settings: folders, warehouse file and dbt engine. The definitions' default
     comes from the NHCS_* environment (``load_settings``); ``nhcs run`` gives each run its own
     (``NhcsPaths.from_settings``), and the launchpad can override any field for one run.
-    ``engine: spark`` builds the models on Spark (docs/scale-out.md)."""
+    ``engine: spark`` or ``spark-thrift`` builds the models on Spark (docs/scale-out.md)."""
 
     raw_dir: str
     warehouse: str

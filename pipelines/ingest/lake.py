@@ -112,6 +112,13 @@ def sync_lake(
 ) -> LakeSync:
     """Bring ``<lake_dir>/raw`` in line with the committed ``raw.*`` tables of ``con``."""
     say = progress or (lambda msg: None)
+    loaded = sorted(Path(lake_dir).glob("raw/*/_data_date=*/_unit=*"))
+    if loaded:
+        raise RuntimeError(
+            f"{Path(lake_dir) / 'raw'} is the Spark engine's lake, written by its ingestion "
+            f"({loaded[0].relative_to(lake_dir)}): not overwritten with a DuckDB export; use "
+            "another NHCS_LAKE_DIR"
+        )
     result = LakeSync()
     wanted = _fingerprints(con)
     for spec in REPORTS:

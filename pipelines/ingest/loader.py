@@ -36,8 +36,8 @@ SQL_TYPES = {
     "million": "DECIMAL(24,6)",
     "date": "DATE",
 }
-LOADS_DDL = f"""
-CREATE TABLE IF NOT EXISTS {SCHEMA}._loads (
+LOADS_DDL = """
+CREATE TABLE IF NOT EXISTS {table} (
     report VARCHAR NOT NULL, unit VARCHAR NOT NULL, data_date DATE NOT NULL,
     source_file VARCHAR NOT NULL, revision INTEGER NOT NULL, sha256 VARCHAR NOT NULL,
     rows BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL
@@ -77,6 +77,9 @@ class LoadRecord:
 class Warehouse:
     """A short-lived writer connection to the warehouse file."""
 
+    # The load log: which file (revision, SHA-256) each key's rows came from.
+    LOADS = f"{SCHEMA}._loads"
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +108,7 @@ class Warehouse:
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         for spec in REPORTS:
             self.con.execute(table_ddl(spec))
-        self.con.execute(LOADS_DDL)
+        self.con.execute(LOADS_DDL.format(table=self.LOADS))
         self.con.execute(FINDINGS_DDL)
         self.con.execute(REJECTIONS_DDL)
 
@@ -113,7 +116,7 @@ class Warehouse:
         if self._loads is None:
             rows = self.con.execute(
                 f"SELECT report, unit, data_date, source_file, revision, sha256, rows, loaded_at "
-                f"FROM {SCHEMA}._loads"
+                f"FROM {self.LOADS}"
             ).fetchall()
             self._loads = {(r[0], r[1], r[2]): LoadRecord(*r[3:]) for r in rows}
         return self._loads
@@ -136,12 +139,7 @@ class Warehouse:
         for p in items:
             by_table.setdefault(p.ctx.spec.table, []).append(p)
         for table, group in by_table.items():
-            for p in group:
-                self.failed_on = p.ctx.rel
-                if (p.ctx.spec.code, p.ctx.unit, p.ctx.data_date) in known:
-                    self._delete_key(p)
-            self.failed_on = group[0].ctx.rel if len(group) == 1 else None
-            self._insert(table, [p.table for p in group], loaded_at)
+            self._replace_rows(table, group, known, loaded_at)
         self.failed_on = None
         # only a key loaded before has a _loads line and findings to replace (a first load,
         # most of a fresh warehouse, skips the two DELETEs)
@@ -152,6 +150,17 @@ class Warehouse:
             p.row_count, p.table = p.rows, None
         self.staged.extend(items)
         self.staged_rows += sum(p.rows for p in items)
+
+    def _replace_rows(
+        self, table: str, group: list[ParsedFile], known, loaded_at: datetime
+    ) -> None:
+        """The rows of each key of ``group`` (files of one raw table) become the file's."""
+        for p in group:
+            self.failed_on = p.ctx.rel
+            if (p.ctx.spec.code, p.ctx.unit, p.ctx.data_date) in known:
+                self._delete_key(p)
+        self.failed_on = group[0].ctx.rel if len(group) == 1 else None
+        self._insert(table, [p.table for p in group], loaded_at)
 
     def commit(self, loaded_at: datetime) -> list[ParsedFile]:
         """Commit the open load transaction; returns the files it loaded."""
@@ -229,11 +238,11 @@ class Warehouse:
         try:
             if replaced:
                 self.con.execute(
-                    f"DELETE FROM {SCHEMA}._loads AS l USING __ingest_loads AS n "
+                    f"DELETE FROM {self.LOADS} AS l USING __ingest_loads AS n "
                     "WHERE l.report = n.report AND l.unit = n.unit AND l.data_date = n.data_date"
                 )
             self.con.execute(
-                f"INSERT INTO {SCHEMA}._loads BY NAME "
+                f"INSERT INTO {self.LOADS} BY NAME "
                 "SELECT *, ?::TIMESTAMP AS loaded_at FROM __ingest_loads",
                 [loaded_at],
             )

@@ -17,6 +17,7 @@ from .budget import DEFAULT_BUDGET, FileBudget
 from .discovery import discover_all
 from .errors import Problem, printable
 from .lake import sync_lake
+from .lake_loader import LakeLoader
 from .loader import Warehouse, write_quarantine
 from .model import Delivery, DeliveryResult, Discovery, IngestResult, Rejection
 from .names import NameIndex
@@ -99,11 +100,13 @@ class _Run:
         workers: int,
         lake_dir: Path | None = None,
         budget: FileBudget = DEFAULT_BUDGET,
+        lake_first: bool = False,
         quarantine: bool = True,
     ):
         self.raw_dir = raw_dir
         self.budget = budget
         self.lake_dir = lake_dir
+        self.lake_first = lake_first
         self.root = display_root(raw_dir)
         self.wh_path = warehouse
         self.quarantine = quarantine_dir_for(warehouse) if quarantine else None
@@ -136,7 +139,11 @@ class _Run:
         res.incomplete.extend(disc.incomplete)
         for r in disc.rejections:
             self.reject([replace(r, message=f"{self.root}/{r.message}")], None)
-        with Warehouse(self.wh_path) as wh:
+        if self.lake_first:
+            writer = LakeLoader(self.wh_path, self.lake_dir, threads=max(1, self.workers))
+        else:
+            writer = Warehouse(self.wh_path)
+        with writer as wh:
             self.wh = wh
             wh.ensure_schema()
             known = wh.loads()
@@ -191,7 +198,7 @@ class _Run:
             self._emit(final=True)
             self._record_rejections()
             res.table_rows = wh.table_rows()
-            if self.lake_dir is not None:
+            if self.lake_dir is not None and not self.lake_first:
                 # The parse workers are done: the copy may use both cores.
                 wh.con.execute(f"SET threads = {max(1, self.workers)}")
                 res.lake = sync_lake(wh.con, self.lake_dir, self.progress)
@@ -388,6 +395,7 @@ def ingest(
     workers: int = 2,
     lake_dir: Path | None = None,
     budget: FileBudget = DEFAULT_BUDGET,
+    lake_first: bool = False,
     discovery: Discovery | None = None,
     quarantine: bool = True,
 ) -> IngestResult:
@@ -402,12 +410,18 @@ def ingest(
     report under ``<warehouse>/../../quarantine/<data date>/``.
 
     With ``lake_dir``, the committed raw tables are then mirrored as hive-partitioned Parquet
-    under ``<lake_dir>/raw`` (``pipelines.ingest.lake``), the Spark engine's input.
+    under ``<lake_dir>/raw`` (``pipelines.ingest.lake``). With ``lake_first`` too, the rows
+    go to the lake only, never into ``warehouse`` (``pipelines.ingest.lake_loader``: the Spark
+    engines' ingestion); the warehouse then keeps the load log, findings and rejections.
 
     ``discovery`` (instead of discovering ``raw_dir``) loads exactly these deliveries, e.g.
     one folder as ``discover_folder`` sees it; ``quarantine=False`` writes no quarantine
     report (``nhcs validate`` loads a scratch warehouse and reports itself).
     """
     lake = Path(lake_dir) if lake_dir is not None else None
-    run = _Run(Path(raw_dir), Path(warehouse), progress, workers, lake, budget, quarantine)
+    if lake_first and lake is None:
+        raise ValueError("lake_first needs a lake_dir")
+    run = _Run(
+        Path(raw_dir), Path(warehouse), progress, workers, lake, budget, lake_first, quarantine
+    )
     return run.run(dates, discovery)

@@ -23,14 +23,32 @@ def check_command(
     out: TextIO | None = None,
     progress: Callable[[str], None] | None = None,
     incremental: bool = True,
+    spark_dir: Path | None = None,
 ) -> int:
     """Run every check, print the summary (per check: items checked and failed, then up to
     ``max_rows`` failing rows with the total), return the exit code: 1 when a blocking check
-    failed or could not run, else 0 (findings alone do not fail the command)."""
+    failed or could not run, else 0 (findings alone do not fail the command). With
+    ``spark_dir``, the recon models a Spark engine built there are checked, on Spark."""
     out = out or sys.stdout
-    report = run_checks(
-        Path(warehouse), as_of=as_of, persist=persist, progress=progress, incremental=incremental
-    )
+    if spark_dir is not None:  # a Spark build: validated whole, on Spark
+        from .spark_runner import run_checks_spark
+
+        report = run_checks_spark(
+            spark_dir,
+            Path(warehouse),
+            as_of=as_of,
+            persist=persist,
+            progress=progress,
+            incremental=incremental,
+        )
+    else:
+        report = run_checks(
+            Path(warehouse),
+            as_of=as_of,
+            persist=persist,
+            progress=progress,
+            incremental=incremental,
+        )
     for line in report.summary_lines(max_rows=max_rows):
         print(line, file=out)
     return EXIT_BLOCKING_FAILED if report.blocking_failed else EXIT_OK

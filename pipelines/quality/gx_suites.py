@@ -11,12 +11,9 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .identities import IdentitySpec, Rule
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 _SEVERITY = {True: "critical", False: "warning"}
 
@@ -51,7 +48,7 @@ def ephemeral_context():
     return context
 
 
-def _expectation(rule: Rule, blocking: bool):
+def _expectation(rule: Rule, blocking: bool, parser: str = "pandas"):
     import great_expectations.expectations as gxe
 
     common: dict[str, Any] = {
@@ -59,7 +56,9 @@ def _expectation(rule: Rule, blocking: bool):
         "severity": _SEVERITY[blocking],
     }
     if rule.where:
-        common.update(row_condition=rule.where, condition_parser="pandas")
+        # A rule's condition (``check_item == 'x'``, ``in (...)``, ``!=``) reads the same as a
+        # pandas query and as Spark SQL: one declaration for both engines.
+        common.update(row_condition=rule.where, condition_parser=parser)
     if rule.kind == "no_flag":
         # A missing verdict (null) is not a pass.
         return [
@@ -89,34 +88,49 @@ def _expectation(rule: Rule, blocking: bool):
     raise ValueError(f"unknown rule kind {rule.kind!r}")
 
 
-def build_suite(spec: IdentitySpec):
-    """The identity's expectation suite (one per identity; rules carry their check in meta)."""
+def build_suite(spec: IdentitySpec, parser: str = "pandas"):
+    """The identity's expectation suite (one per identity; rules carry their check in meta).
+    ``parser``: how row conditions are read, ``pandas`` or ``spark`` (the DataFrame's kind)."""
     import great_expectations as gx
 
     blocking = {c.key: c.blocking for c in spec.checks}
-    suite = gx.ExpectationSuite(name=f"identity_{spec.identity}_{spec.model}")
+    suite = gx.ExpectationSuite(name=f"identity_{spec.identity}_{spec.model}_{parser}")
     for rule in spec.rules:
-        for expectation in _expectation(rule, blocking[rule.check]):
+        for expectation in _expectation(rule, blocking[rule.check], parser):
             suite.add_expectation(expectation)
     return suite
 
 
+# The column that identifies a row of a Spark DataFrame (Spark has no index): GX reports the
+# unexpected rows by it.
+ROW_ID = "_row"
+
+
 class SuiteValidator:
     """An identity's suite, ready to validate any number of DataFrames (the runner feeds a
-    large recon model in row chunks): the data source, asset and suite are registered once."""
+    large recon model in row chunks): the data source, asset and suite are registered once.
 
-    def __init__(self, context, spec: IdentitySpec):
-        name = f"identity_{spec.identity}"
-        source = context.data_sources.add_pandas(f"{name}_source")
+    ``engine="spark"`` validates Spark DataFrames (GX's Spark data source), which must carry a
+    ``ROW_ID`` column; unexpected rows are then reported by it."""
+
+    def __init__(self, context, spec: IdentitySpec, engine: str = "pandas"):
+        name = f"identity_{spec.identity}_{engine}"
+        if engine == "spark":
+            source = context.data_sources.add_spark(f"{name}_source")
+            self._format = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
+        else:
+            source = context.data_sources.add_pandas(f"{name}_source")
+            self._format = {"result_format": "COMPLETE"}
         asset = source.add_dataframe_asset(spec.model)
         self._batch_def = asset.add_batch_definition_whole_dataframe("all")
-        self._suite = context.suites.add(build_suite(spec))
+        self._suite = context.suites.add(build_suite(spec, engine))
         self._rules = {(r.check, r.text): r for r in spec.rules}
 
-    def __call__(self, df: pd.DataFrame) -> list[RuleOutcome]:
-        """Validate ``df``; unexpected rows are reported by ``df``'s index labels."""
+    def __call__(self, df) -> list[RuleOutcome]:
+        """Validate ``df``; unexpected rows are reported by ``df``'s index labels (pandas) or
+        ``ROW_ID`` values (Spark)."""
         batch = self._batch_def.get_batch(batch_parameters={"dataframe": df})
-        result = batch.validate(self._suite, result_format={"result_format": "COMPLETE"})
+        result = batch.validate(self._suite, result_format=self._format)
         merged: dict[tuple[str, str], RuleOutcome] = {}
         for res in result.results:
             meta = res.expectation_config.meta or {}
@@ -126,7 +140,10 @@ class SuiteValidator:
             outcome = RuleOutcome(
                 rule=rule,
                 success=bool(res.success) and error is None,
-                unexpected_index=list(body.get("unexpected_index_list") or []),
+                unexpected_index=[
+                    i[ROW_ID] if isinstance(i, dict) else i
+                    for i in body.get("unexpected_index_list") or []
+                ],
                 element_count=int(body.get("element_count") or 0),
                 error=error,
             )

@@ -289,34 +289,47 @@ class _Tally:
         self.checks = {c.key: _CheckTally() for c in spec.checks}
 
     def add(self, frame, outcomes) -> None:
+        """A pandas chunk and its outcomes: items are the rows of ``check.items``."""
         import numpy as np
 
         for check in self.spec.checks:
             t = self.checks[check.key]
             selected = frame if check.items is None else frame.query(check.items)
             items = np.asarray(selected.index, dtype="int64")
-            t.items += len(items)
             if "as_of_date" in frame:
                 _count_by_month(selected["as_of_date"].to_numpy(), t.month_items)
-            broken: dict[int, list[str]] = {}
-            for o in (o for o in outcomes if o.rule.check == check.key):
-                if o.error:
-                    if f"{o.rule.text}: {o.error}" not in t.errors:
-                        t.errors.append(f"{o.rule.text}: {o.error}")
-                    continue
-                hits = np.asarray(o.unexpected_index, dtype="int64")
-                hits = hits[np.isin(hits, items)]
-                # A rule that failed without pointing at rows (should not happen for row rules).
-                if not o.success and not len(hits) and o.rule.text not in t.unlocated:
-                    t.unlocated.append(o.rule.text)
-                for idx in hits.tolist():
-                    broken.setdefault(idx, []).append(o.rule.text)
-            t.failed += len(broken)
+            broken = self.add_check(
+                check, len(items), outcomes, lambda hits, i=items: hits[np.isin(hits, i)]
+            )
             if "as_of_date" in frame and broken:
                 _count_by_month(frame.loc[sorted(broken), "as_of_date"].to_numpy(), t.month_failed)
-            room = max(MAX_LISTED_ROWS - len(t.listed), 0)
-            for idx in sorted(broken)[:room]:
-                t.listed[idx] = broken[idx]
+
+    def add_check(self, check: CheckSpec, n_items: int, outcomes, in_items) -> dict:
+        """One check's items (``n_items``) and the rules' unexpected rows, whatever the
+        DataFrame's kind; ``in_items(ids)`` keeps the ids that are items of the check (a rule
+        may cover other rows). Returns the broken items: id -> rules broken."""
+        import numpy as np
+
+        t = self.checks[check.key]
+        t.items += n_items
+        broken: dict[int, list[str]] = {}
+        for o in (o for o in outcomes if o.rule.check == check.key):
+            if o.error:
+                if f"{o.rule.text}: {o.error}" not in t.errors:
+                    t.errors.append(f"{o.rule.text}: {o.error}")
+                continue
+            hits = np.asarray(o.unexpected_index, dtype="int64")
+            hits = np.asarray(in_items(hits) if len(hits) else hits, dtype="int64")
+            # A rule that failed without pointing at rows (should not happen for row rules).
+            if not o.success and not len(hits) and o.rule.text not in t.unlocated:
+                t.unlocated.append(o.rule.text)
+            for idx in hits.tolist():
+                broken.setdefault(idx, []).append(o.rule.text)
+        t.failed += len(broken)
+        room = max(MAX_LISTED_ROWS - len(t.listed), 0)
+        for idx in sorted(broken)[:room]:
+            t.listed[idx] = broken[idx]
+        return broken
 
     def listed_ids(self) -> list[int]:
         return sorted({idx for t in self.checks.values() for idx in t.listed})
