@@ -147,6 +147,24 @@ def check_chunk_rows() -> int:
     return rows
 
 
+# The raw folder of this process's run, when it is not NHCS_RAW_DIR (`nhcs run --raw`): set by
+# the runner before it loads the Dagster definitions, whose daily partitions start at the
+# earliest delivery found there. A process-level value, not an environment variable: a run's
+# settings are passed to Dagster and dbt, never written to os.environ.
+_run_raw_dir: Path | None = None
+
+
+def use_raw_dir_for_partitions(raw_dir: Path) -> None:
+    global _run_raw_dir
+    _run_raw_dir = Path(raw_dir)
+
+
+def partitions_raw_dir() -> Path:
+    """Where the partitions look for the earliest delivery: the run's raw folder, else
+    ``NHCS_RAW_DIR`` (or its default)."""
+    return _run_raw_dir if _run_raw_dir is not None else load_settings().raw_dir
+
+
 def partition_start_setting() -> date | None:
     """``NHCS_PARTITION_START``: the first daily partition, or None when unset."""
     value = os.environ.get("NHCS_PARTITION_START", "").strip()

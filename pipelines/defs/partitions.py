@@ -1,8 +1,9 @@
 """Daily partitions by data date (ngày số liệu), in Hanoi time.
 
 They start at ``NHCS_PARTITION_START`` or, unset, at the earliest data date delivered in
-``NHCS_RAW_DIR`` when the definitions are loaded (today, when nothing is delivered yet): a
-branch that loads its history from any date keeps every delivery. A delivery dated outside
+``NHCS_RAW_DIR`` (for ``nhcs run --raw``, in that folder) when the definitions are loaded
+(today, when nothing is delivered yet): a branch that loads its history from any date keeps
+every delivery. A delivery dated outside
 the partitions (before the first, or after the last complete day) cannot be ingested by the
 job: ``outside_partitions`` names it, and the CLI and the delivery sensor report it as an error.
 """
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from dagster import DailyPartitionsDefinition
 
 from ..deliveries import earliest_delivered_date
-from ..settings import load_settings, partition_start_setting
+from ..settings import partition_start_setting, partitions_raw_dir
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -25,7 +26,7 @@ def partition_start() -> date:
     """``NHCS_PARTITION_START``, else the earliest delivered data date, else today (Hanoi)."""
     return (
         partition_start_setting()
-        or earliest_delivered_date(load_settings().raw_dir)
+        or earliest_delivered_date(partitions_raw_dir())
         or datetime.now(ZoneInfo(TIMEZONE)).date()
     )
 

@@ -54,7 +54,13 @@ class JobRuns:
 def partition_keys(settings: Settings, dates: Sequence[date] | None = None) -> list[str]:
     """The partitions one ``nhcs run`` covers: every delivered data date, or the delivered
     dates from the first to the last of ``dates``. Raises ``NoDeliveries`` when none is
-    delivered, ``DateOutsidePartitions`` for a date the job has no partition for."""
+    delivered, ``DateOutsidePartitions`` for a date the job has no partition for.
+
+    Called before the definitions are loaded: their partitions then start at the earliest
+    delivery under this run's raw folder (unless ``NHCS_PARTITION_START`` is set)."""
+    from ..settings import use_raw_dir_for_partitions
+
+    use_raw_dir_for_partitions(settings.raw_dir)
     from ..defs.partitions import DAILY, outside_partitions
 
     valid = DAILY.get_partition_keys()

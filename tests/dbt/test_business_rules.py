@@ -3,7 +3,8 @@ the mini branch's raw rows (as a bad delivery would land), the project is built,
 must fail, returning exactly the planted rows (located by their keys: the generic tests return
 the failing rows themselves, macros/located_tests.sql) and counting them.
 
-A business rule is a test on what was delivered: every test on a staging model, the tests on
+A business rule is a test on what was delivered: every test on a staging model (but the models
+of ingestion's lineage columns, ``LINEAGE_MODELS``), the tests on
 ``int_loan_month_balances`` (the collapsed Mẫu 31 loan rows) and the rule that a commune
 belongs to one office (``int_communes.offices_seen``). The other tests guard the grain of derived models (a GROUP BY key is
 unique, a constant is in its list) and test the SQL, not the data; every business-rule test
@@ -75,7 +76,8 @@ BUSINESS_RULES: dict[tuple[str, str, str | None], Plant] = {
         ("as_of_date", "loan_code", "n_rows"),
         (D3, "6600010100000001", 2),
     ),
-    ("int_loan_month_balances", "not_null", "as_of_date"): plant(
+    # the loan snapshot's date: int_loan_month_balances is partitioned by it (no null month)
+    ("stg_branch__loan_snapshots", "not_null", "as_of_date"): plant(
         _m31("6600010100000004", D2, "as_of_date = null"),
         ("as_of_date", "pgd_code", "loan_code"),
         (None, "0101", "6600010100000004"),
@@ -275,10 +277,16 @@ def _key(node: dict) -> tuple[str, str, str | None]:
     return model, node["test_metadata"]["name"], node.get("column_name")
 
 
+# Staging models over the lineage columns ingestion stamps on every raw row (file, revision,
+# hash, load time): their tests guard the grain of our own bookkeeping, not what was delivered.
+LINEAGE_MODELS = {"stg_ingest__delivered_files", "stg_branch__file_rows"}
+
+
 def _is_business_rule(node: dict, models: dict[str, dict]) -> bool:
     model = models[node["attached_node"]]
     return (
         model["fqn"][1] == "staging"
+        and model["name"] not in LINEAGE_MODELS
         or model["name"] == "int_loan_month_balances"
         or _key(node) == OFFICE_OF_A_COMMUNE
     )

@@ -279,6 +279,6 @@ def test_an_unusable_quarantine_folder_is_one_clear_line_not_a_traceback(tmp_pat
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert f"WARNING: the quarantine folder {env.quarantine} is unusable" in proc.stdout
-    assert "REJECTED" in proc.stderr and "Mã ĐVUT" in proc.stderr
+    assert "REJECTED" in proc.stdout and "Mã ĐVUT" in proc.stdout
     assert env.scalar("SELECT count(*) FROM raw._rejections") == 1
     assert env.quarantine.read_text() == "a file where the quarantine folder should be"

@@ -38,6 +38,9 @@ class _Log:
 
 @pytest.fixture
 def raw(tmp_path, monkeypatch):
+    from pipelines import settings
+
+    monkeypatch.setattr(settings, "_run_raw_dir", None)  # as a process with no `nhcs run --raw`
     monkeypatch.setenv("NHCS_RAW_DIR", str(tmp_path / "raw"))
     monkeypatch.delenv("NHCS_PARTITION_START", raising=False)
     (tmp_path / "raw").mkdir()
@@ -103,6 +106,18 @@ def test_a_future_delivery_is_an_error(raw):
     assert not result.run_requests
     assert "after the last complete day" in result.skip_reason.skip_message
     assert len(log.errors) == 1
+
+
+def test_a_run_raw_folder_is_where_the_partitions_start(tmp_path, monkeypatch):
+    from pipelines import settings
+
+    monkeypatch.delenv("NHCS_PARTITION_START", raising=False)
+    monkeypatch.setenv("NHCS_RAW_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(settings, "_run_raw_dir", None)
+    assert partition_start() == HANOI_TODAY
+    _delivery(tmp_path / "other", "2020-06-30")
+    settings.use_raw_dir_for_partitions(tmp_path / "other")  # as `nhcs run --raw other` does
+    assert partition_start() == date(2020, 6, 30)
 
 
 def test_nhcs_run_names_a_delivery_outside_the_partitions(tmp_path, capsys, monkeypatch):

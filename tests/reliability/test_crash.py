@@ -42,7 +42,8 @@ class NhcsRun(Running):
 
     def __init__(self, night: Night, dates=None):
         cmd = [str(NHCS), "run", "--raw", str(night.raw), "--warehouse", str(night.warehouse)]
-        cmd += ["--reports", str(night.reports)]
+        # -v: Dagster's step events on the output, where the test waits for them
+        cmd += ["--reports", str(night.reports), "-v"]
         for d in dates or ():
             cmd += ["--date", d.isoformat()]
         env = {**os.environ, "DAGSTER_HOME": str(night.root / "dagster_home")}

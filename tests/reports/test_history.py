@@ -203,13 +203,17 @@ def test_nhcs_report_as_of_writes_every_quarter_end(history):
                 str(out),
                 "--as-of",
                 as_of.isoformat(),
+                # the fixture warehouse is built without a quality run: the gate is closed
+                "--force",
             ],
             capture_output=True,
             text=True,
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
-        written = [Path(p) for p in proc.stdout.split()]
+        gate, *paths = proc.stdout.splitlines()
+        assert gate.startswith("nhcs report: UNVERIFIED briefing (--force)")
+        written = [Path(p) for p in paths]
         assert [p.name for p in written] == ["briefing.html", "briefing.xlsx", "exceptions.xlsx"]
         assert all(p.parent == out / as_of.isoformat() and p.exists() for p in written)
         html = written[0].read_text(encoding="utf-8")
-        assert f"<title>Giao ban ủy thác {PERIODS[as_of]} — " in html
+        assert f"<title>[CHƯA KIỂM CHỨNG] Giao ban ủy thác {PERIODS[as_of]} — " in html
