@@ -25,11 +25,12 @@ def run_dbt(
     work: Path,
     *args: str,
     env: dict[str, str] | None = None,
-    returncode: int = 0,
+    returncode: int | None = 0,
 ) -> subprocess.CompletedProcess:
     """Run the dbt CLI on ``warehouse``; target and logs go to ``work`` so parallel test
     sessions do not share dbt's target folder. Fails the test with dbt's output unless dbt
-    exits with ``returncode`` (1: some data tests failed, and nothing else went wrong).
+    exits with ``returncode`` (1: some data tests failed, and nothing else went wrong; None:
+    any, the caller looks).
     ``env`` adds environment variables (e.g. NHCS_SPARK_DIR / NHCS_LAKE_DIR for --target spark)."""
     env = {
         **os.environ,
@@ -50,7 +51,7 @@ def run_dbt(
         str(work / "logs"),
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if proc.returncode != returncode:
+    if returncode is not None and proc.returncode != returncode:
         pytest.fail(
             f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}"
             f"\n{proc.stderr[-2000:]}"

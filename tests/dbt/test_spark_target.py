@@ -29,6 +29,7 @@ DuckDB full build of the same raw rows with the same load times.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -119,7 +120,7 @@ def _spark_build(fixture_warehouse: Path, tmp_path_factory, cluster) -> tuple[Pa
     finally:
         con.close()
     started = time.monotonic()
-    proc = run_dbt(reference, work, "build", "--target", TARGET, env=env)
+    proc = _build_past_session_close_errors(reference, work, env)
     seconds = first_night + time.monotonic() - started
     rebuilt = dict(re.findall(r"(\w+): rebuilding (\d+) partition", proc.stdout))
     # the second night is incremental: the opening month-end kept, January overwritten by the
@@ -127,6 +128,27 @@ def _spark_build(fixture_warehouse: Path, tmp_path_factory, cluster) -> tuple[Pa
     assert rebuilt["int_loan_month_balances"] == "3", rebuilt
     run_dbt(reference, work, "run", "--full-refresh")
     return reference, spark_dir, seconds
+
+
+# The Thrift server of Spark 4 cannot always close a session: Hive's FunctionRegistry needs
+# hive-llap-common, which Spark 4 and pyspark no longer ship (SPARK-51029; docs/scale-out.md,
+# "Known problem"). dbt then reports the node of that session as an error although its SQL ran.
+SESSION_CLOSE_ERROR = "LlapSigner"
+
+
+def _build_past_session_close_errors(reference: Path, work: Path, env: dict):
+    """``dbt build`` on the cluster; the nodes that failed only on that known session-close
+    error are run again once (``dbt retry``). Any other error fails the test."""
+    proc = run_dbt(reference, work, "build", "--target", TARGET, env=env, returncode=None)
+    if proc.returncode == 0:
+        return proc
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    errors = [r for r in results if r["status"] == "error"]
+    output = f"{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+    assert errors and all(SESSION_CLOSE_ERROR in (r["message"] or "") for r in errors), output
+    print(f"known session-close error on {[r['unique_id'] for r in errors]}: dbt retry")
+    run_dbt(reference, work, "retry", env=env)
+    return proc
 
 
 @pytest.mark.slow
