@@ -218,7 +218,7 @@ def test_killed_nights_then_a_full_night_equal_an_uninterrupted_one(demo, cli_re
             analyst.kill()
     assert analyst.returncode == 0, err
     assert out.split() == ["after", *before[1:]]  # still reads the file it opened
-    assert done.saw("run succeeded")
+    assert done.saw("Summary: succeeded")
 
     # the same state as the uninterrupted night, in every layer
     after = checksums(night.warehouse)
