@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("ci")
 
 BROWSER_TEST = "tests/reports/test_browser.py::test_detector_sees_console_errors_and_failed_loads"
 # a test of the Spark group (tests/conftest.py requires Java for the group) that is fast
-SPARK_TEST = "tests/dbt/test_spark_target.py::test_comparison_detects_differences"
+SPARK_TEST = "tests/dbt/test_spark_target.py::test_spark_build_equals_duckdb"  # a Spark-group test
 
 
 def _pytest(test: str, ci: bool, **env: str) -> subprocess.CompletedProcess:
