@@ -7,7 +7,7 @@
 - ``reference``: one uninterrupted night (``nightly.py``) on ``demo``: the state every crashed
   and repeated run must reach.
 - ``checksums()``: row count + an order-independent MD5 of every table of every warehouse
-  schema, without the load-time columns (``LOAD_TIME_COLUMNS``) and, for ``quality``, only the
+  schema, without the load-time columns (``is_load_time``) and, for ``quality``, only the
   latest check run.
 """
 
@@ -35,11 +35,19 @@ NIGHTLY = HERE / "nightly.py"
 SCALE = 0.01
 SCHEMAS = ("raw", "seeds", "staging", "intermediate", "marts", "recon", "quality")
 # Columns that record *when* something was loaded or checked, not what: the only columns left
-# out of the content checksums. ``_loaded_at`` is stamped by ingest on raw rows and carried by
-# the incremental models (int_loan_month_balances, int_loan_journal_monthly) into staging,
-# intermediate and fct_loan_balance / fct_repayment; ``loaded_at`` / ``rejected_at`` are the
-# ingest log's; ``run_id`` / ``checked_at`` identify a quality run.
-LOAD_TIME_COLUMNS = ("_loaded_at", "loaded_at", "rejected_at", "run_id", "checked_at")
+# out of the content checksums. Every column named ``*loaded_at``: ``_loaded_at`` stamped by
+# ingest on raw rows and carried into later layers, ``_inputs_loaded_at`` on every month of an
+# incremental model, ``source_loaded_at`` / ``last_loaded_at`` in the lineage and delivery
+# marts, ``loaded_at`` and ``inputs_loaded_at`` in the ingest log and the checks' month rows;
+# ``rejected_at`` is the ingest log's; ``run_id`` / ``checked_at`` / ``checked_in_run_id``
+# identify a quality run.
+LOAD_TIME_COLUMNS = ("rejected_at", "run_id", "checked_at", "checked_in_run_id")
+
+
+def is_load_time(column: str) -> bool:
+    return column.endswith("loaded_at") or column in LOAD_TIME_COLUMNS
+
+
 # A run's one-line summary says how it worked (months validated, months carried forward from
 # an earlier run: incremental checks) as well as what it found; what it found is compared row
 # by row in quality.check_results.
@@ -61,7 +69,7 @@ def table_checksum(con, schema: str, table: str) -> tuple[int, str]:
         ).fetchall()
     ]
     described = RUN_DESCRIPTION_COLUMNS.get((schema, table), ())
-    keep = [c for c in cols if c not in LOAD_TIME_COLUMNS and c not in described]
+    keep = [c for c in cols if not is_load_time(c) and c not in described]
     where = ""
     if schema == "quality" and "run_id" in cols:
         # the history grows with every run: compare what the latest run found

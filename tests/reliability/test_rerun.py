@@ -34,7 +34,7 @@ def test_reference_night_covers_every_layer(reference, reference_checksums, demo
 def test_same_deliveries_twice_give_identical_tables(reference, reference_checksums, demo):
     """A second night on the same deliveries: every table of raw, seeds, staging,
     intermediate, marts, recon (and the latest quality run) has the same content; only
-    LOAD_TIME_COLUMNS are left out — and raw keeps even those (nothing is reloaded)."""
+    the load-time columns (``is_load_time``) are left out — and raw keeps even those (nothing is reloaded)."""
     raw_before = checksums(reference.warehouse, schemas=("raw",))
     with_load_time = _raw_with_load_time(reference.warehouse)
 
