@@ -12,7 +12,7 @@ import datetime as dt
 
 import polars as pl
 
-from pipelines.contract.codes import DIRECT_ORG, ENTRUSTED_ORGS
+from pipelines.contract.codes import DIRECT_ORG, ENTRUSTED_ORGS, RATING_GOOD
 
 from .calibration import LENDING_KEYS, Calibration, History
 from .frames import Frames
@@ -159,7 +159,9 @@ def truth_partial(fr: Frames, k: int) -> dict:
         "overdue_vnd": int(ll["outstanding_overdue"].sum()),
         "frozen_vnd": int(ll["outstanding_frozen"].sum()),
         "groups_rated": gs.height,
-        "groups_good": gs.filter(pl.col("score") >= 85).height,
+        "groups_good": gs.filter(
+            pl.col("score").is_between(RATING_GOOD.low, RATING_GOOD.high)
+        ).height,
     }
 
 
