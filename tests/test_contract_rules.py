@@ -4,6 +4,7 @@ them. These tests hold the specs to the contract and fail where a rule is typed 
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import date
 
@@ -114,3 +115,55 @@ def test_entrusted_organizations_come_from_the_organization_list():
     assert set(M31.column("org_code").allowed) == set(codes.ORG_BY_CODE)
     assert M31.column("channel").allowed == codes.CHANNELS
     assert M31.column("funding_source").allowed == codes.FUNDING_SOURCES
+
+
+# The generator models each program's loans its own way (terms, amounts, workers, repayment):
+# that is a model of the branch, not a rule of the contract, so these modules may name programs.
+_MODELS_PROGRAMS = {
+    "pipelines/generate/loans.py",
+    "pipelines/generate/flows.py",
+    "pipelines/generate/repayments.py",
+}
+
+
+def _compared_strings(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return [v for e in node.elts for v in _compared_strings(e)]
+    return []
+
+
+def test_no_module_compares_with_a_code_it_could_take_from_the_contract():
+    """``txn_type == "TNTH"``, ``pgd_code == "0100"``, ``code in ("11", "12", "13", "14")``,
+    ``program_code.is_in(("01", "19", "20"))``: each is a rule with a name in
+    ``pipelines.contract.codes`` (TXN_REPAY_IN_TERM, BRANCH_OFFICE, ENTRUSTED_ORGS,
+    POOR_GROUP_PROGRAMS), used instead of a copy."""
+    contract = (
+        set(codes.TXN_TYPES)
+        | set(codes.TERM_CLASSES)
+        | set(codes.ORG_BY_CODE)
+        | set(codes.UNIT_BY_CODE)
+        | set(codes.LOAN_STATUSES)
+        | set(codes.RECON_RESULTS)
+        | set(codes.HOUSEHOLD_CATEGORIES)
+        | set(codes.GENDERS)
+        | set(codes.RATINGS)
+    )
+    programs = set(codes.PROGRAM_BY_CODE)
+    found = []
+    for path in sorted(PIPELINES.rglob("*.py")):
+        name = str(path.relative_to(PROJECT_ROOT))
+        if name.startswith("pipelines/contract/"):
+            continue
+        watched = contract if name in _MODELS_PROGRAMS else contract | programs
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare):
+                operands = [node.left, *node.comparators]
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "is_in":
+                operands = list(node.args)
+            else:
+                continue
+            spelt = {v for op in operands for v in _compared_strings(op) if v in watched}
+            found += [f"{name}:{node.lineno}: {v!r}" for v in sorted(spelt)]
+    assert found == []

@@ -1,7 +1,8 @@
 """Code lists of the branch export contract (shared/contract/branch-exports.md, section 2).
 
 These are the contract's own tables, not calibration figures: they are the same for every
-scenario. The dbt seeds in ``dbt_project/seeds`` are written from here (``nhcs seeds``) so the
+scenario. The dbt seeds in ``dbt_project/seeds`` are written from here
+(``dbt_project/scripts/write_seeds.py``; ``tests/dbt/test_seeds.py`` fails on drift) so the
 warehouse and the Python code share one source.
 """
 
@@ -202,18 +203,23 @@ PROGRAM_BY_CODE: dict[str, Program] = {p.code: p for p in PROGRAMS}
 POOR_GROUP_PROGRAMS: tuple[str, ...] = ("01", "19", "20")
 JOB_CREATION_PROGRAM = "03"
 WATER_SANITATION_PROGRAM = "06"
+SOCIAL_HOUSING_PROGRAM = "12"
 # Programs whose loans carry "Số lao động thu hút" (contract 4.1).
 WORKER_PROGRAMS: tuple[str, ...] = ("03", "04", "30")
 
+# An employer (a direct loan to an enterprise): no national ID, gender, birth year or ethnicity.
+HOUSEHOLD_EMPLOYER = "Doanh nghiệp"
 HOUSEHOLD_CATEGORIES: tuple[str, ...] = (
     "Hộ nghèo",
     "Hộ cận nghèo",
     "Hộ mới thoát nghèo",
     "Hộ gia đình",
-    "Doanh nghiệp",
+    HOUSEHOLD_EMPLOYER,
 )
-LOAN_STATUSES: tuple[str, ...] = ("OPEN", "CLOSE")
-GENDERS: tuple[str, ...] = ("Nam", "Nữ")
+LOAN_OPEN, LOAN_CLOSED = "OPEN", "CLOSE"
+LOAN_STATUSES: tuple[str, ...] = (LOAN_OPEN, LOAN_CLOSED)
+GENDER_MALE, GENDER_FEMALE = "Nam", "Nữ"
+GENDERS: tuple[str, ...] = (GENDER_MALE, GENDER_FEMALE)
 CHANNEL_DIRECT = "1"
 CHANNEL_ENTRUSTED = "2"
 CHANNELS: tuple[str, ...] = (CHANNEL_DIRECT, CHANNEL_ENTRUSTED)

@@ -47,6 +47,7 @@ from .codes import (
     FUNDING_SOURCES,
     GENDERS,
     HOUSEHOLD_CATEGORIES,
+    HOUSEHOLD_EMPLOYER,
     LOAN_STATUSES,
     ORG_BY_CODE,
     PROGRAM_BY_CODE,
@@ -205,7 +206,7 @@ def _d(header, key, type_, **kw) -> Column:
 
 # An employer (direct loan to an enterprise) has no national ID, gender, birth year or
 # ethnicity: those cells are empty by nature on its rows (contract §4.1).
-_EMPLOYER = ("household_category", ("Doanh nghiệp",))
+_EMPLOYER = ("household_category", (HOUSEHOLD_EMPLOYER,))
 
 
 def _loan(header, key, type_, role=FIGURE, **kw) -> Column:

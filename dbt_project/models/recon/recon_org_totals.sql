@@ -31,7 +31,7 @@ balances as (
         {{ sum_bigint("case when b.channel = '2' then b.outstanding else 0 end") }} as channel_entrusted,
         {{ sum_bigint("case when b.channel = '1' then b.outstanding else 0 end") }} as channel_direct,
         {{ sum_bigint("case when o.is_entrusted then b.outstanding else 0 end") }} as orgs_entrusted,
-        {{ sum_bigint("case when o.org_code = '99' then b.outstanding else 0 end") }} as org_direct
+        {{ sum_bigint("case when not o.is_entrusted then b.outstanding else 0 end") }} as org_direct
     from {{ ref('int_loan_month_balances') }} as b
     left join organizations as o
         on b.org_code = o.org_code
