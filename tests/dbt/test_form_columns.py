@@ -1,17 +1,13 @@
 """The official forms' column macros are exactly what the report specs render (no drift)."""
 
-import importlib.util
+from conftest import dbt_script
 
 from pipelines.contract.reports import BCDHTD_011
 from pipelines.settings import DBT_PROJECT_DIR
 
 
 def _writer():
-    path = DBT_PROJECT_DIR / "scripts" / "write_form_columns.py"
-    spec = importlib.util.spec_from_file_location("write_form_columns", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return dbt_script("write_form_columns")
 
 
 def test_form_column_macros_equal_the_report_specs():

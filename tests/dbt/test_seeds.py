@@ -1,18 +1,15 @@
 """The code-list seeds are exactly what the contract module renders (no drift)."""
 
 import csv
-import importlib.util
+
+from conftest import dbt_script
 
 from pipelines.contract import codes
 from pipelines.settings import DBT_PROJECT_DIR
 
 
 def _writer():
-    path = DBT_PROJECT_DIR / "scripts" / "write_seeds.py"
-    spec = importlib.util.spec_from_file_location("write_seeds", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return dbt_script("write_seeds")
 
 
 def test_seed_files_equal_the_contract_code_lists():
