@@ -52,6 +52,13 @@ def seed_tables() -> dict[str, tuple[list[str], list[list]]]:
             ["org_code", "org_name", "org_short", "is_entrusted"],
             [[o.code, o.name, o.short, o.entrusted] for o in codes.ORGANIZATIONS],
         ),
+        "channels": (
+            ["channel", "description", "is_entrusted"],
+            [
+                [codes.CHANNEL_DIRECT, "direct", False],
+                [codes.CHANNEL_ENTRUSTED, "entrusted", True],
+            ],
+        ),
         "programs": (
             [
                 "program_code",

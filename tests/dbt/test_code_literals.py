@@ -1,6 +1,7 @@
 """The models and macros spell no code of the contract that the seeds describe: an office or an
 organization is told by its seed's properties (``units.is_branch_office``,
-``organizations.is_entrusted``), not by ``'0100'`` or ``'99'``. Where SQL still names a code
+``organizations.is_entrusted``, ``channels.is_entrusted``), not by ``'0100'``, ``'99'`` or
+``'2'``. Where SQL still names a code
 (a transaction type pivoted into its column, a term class, a reconciliation result), the code
 must be one of the contract's (pipelines/contract/codes.py): renaming a code there fails here
 instead of silently emptying a column."""
@@ -16,13 +17,12 @@ from pipelines.contract import codes
 from pipelines.settings import DBT_PROJECT_DIR
 
 # Columns whose codes the seeds describe: SQL reads what a code is from the seed, never the code.
-BY_SEED = ("org_code", "pgd_code", "unit_code", "program_code", "district_pgd_code")
+BY_SEED = ("org_code", "pgd_code", "unit_code", "program_code", "district_pgd_code", "channel")
 # Columns SQL may compare with a literal, and the contract's values for them.
 CODE_LISTS = {
     "txn_type": codes.TXN_TYPES,
     "term_class": codes.TERM_CLASSES,
     "result": codes.RECON_RESULTS,
-    "channel": codes.CHANNELS,
     "funding_source": codes.FUNDING_SOURCES,
     "loan_status": codes.LOAN_STATUSES,
     "household_category": codes.HOUSEHOLD_CATEGORIES,
