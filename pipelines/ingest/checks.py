@@ -72,6 +72,10 @@ def _column_checks(spec: ReportSpec, col: Column) -> list[Check]:
     def check(mask, value, expected, problem) -> None:
         checks.append(Check(name, mask, value, expected, problem, col.rejects, col.key))
 
+    def unreadable(expected: str, problem: str) -> None:
+        """A value is there but the column's type rules could not read it."""
+        check(raw.is_not_null() & typed.is_null(), shown, expected, problem)
+
     def bounded(what: str, unit: str) -> None:
         """The contract's upper bound (``Column.upper_bound``): no sum of them can wrap."""
         bound = col.upper_bound
@@ -128,25 +132,15 @@ def _column_checks(spec: ReportSpec, col: Column) -> list[Check]:
         )
     elif t == "int":
         what = "a whole number" if col.count else "an integer amount in đồng"
-        check(raw.is_not_null() & typed.is_null(), shown, what, f"is not {what}")
+        unreadable(what, f"is not {what}")
         check(typed < 0, shown, f"{what}, not negative", "is negative; must be ≥ 0")
         unit = ", not a real count" if col.count else " đồng, not a real amount"
         bounded(what, unit)
     elif t == "decimal":
-        check(
-            raw.is_not_null() & typed.is_null(),
-            shown,
-            "a decimal number",
-            "is not a decimal number",
-        )
+        unreadable("a decimal number", "is not a decimal number")
         check(typed < 0, shown, "a number ≥ 0", "is negative; must be ≥ 0")
     elif t == "date":
-        check(
-            raw.is_not_null() & typed.is_null(),
-            shown,
-            "a date dd/mm/yyyy",
-            "is not a date (dd/mm/yyyy or an Excel date cell)",
-        )
+        unreadable("a date dd/mm/yyyy", "is not a date (dd/mm/yyyy or an Excel date cell)")
     elif t == "million":
         bounded("an amount in triệu đồng", " triệu đồng, not a real amount")
     return checks
