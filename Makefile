@@ -9,11 +9,12 @@ UV_VERSION := 0.13.8
 DBT := $(BIN)/dbt
 DBT_ARGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: setup run test ui lint dbt-prepare lock bench docs clean-data help
+.PHONY: setup run test test-e2e ui lint dbt-prepare lock bench docs clean-data help
 
 help:
 	@echo "make run    set up, generate the demo deliveries if data/raw is empty, run the pipeline"
-	@echo "make test   set up, lint (ruff, sqlfluff), dbt parse/compile/docs, pytest"
+	@echo "make test   set up, lint (ruff, sqlfluff), dbt parse/compile/docs, pytest (all but e2e)"
+	@echo "make test-e2e  the long end-to-end tests: Spark cluster comparisons, killed nights (CI runs them)"
 	@echo "make ui     the Dagster UI (webserver + daemon) on http://127.0.0.1:3000"
 	@echo "make bench  the benchmark (see docs/performance.md)"
 	@echo "make docs   dbt's documentation site beside the published database (analytics.docs/)"
@@ -43,10 +44,18 @@ run: setup
 # dbt compile/docs need a DuckDB file to open: a scratch one, never the working warehouse.
 DBT_SCRATCH := $(CURDIR)/$(VENV)/dbt-scratch.duckdb
 
+# The developer's loop: every test but the long end-to-end runs (marker e2e), which take longer
+# than the rest together (a Spark cluster on two cores; a night killed and restarted). CI runs
+# both targets (.ci/run); the expensive demo warehouses are built once per run and shared by the
+# two workers (tests/shared_builds.py). A test file goes to one worker whole (loadfile): with
+# loadgroup, pytest-xdist set a module's fixtures up again for the first tests of a group.
 test: setup lint
 	NHCS_WAREHOUSE=$(DBT_SCRATCH) $(DBT) compile $(DBT_ARGS) --quiet
 	NHCS_WAREHOUSE=$(DBT_SCRATCH) $(DBT) docs generate $(DBT_ARGS) --quiet --empty-catalog
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadfile -m "not e2e"
+
+test-e2e: setup
+	$(BIN)/pytest -n 2 --dist loadgroup -m e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests

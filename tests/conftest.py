@@ -12,13 +12,17 @@ import pytest
 # covers the unset case.
 os.environ.setdefault("NHCS_PARTITION_START", "2021-12-31")
 
-from pipelines.runner.manifest import prepare_dbt_manifest
+from pipelines.runner.manifest import MANIFEST, prepare_dbt_manifest
+from tests.shared_builds import shared_build
 from tests.tools import java_path, require
 
 
 @pytest.fixture(scope="session")
-def dbt_manifest():
-    return prepare_dbt_manifest()
+def dbt_manifest(tmp_path_factory):
+    """dbt's manifest, parsed by the first worker that asks (the workers share the project's
+    target/ folder: two parses at once would write it under each other's feet)."""
+    shared_build(tmp_path_factory, "dbt-manifest", lambda _folder: prepare_dbt_manifest())
+    return MANIFEST
 
 
 def pytest_runtest_setup(item):

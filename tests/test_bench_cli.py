@@ -28,7 +28,7 @@ def test_step_timings_read_from_the_run_summary(tmp_path):
     gives none."""
     import json
 
-    from pipelines.bench import _step_seconds
+    from pipelines.bench.stage import step_seconds
 
     steps = tmp_path / "main_job.json"
     steps.write_text(
@@ -43,19 +43,19 @@ def test_step_timings_read_from_the_run_summary(tmp_path):
         ),
         encoding="utf-8",
     )
-    assert _step_seconds(steps) == {
+    assert step_seconds(steps) == {
         "step_raw_deliveries_s": 1055.0,
         "step_nhcs_dbt_models_s": 3723.0,
         "step_analytics_db_s": 0.8,
     }
-    assert _step_seconds(tmp_path / "missing.json") == {}
+    assert step_seconds(tmp_path / "missing.json") == {}
 
 
 def test_stage_memory_counts_the_whole_process_tree():
     """A parent and its child alive together: the tree's figure is their sum."""
     import sys
 
-    from pipelines.bench import measure
+    from pipelines.bench.stage import measure
 
     child = "b = b'x' * 150_000_000; import time; time.sleep(2)"
     parent = (
@@ -74,7 +74,7 @@ def test_stage_memory_counts_the_whole_process_tree():
 def test_nightly_scenario_holds_back_a_journal_day_and_the_month_end(tmp_path):
     """The nights measured after a history: the last journal day before the last month-end,
     that month-end, and a Mẫu 31 of the first month-end after the opening (an old file)."""
-    from pipelines.bench import plan_nights
+    from pipelines.bench.nights import plan_nights
 
     for day in ("2021-12-31", "2022-01-31", "2022-02-27", "2022-02-28", "2022-03-30", "2022-03-31"):
         (tmp_path / day / "0101").mkdir(parents=True)

@@ -76,3 +76,17 @@ def test_ci_tools_fails_naming_what_is_missing(ci, tmp_path):
         assert proc.returncode == 1 and "CI=true" in proc.stderr
     else:
         assert proc.returncode == 0 and "will be skipped" in proc.stderr
+
+
+def test_ci_runs_the_end_to_end_tests_that_make_test_leaves_out():
+    """`make test` leaves the e2e tests out for a fast loop; CI must still run them, and every
+    other test must be in `make test`."""
+    steps = [
+        line.strip()
+        for line in (PROJECT_ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert steps.index("make test") < steps.index("make test-e2e")
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert '-m "not e2e"' in makefile.split("\ntest:")[1].split("\n\n")[0]
+    assert "-m e2e" in makefile.split("\ntest-e2e:")[1].split("\n\n")[0]

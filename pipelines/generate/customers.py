@@ -25,8 +25,8 @@ from .assumptions import (
 )
 from .branch import direct_weight
 from .calibration import Calibration
-from .loans import turn_mix
 from .scenario import C_CONT, C_DIRECT_NEW, C_DIRECT_OLD, C_NEW, C_SAVINGS, C_SETTLED, digits
+from .turns import turn_mix
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Counts:
     savings_only: np.ndarray
     direct_old: int
     direct_new: int
-    water_turns: int  # NSVSMT turns (``loans.turn_mix``)
+    water_turns: int  # NSVSMT turns (``turns.turn_mix``)
     other_turns: int  # turns in programmes 02 / 04 / 07, direct ones included
 
     @property

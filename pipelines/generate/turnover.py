@@ -25,9 +25,9 @@ from .assumptions import (
     NEW_CUSTOMER_SHARE,
 )
 from .branch import direct_weight, group_weight
-from .loans import turn_mix
 from .period import Period
 from .scenario import C_DIRECT_NEW, C_NEW, C_SAVINGS, Scenario, customer_totals
+from .turns import turn_mix
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Turnover:
     new_c_group: np.ndarray  # the group of each new entrusted customer
     new_g_org: np.ndarray  # organization and commune of each new group
     new_g_com: np.ndarray
-    water_turns: int  # ``loans.turn_mix``
+    water_turns: int  # ``turns.turn_mix``
     other_turns: int
     direct_new: int
     troubled: np.ndarray  # Standing.troubled

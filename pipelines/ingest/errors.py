@@ -2,13 +2,16 @@
 
 Everything that ends up in a message (file and folder names, cell values) goes through
 ``printable``: a name holding a line break or a terminal escape sequence must not forge a line
-of output or repaint the operator's terminal.
+of output or repaint the operator's terminal. A column is named in messages as the delivered
+file heads it (``display_header``).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+
+from pipelines.contract.reports import FORM_HEADERS, Column, ReportSpec
 
 MAX_ERRORS_PER_FILE = 50
 MAX_FINDINGS_PER_FILE = 1000
@@ -74,6 +77,14 @@ class FileProblems(Exception):
 
 def file_problem(expected: str, problem: str, row=None, column=None, value=None) -> FileProblems:
     return FileProblems([Problem(row, column, value, expected, problem)])
+
+
+def display_header(spec: ReportSpec, col: Column) -> str:
+    """The column as named in messages: its header, or marker + header on the 01.x forms."""
+    if spec.marker_row:
+        i = int(col.header.strip("()")) - 1
+        return f"{col.header} {FORM_HEADERS[i]}"
+    return col.header
 
 
 def _short(value: str, limit: int = 80) -> str:

@@ -5,8 +5,8 @@ formula error cell (``#REF!``, ...) is rejected naming the cell, since calamine 
 as an empty cell.
 
 Every format becomes the same ``Grid``: a polars DataFrame of string columns holding the rows
-*after* the header, the header cells, and the row number (in the file) of each grid row. The
-typed parsing and validation in ``parse.py`` only ever sees that shape.
+*after* the header, the header cells, and the row number (in the file) of each grid row. What
+follows (``layout``, ``convert``, ``checks``, run by ``parse``) only ever sees that shape.
 
 - ``.xlsx``: calamine through fastexcel (sheet ``BCQUERY``, every cell as text; Excel date
   cells arrive as ``YYYY-MM-DD hh:mm:ss``, numbers in their shortest form, so ``0107`` typed as

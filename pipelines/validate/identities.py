@@ -16,7 +16,7 @@ from typing import Any
 
 from pipelines.contract.codes import BRANCH_OFFICE
 from pipelines.contract.reports import BC0437, BCDHTD_011, BCDHTD_012, M31, SKGD, ReportSpec
-from pipelines.ingest.parse import display_header
+from pipelines.ingest.errors import display_header
 from pipelines.quality.identities import IDENTITIES, IdentitySpec
 from pipelines.quality.local_rules import failing_items
 from pipelines.reports import fmt

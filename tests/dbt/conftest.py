@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,8 @@ from pipelines.settings import DBT_PROJECT_DIR
 sys.path.insert(0, str(Path(__file__).parent))
 
 import fixtures  # noqa: E402
+
+from tests.shared_builds import shared_build  # noqa: E402
 
 DBT = Path(sys.executable).with_name("dbt")
 
@@ -82,12 +83,13 @@ def query(warehouse: Path, sql: str, params=None) -> list[dict]:
 @pytest.fixture(scope="session")
 def fixture_warehouse(tmp_path_factory) -> Path:
     """The mini branch (tests/dbt/fixtures.py) loaded and built with `dbt build` (all data
-    tests and unit tests must pass)."""
-    work = tmp_path_factory.mktemp("dbt_fixture")
-    warehouse = work / "warehouse.duckdb"
-    fixtures.build_raw(warehouse)
-    run_dbt(warehouse, work, "build")
-    return warehouse
+    tests and unit tests must pass). Shared by every worker of the run: read it only."""
+
+    def build(work: Path) -> None:
+        fixtures.build_raw(work / "warehouse.duckdb")
+        run_dbt(work / "warehouse.duckdb", work, "build")
+
+    return shared_build(tmp_path_factory, "dbt-mini-branch", build) / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -98,29 +100,26 @@ def faulty_warehouse(tmp_path_factory) -> Path:
       outstanding + 1,000,000 đồng on the row and on the TỔNG CỘNG row (so Σ rows = total);
     - roll-forward: the March TNTH journal line of loan 6600010100000001 is 10,000 đồng short;
     - group register: BC0437 of office 0102 at 2022-01-31, group 0102001, savings + 5,000.
+    Shared by every worker of the run: read it only.
     """
-    work = tmp_path_factory.mktemp("dbt_faulty")
-    warehouse = work / "warehouse.duckdb"
-    fixtures.build_raw(warehouse)
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("""update raw.bcdhtd_011 set outstanding_mil = outstanding_mil + 1
-                       where _unit = '0101' and _data_date = '2022-02-28'
-                         and (row_code = '010101' or row_kind = 'total')""")
-        con.execute("""update raw.skgd set amount = amount - 10000
-                       where loan_code = '6600010100000001' and txn_type = 'TNTH'
-                         and txn_date = '2022-03-15'""")
-        con.execute("""update raw.bc0437 set savings_balance = savings_balance + 5000
-                       where _unit = '0102' and _data_date = '2022-01-31'
-                         and group_code = '0102001'""")
-    finally:
-        con.close()
-    run_dbt(warehouse, work, "seed")
-    run_dbt(warehouse, work, "run")
-    return warehouse
 
+    def build(work: Path) -> None:
+        warehouse = work / "warehouse.duckdb"
+        fixtures.build_raw(warehouse)
+        con = duckdb.connect(str(warehouse))
+        try:
+            con.execute("""update raw.bcdhtd_011 set outstanding_mil = outstanding_mil + 1
+                           where _unit = '0101' and _data_date = '2022-02-28'
+                             and (row_code = '010101' or row_kind = 'total')""")
+            con.execute("""update raw.skgd set amount = amount - 10000
+                           where loan_code = '6600010100000001' and txn_type = 'TNTH'
+                             and txn_date = '2022-03-15'""")
+            con.execute("""update raw.bc0437 set savings_balance = savings_balance + 5000
+                           where _unit = '0102' and _data_date = '2022-01-31'
+                             and group_code = '0102001'""")
+        finally:
+            con.close()
+        run_dbt(warehouse, work, "seed")
+        run_dbt(warehouse, work, "run")
 
-def copy_warehouse(src: Path, dst_dir: Path) -> Path:
-    dst = dst_dir / src.name
-    shutil.copy(src, dst)
-    return dst
+    return shared_build(tmp_path_factory, "dbt-mini-branch-faulty", build) / "warehouse.duckdb"

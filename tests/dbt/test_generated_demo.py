@@ -4,46 +4,25 @@ and the generator's injected faults against the recon models."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import query, run_dbt
+from conftest import query
+
+from tests.shared_builds import DEMO_FAULTS, built_demo
 
 pytestmark = [pytest.mark.xdist_group("dbt"), pytest.mark.slow]
-
-SCALE = 0.01
-FAULTS = [
-    "control-total-mismatch",
-    "rollforward-break",
-    "group-register-mismatch",
-    "reconciliation-discrepancy",
-]
-
-
-def _demo(tmp_path_factory, name, inject=()):
-    generate = pytest.importorskip("pipelines.generate").generate
-    ingest = pytest.importorskip("pipelines.ingest").ingest
-    work = tmp_path_factory.mktemp(name)
-    raw, warehouse = work / "raw", work / "warehouse.duckdb"
-    generate(raw, scale=SCALE, fmt="csv", inject=list(inject), workers=1)
-    ingest(raw, warehouse)
-    truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))
-    return work, warehouse, truth
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    work, warehouse, truth = _demo(tmp_path_factory, "demo_clean")
-    run_dbt(warehouse, work, "build")  # every data test and unit test passes on the demo
-    return warehouse, truth
+    """The clean demo; `dbt build` passed on it: every data test and unit test."""
+    d = built_demo(tmp_path_factory, "demo")
+    return d.warehouse, d.truth
 
 
 @pytest.fixture(scope="module")
 def faulty_demo(tmp_path_factory):
-    work, warehouse, truth = _demo(tmp_path_factory, "demo_faults", FAULTS)
-    run_dbt(warehouse, work, "seed")
-    run_dbt(warehouse, work, "run")
-    return warehouse, truth
+    d = built_demo(tmp_path_factory, "demo-faulty", inject=DEMO_FAULTS)
+    return d.warehouse, d.truth
 
 
 def _kpis(warehouse):

@@ -43,7 +43,7 @@ from pipelines.contract.reports import REPORTS
 from tests.conftest import reset_spark_catalog
 from tests.spark_compare import TABLES, compare_table
 
-pytestmark = pytest.mark.xdist_group("spark")
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("spark")]
 
 FIRST_DELIVERY_END = fixtures.D1  # the lake's first state: month-ends up to 31/01/2022
 CORRECTED_LOAN = fixtures.LOANS[0].code  # its first-revision 31/01/2022 balance is off

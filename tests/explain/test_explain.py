@@ -16,23 +16,16 @@ from pipelines.contract.figures import FIGURES
 from pipelines.contract.reports import REPORTS
 from pipelines.explain import explain, lines
 from pipelines.explain.dbt_graph import DbtDocs
-from tests.dbt_build import dbt_build
+from tests.shared_builds import built_demo
 
 pytestmark = [pytest.mark.xdist_group("explain"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from pipelines.generate import generate
-    from pipelines.ingest import ingest
-
-    work = tmp_path_factory.mktemp("explain-demo")
-    raw, warehouse = work / "raw", work / "warehouse.duckdb"
-    generate(raw, scale=0.01, fmt="csv", workers=1)
-    assert ingest(raw, warehouse, workers=1).ok
-    proc = dbt_build(warehouse, work)  # assert_figure_breakdown_adds_up runs here too
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    return raw, warehouse, DbtDocs(work / "dbt_target" / "manifest.json")
+    """The clean demo (its dbt build ran assert_figure_breakdown_adds_up too)."""
+    d = built_demo(tmp_path_factory, "demo")
+    return d.raw, d.warehouse, DbtDocs(d.manifest)
 
 
 @pytest.fixture

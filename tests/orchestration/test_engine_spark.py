@@ -33,7 +33,7 @@ NHCS = Path(sys.executable).with_name("nhcs")
 SCALE = "0.01"
 SPARK_ENGINE = "spark-thrift"
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.xdist_group("spark")]
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:

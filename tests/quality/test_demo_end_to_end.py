@@ -9,14 +9,12 @@ check that failed without a fault of its own, fails the test.
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from pipelines.quality import Status, run_checks
-from tests.dbt_build import dbt_build
+from tests.shared_builds import DEMO_FAULTS, built_demo, copy_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("quality")]
 
@@ -34,30 +32,19 @@ def _month_end(d: date) -> date:
     return date.fromordinal(first_next.toordinal() - 1)
 
 
-def _build(root: Path, inject: list[str]):
-    from pipelines.generate import generate
-    from pipelines.ingest import ingest
-
-    raw, warehouse = root / "raw", root / "wh.duckdb"
-    generate(raw, scale=0.01, inject=inject, workers=1)
-    ingest(raw, warehouse)
-    done = dbt_build(warehouse, root, "--quiet")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))
-    return warehouse, truth
-
-
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
-    warehouse, truth = _build(tmp_path_factory.mktemp("clean"), [])
-    return run_checks(warehouse, run_id="clean"), truth, warehouse
+    demo = built_demo(tmp_path_factory, "demo")
+    warehouse = copy_of(demo.warehouse, tmp_path_factory.mktemp("clean"))
+    return run_checks(warehouse, run_id="clean"), demo.truth, warehouse
 
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
-    warehouse, truth = _build(tmp_path_factory.mktemp("faulty"), ALL_FAULTS)
-    faults = {f["fault"]: f for f in truth["faults"]}
-    assert set(faults) == set(ALL_FAULTS), truth["faults"]
+    demo = built_demo(tmp_path_factory, "demo-faulty", inject=DEMO_FAULTS)
+    warehouse = copy_of(demo.warehouse, tmp_path_factory.mktemp("faulty"))
+    faults = {f["fault"]: f for f in demo.truth["faults"]}
+    assert set(faults) == set(ALL_FAULTS), demo.truth["faults"]
     return run_checks(warehouse, run_id="faulty"), faults, warehouse
 
 
@@ -199,7 +186,7 @@ def test_only_the_faulted_blocking_checks_fail(faulty):
     assert n == len(expected)
 
 
-def test_calibration_figures_read_back_from_the_marts(clean, capsys):
+def test_calibration_figures_read_back_from_the_marts(clean, capsys, tmp_path_factory):
     """The round trip's final check (.ci/run runs it at scale 1.0) passes on the clean demo,
     every figure of calibration.md §1 compared, and fails when a mart figure is off."""
     import shutil
@@ -209,7 +196,7 @@ def test_calibration_figures_read_back_from_the_marts(clean, capsys):
     from pipelines.quality import calibration_check
 
     _, truth, warehouse = clean
-    raw = warehouse.parent / "raw"
+    raw = built_demo(tmp_path_factory, "demo").raw
     assert calibration_check.main(["--warehouse", str(warehouse), "--raw", str(raw)]) == 0
     out = capsys.readouterr().out
     ids = {line.split("] ")[1].split()[0] for line in out.splitlines() if line.startswith("[")}

@@ -30,6 +30,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.shared_builds import shared_build
+
 HERE = Path(__file__).parent
 NIGHTLY = HERE / "nightly.py"
 SCALE = 0.01
@@ -260,20 +262,26 @@ class Demo:
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory) -> Demo:
-    from pipelines.generate import generate
+    """The demo with a re-delivered file; generated once per run, shared by the workers."""
 
-    raw = tmp_path_factory.mktemp("reliability-demo") / "raw"
-    generate(raw, scale=SCALE, inject=["redelivery"], workers=1)
+    def build(folder: Path) -> None:
+        from pipelines.generate import generate
+
+        generate(folder / "raw", scale=SCALE, inject=["redelivery"], workers=1)
+
+    raw = shared_build(tmp_path_factory, "reliability-demo", build) / "raw"
     truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))
     return Demo(raw, truth, file_digest(raw))
 
 
 @pytest.fixture(scope="session")
 def reference(demo, tmp_path_factory) -> Night:
-    """One uninterrupted night on the demo; its checksums are the expected state."""
-    night = Night(tmp_path_factory.mktemp("reliability-reference"), demo.raw)
-    run_night(night)
-    return night
+    """One uninterrupted night on the demo; its checksums are the expected state. Shared by
+    the workers: read it only."""
+    root = shared_build(
+        tmp_path_factory, "reliability-reference", lambda folder: run_night(Night(folder, demo.raw))
+    )
+    return Night(root, demo.raw)
 
 
 @pytest.fixture(scope="session")

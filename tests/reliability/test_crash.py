@@ -31,7 +31,7 @@ from .conftest import (
     sha256,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability")]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.xdist_group("reliability")]
 
 NHCS = Path(sys.executable).with_name("nhcs")
 

@@ -3,6 +3,7 @@ reports -> publish) at scale 0.01."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import duckdb
@@ -31,22 +32,26 @@ def test_reference_night_covers_every_layer(reference, reference_checksums, demo
     assert file_digest(demo.raw) == demo.digest
 
 
-def test_same_deliveries_twice_give_identical_tables(reference, reference_checksums, demo):
+def test_same_deliveries_twice_give_identical_tables(
+    reference, reference_checksums, demo, tmp_path
+):
     """A second night on the same deliveries: every table of raw, seeds, staging,
     intermediate, marts, recon (and the latest quality run) has the same content; only
-    the load-time columns (``is_load_time``) are left out — and raw keeps even those (nothing is reloaded)."""
-    raw_before = checksums(reference.warehouse, schemas=("raw",))
-    with_load_time = _raw_with_load_time(reference.warehouse)
+    the load-time columns (``is_load_time``) are left out — and raw keeps even those (nothing is reloaded).
+    The second night runs on a copy of the reference night's tree (the reference is shared)."""
+    night = Night(shutil.copytree(reference.root, tmp_path / "night"), reference.raw)
+    raw_before = checksums(night.warehouse, schemas=("raw",))
+    with_load_time = _raw_with_load_time(night.warehouse)
 
-    again = run_night(reference)
+    again = run_night(night)
 
     assert "REJECTED 0" in again.lines
-    after = checksums(reference.warehouse)
+    after = checksums(night.warehouse)
     assert after.keys() == reference_checksums.keys()
     changed = [k for k in after if after[k] != reference_checksums[k]]
     assert changed == []
-    assert checksums(reference.warehouse, schemas=("raw",)) == raw_before
-    assert _raw_with_load_time(reference.warehouse) == with_load_time  # not even re-stamped
+    assert checksums(night.warehouse, schemas=("raw",)) == raw_before
+    assert _raw_with_load_time(night.warehouse) == with_load_time  # not even re-stamped
     assert file_digest(demo.raw) == demo.digest
 
 

@@ -1,10 +1,9 @@
 """The whole small pipeline by hand on the calibrated demo (scale 0.01): generate → ingest →
-dbt build → checks → reports → publish. The briefing's figures (HTML and XLSX) are compared
+dbt build (shared, tests/shared_builds.py) → checks → reports → publish. The briefing's figures (HTML and XLSX) are compared
 with the generator's ``_truth.json`` and the page is rendered in Chromium."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -14,11 +13,7 @@ from readback import narrative, parse_briefing, read_sheet
 
 from pipelines.contract.codes import ORG_BY_CODE
 from pipelines.reports.fmt import fmt_amount, fmt_int, fmt_signed
-from tests.dbt_build import dbt_build
-
-generate_module = pytest.importorskip(
-    "pipelines.generate", reason="the demo generator (pipelines.generate) is not in this tree"
-)
+from tests.shared_builds import built_demo, copy_of
 
 pytestmark = [pytest.mark.xdist_group("reports-demo"), pytest.mark.slow]
 
@@ -27,25 +22,19 @@ AS_OF = date(2022, 3, 31)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> dict:
-    from pipelines.ingest import ingest
     from pipelines.publish import publish
     from pipelines.quality import run_checks
     from pipelines.reports import build_reports
 
     work = tmp_path_factory.mktemp("reports-demo")
-    raw, warehouse = work / "raw", work / "warehouse.duckdb"
-    generate_module.generate(raw, scale=0.01, fmt="parquet")
-    ingest(raw, warehouse)
-    proc = dbt_build(warehouse, work)
-    assert proc.returncode == 0, proc.stdout[-5000:]
+    built = built_demo(tmp_path_factory, "demo")
+    warehouse = copy_of(built.warehouse, work)
     run_checks(warehouse)
     files = {p.name: p for p in build_reports(warehouse, work / "reports", as_of=AS_OF)}
-    truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))["as_of"][str(AS_OF)]
+    truth = built.truth["as_of"][str(AS_OF)]
     return {
         "truth": truth,
-        "opening": json.loads((raw / "_truth.json").read_text(encoding="utf-8"))["as_of"][
-            "2021-12-31"
-        ],
+        "opening": built.truth["as_of"]["2021-12-31"],
         "warehouse": warehouse,
         "analytics": publish(warehouse, work / "analytics.duckdb").path,
         **files,

@@ -1,11 +1,10 @@
 """The briefing on the generated five-quarter history (Q1 2022 to Q1 2023, calibration.md §3) at
-scale 0.01: generate → ingest → dbt build → a briefing for every quarter end. Each one reports
+scale 0.01: generate → ingest → dbt build (shared, tests/shared_builds.py) → a briefing for every quarter end. Each one reports
 the generator's truth at its date, compares with the truth at the end of the previous quarter
 and a year earlier, names its period as the bank does and charts every quarter end up to it."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -13,8 +12,9 @@ import pytest
 from readback import narrative, parse_briefing
 
 from pipelines.contract.codes import ORG_BY_CODE
+from pipelines.generate import HISTORY_EXAMPLE
 from pipelines.reports.fmt import fmt_amount, fmt_date
-from tests.dbt_build import dbt_build
+from tests.shared_builds import built_demo
 
 pytestmark = [pytest.mark.xdist_group("reports-history-demo"), pytest.mark.slow]
 
@@ -30,19 +30,12 @@ PERIODS = ("quý I/2022", "6 tháng đầu năm 2022", "9 tháng đầu năm 202
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory) -> dict:
-    from pipelines.generate import HISTORY_EXAMPLE, generate
-    from pipelines.ingest import ingest
     from pipelines.reports import build_reports
 
-    work = tmp_path_factory.mktemp("demo-history")
-    raw, warehouse = work / "raw", work / "warehouse.duckdb"
-    generate(raw, calibration=HISTORY_EXAMPLE, scale=0.01, fmt="parquet", workers=1)
-    ingest(raw, warehouse)
-    proc = dbt_build(warehouse, work, "--quiet")
-    assert proc.returncode == 0, proc.stdout[-5000:]
-    pages = {d: build_reports(warehouse, work / "reports", as_of=d)[0] for d in QUARTER_ENDS}
-    truth = json.loads((raw / "_truth.json").read_text(encoding="utf-8"))["as_of"]
-    return {"pages": pages, "truth": truth}
+    demo = built_demo(tmp_path_factory, "history", calibration=HISTORY_EXAMPLE)
+    out = tmp_path_factory.mktemp("demo-history") / "reports"
+    pages = {d: build_reports(demo.warehouse, out, as_of=d)[0] for d in QUARTER_ENDS}
+    return {"pages": pages, "truth": demo.truth["as_of"]}
 
 
 def _figures(page) -> dict[str, Decimal]:
