@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -20,15 +19,6 @@ import fixtures  # noqa: E402
 from tests.shared_builds import shared_build  # noqa: E402
 
 DBT = Path(sys.executable).with_name("dbt")
-
-
-def dbt_script(name: str):
-    """A writer of ``dbt_project/scripts`` (seeds, macros from the contract) as a module."""
-    path = DBT_PROJECT_DIR / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_dbt(

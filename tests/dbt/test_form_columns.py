@@ -1,9 +1,8 @@
 """The official forms' column macros are exactly what the report specs render (no drift)."""
 
-from conftest import dbt_script
-
 from pipelines.contract.reports import BCDHTD_011
 from pipelines.settings import DBT_PROJECT_DIR
+from tests.dbt_writers import dbt_script
 
 
 def _writer():

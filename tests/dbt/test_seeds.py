@@ -2,10 +2,9 @@
 
 import csv
 
-from conftest import dbt_script
-
 from pipelines.contract import codes
 from pipelines.settings import DBT_PROJECT_DIR
+from tests.dbt_writers import dbt_script
 
 
 def _writer():
