@@ -13,12 +13,19 @@ intermediate models (the month balances, the roll-forward) stay on Spark's side.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .settings import Settings, duckdb_memory_limit
 from .warehouse_db import connect
+
+
+def dbt_executable() -> Path:
+    """The dbt of this interpreter's environment, whether or not the venv is on PATH."""
+    return Path(sys.executable).with_name("dbt")
+
 
 # The production build. dbt's unit tests check model logic on fixed inputs: they run in
 # `make test` (tests/dbt) and cost a run nothing to skip, as dbt's docs recommend.

@@ -140,3 +140,36 @@ def test_the_command_line_and_the_run_plumbing_never_write_the_environment(tmp_p
         "import os\nos.environ['A'] = '1'\nos.environ.update(B='2')\nos.putenv('C', '3')\n"
     )
     assert len(_environment_writes(probe)) == 3
+
+
+def _room_imports(room: str) -> set[str]:
+    """The rooms of ``pipelines`` (first-level packages and modules) that ``room`` imports."""
+    where = PACKAGE / room
+    paths = sorted(where.rglob("*.py")) if where.is_dir() else [where.with_suffix(".py")]
+    return {
+        name.split(".")[1]
+        for path in paths
+        for name in _imports(path)
+        if name.startswith("pipelines.") and name.split(".")[1] != room
+    }
+
+
+# docs/code-map.md: arrows point down. (room, rooms it must never import, why)
+NEVER = (
+    ("contract", None, "the contract imports nothing of ours"),
+    (
+        "generate",
+        {"ingest", "quality", "reports", "publish"},
+        "the demo is not read with what it tests",
+    ),
+    ("ingest", {"generate", "quality", "reports", "publish", "explain", "validate"}, "lower floor"),
+    ("quality", {"reports", "publish", "explain", "ingest", "generate"}, "checks stand alone"),
+    ("reports", {"explain", "validate", "quality", "ingest", "publish"}, "reports format marts"),
+    ("publish", {"reports", "quality", "ingest"}, "publication copies tables"),
+)
+
+
+@pytest.mark.parametrize(("room", "never", "why"), NEVER, ids=[n[0] for n in NEVER])
+def test_the_code_map_holds(room, never, why):
+    imported = _room_imports(room)
+    assert (imported if never is None else imported & never) == set(), why

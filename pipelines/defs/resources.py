@@ -7,7 +7,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 
-from ..runner.manifest import dbt_executable
+from ..engines import dbt_executable
 from ..settings import DBT_PROJECT_DIR, Settings, load_settings
 
 

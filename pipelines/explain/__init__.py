@@ -2,7 +2,8 @@
 docs and graph, and its parts by office and organization with the delivered files behind each
 (marts.mart_figure_breakdown, marts.mart_figure_lineage). Read-only. No Dagster."""
 
-from .breakdown import Breakdown, ExplainError, Part, SourceFile, load_breakdown
+from pipelines.reports.breakdown import Breakdown, ExplainError, Part, SourceFile, load_breakdown
+
 from .explanation import Explanation, explain, explain_command, lines
 
 __all__ = [

@@ -10,8 +10,7 @@ from typing import Any
 
 from pipelines.contract.figures import BriefingFigure
 from pipelines.reports import fmt
-
-from .breakdown import (
+from pipelines.reports.breakdown import (
     Breakdown,
     ExplainError,
     breakdown_columns,
@@ -19,7 +18,8 @@ from .breakdown import (
     load_breakdown,
     resolve,
 )
-from .breakdown import month_ends as kpi_month_ends
+from pipelines.reports.breakdown import month_ends as kpi_month_ends
+
 from .dbt_graph import KPI_MODEL, ChainNode, DbtDocs
 
 

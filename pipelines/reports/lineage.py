@@ -1,6 +1,6 @@
 """The briefing's appendix: every headline figure (F1–F14) part by part, by office and
 organization, with the delivered files behind each office's parts: the breakdown ``nhcs
-explain`` prints (``pipelines.explain.breakdown``), so a figure disputed at the meeting can be
+explain`` prints (``pipelines.reports.breakdown``), so a figure disputed at the meeting can be
 traced on paper. Each headline figure on the page links to its section (``#nguon-F1``); a ratio
 links to the sections of its two parts.
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from pipelines.contract.figures import FIGURES
 
 from . import fmt
+from .breakdown import ExplainError, load_breakdown
 
 
 @dataclass
@@ -52,7 +53,6 @@ def _text(column: str, v) -> str:
 
 def load_appendix(warehouse: Path, as_of: date) -> Appendix | None:
     """The appendix of ``as_of``, or None when the warehouse has no breakdown marts."""
-    from pipelines.explain.breakdown import ExplainError, load_breakdown
 
     from ..warehouse_db import connect
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-from ..engines import dbt_settings_args
+from ..engines import dbt_executable, dbt_settings_args
 from ..settings import DBT_PROJECT_DIR, Settings, load_settings
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -22,11 +21,6 @@ STAMP = DBT_PROJECT_DIR / "target" / ".nhcs-parse-inputs"
 
 class DbtParseError(RuntimeError):
     """``dbt parse`` failed: the project does not compile (its output says where)."""
-
-
-def dbt_executable() -> Path:
-    """The dbt of this interpreter's environment, whether or not the venv is on PATH."""
-    return Path(sys.executable).with_name("dbt")
 
 
 def _inputs_digest(args: list[str]) -> str:

@@ -39,7 +39,7 @@ def test_same_deliveries_twice_give_identical_tables(
     intermediate, marts, recon (and the latest quality run) has the same content; only
     the load-time columns (``is_load_time``) are left out — and raw keeps even those (nothing is reloaded).
     The second night runs on a copy of the reference night's tree (the reference is shared)."""
-    night = Night(shutil.copytree(reference.root, tmp_path / "night"), reference.raw)
+    night = Night(shutil.copytree(reference.root, tmp_path / "night", symlinks=True), reference.raw)
     raw_before = checksums(night.warehouse, schemas=("raw",))
     with_load_time = _raw_with_load_time(night.warehouse)
 
