@@ -1,3 +1,7 @@
+{#- Written by dbt_project/scripts/write_form_columns.py from the 01.x forms' report specs
+    (pipelines/contract/reports.py); do not edit: tests/dbt/test_form_columns.py fails when
+    this file differs from the specs. -#}
+
 {#- The amount columns of the official forms 01.1/01.2 (contract §4.3): marker, raw column in
     triệu đồng, staging column in đồng. One list, used by staging and by the control-total
     reconciliation, so the two cannot disagree on a column. -#}
@@ -19,43 +23,10 @@
     ]) }}
 {%- endmacro %}
 
-{#- The count columns (16), (17). -#}
+{#- The count columns: marker, raw column, staging column. -#}
 {% macro form_count_columns() -%}
     {{ return([
         ('(16)', 'customers_with_outstanding', 'customers_with_outstanding'),
         ('(17)', 'loan_turns_ytd', 'loan_turns_ytd'),
     ]) }}
-{%- endmacro %}
-
-{#- Staging select of one form: amounts to đồng, keys renamed. -#}
-{% macro stg_form_rows(source_table) -%}
-with
-
-form as (
-    {{ current_revision(source('raw', source_table)) }}
-),
-
-form_rows as (
-    select
-        _data_date as as_of_date,
-        _unit as pgd_code,
-        row_kind,
-        row_code,
-        row_name,
-        stt,
-        row_kind = 'total' as is_total_row,
-        {%- for marker, raw_column, column in form_amount_columns() %}
-        {{ million_to_vnd(raw_column) }} as {{ column }},
-        {%- endfor %}
-        {%- for marker, raw_column, column in form_count_columns() %}
-        {{ raw_column }} as {{ column }},
-        {%- endfor %}
-        _row_number,
-        _source_file,
-        _revision,
-        _loaded_at
-    from form
-)
-
-select * from form_rows
 {%- endmacro %}

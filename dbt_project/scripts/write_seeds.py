@@ -28,7 +28,6 @@ _TXN_DESCRIPTIONS = {
     codes.TXN_TO_FROZEN: ("transfer to frozen debt", "Khoanh nợ", 0),
     codes.TXN_WRITE_OFF: ("write-off", "Xóa nợ", -1),
 }
-_RATING_BOUNDS = {"Tốt": (85, 100), "Khá": (70, 84), "Trung bình": (50, 69), "Yếu": (0, 49)}
 
 
 def _fmt(value) -> str:
@@ -41,7 +40,6 @@ def _fmt(value) -> str:
 
 def seed_tables() -> dict[str, tuple[list[str], list[list]]]:
     """Every seed: name -> (header, rows), from the contract's code lists."""
-    terms = {codes.TERM_SHORT: (0, 12), codes.TERM_MEDIUM: (13, 60), codes.TERM_LONG: (61, None)}
     return {
         "units": (
             ["unit_code", "unit_name", "unit_kind", "office_name", "is_branch_office"],
@@ -53,6 +51,13 @@ def seed_tables() -> dict[str, tuple[list[str], list[list]]]:
         "organizations": (
             ["org_code", "org_name", "org_short", "is_entrusted"],
             [[o.code, o.name, o.short, o.entrusted] for o in codes.ORGANIZATIONS],
+        ),
+        "channels": (
+            ["channel", "description", "is_entrusted"],
+            [
+                [codes.CHANNEL_DIRECT, "direct", False],
+                [codes.CHANNEL_ENTRUSTED, "entrusted", True],
+            ],
         ),
         "programs": (
             [
@@ -91,11 +96,11 @@ def seed_tables() -> dict[str, tuple[list[str], list[list]]]:
         ),
         "term_classes": (
             ["term_class", "min_months", "max_months", "sort_order"],
-            [[t, terms[t][0], terms[t][1], i] for i, t in enumerate(codes.TERM_CLASSES, 1)],
+            [[b.name, b.low, b.high, i] for i, b in enumerate(codes.TERM_BANDS, start=1)],
         ),
         "group_ratings": (
             ["rating", "min_score", "max_score", "sort_order"],
-            [[r, *_RATING_BOUNDS[r], i] for i, r in enumerate(codes.RATINGS, start=1)],
+            [[b.name, b.low, b.high, i] for i, b in enumerate(codes.RATING_BANDS, start=1)],
         ),
         "txn_types": (
             ["txn_type", "description", "description_vi", "outstanding_sign"],

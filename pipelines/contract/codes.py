@@ -1,17 +1,26 @@
 """Code lists of the branch export contract (shared/contract/branch-exports.md, section 2).
 
 These are the contract's own tables, not calibration figures: they are the same for every
-scenario. The dbt seeds in ``dbt_project/seeds`` are written from here (``nhcs seeds``) so the
+scenario. The dbt seeds in ``dbt_project/seeds`` are written from here
+(``dbt_project/scripts/write_seeds.py``; ``tests/dbt/test_seeds.py`` fails on drift) so the
 warehouse and the Python code share one source.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 BRANCH_OFFICE = "0100"
 # Data dates are calendar days in Hanoi (a delivery dated after today there is in the future).
 TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def today_in_hanoi() -> date:
+    """The branch's calendar day: a data date after it is in the future."""
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
+
 
 # The 30 district-level units of Hanoi in 2022, in the order of contract section 2.1:
 # transaction office 0101 is Ba Đình, ..., 0130 is Ứng Hòa.
@@ -116,7 +125,7 @@ ORGANIZATIONS: tuple[Organization, ...] = (
     Organization(DIRECT_ORG, "Vay trực tiếp", "TT"),
 )
 ORG_BY_CODE: dict[str, Organization] = {o.code: o for o in ORGANIZATIONS}
-ENTRUSTED_ORGS: tuple[str, ...] = ("11", "12", "13", "14")
+ENTRUSTED_ORGS: tuple[str, ...] = tuple(o.code for o in ORGANIZATIONS if o.entrusted)
 
 
 @dataclass(frozen=True)
@@ -194,18 +203,23 @@ PROGRAM_BY_CODE: dict[str, Program] = {p.code: p for p in PROGRAMS}
 POOR_GROUP_PROGRAMS: tuple[str, ...] = ("01", "19", "20")
 JOB_CREATION_PROGRAM = "03"
 WATER_SANITATION_PROGRAM = "06"
+SOCIAL_HOUSING_PROGRAM = "12"
 # Programs whose loans carry "Số lao động thu hút" (contract 4.1).
 WORKER_PROGRAMS: tuple[str, ...] = ("03", "04", "30")
 
+# An employer (a direct loan to an enterprise): no national ID, gender, birth year or ethnicity.
+HOUSEHOLD_EMPLOYER = "Doanh nghiệp"
 HOUSEHOLD_CATEGORIES: tuple[str, ...] = (
     "Hộ nghèo",
     "Hộ cận nghèo",
     "Hộ mới thoát nghèo",
     "Hộ gia đình",
-    "Doanh nghiệp",
+    HOUSEHOLD_EMPLOYER,
 )
-LOAN_STATUSES: tuple[str, ...] = ("OPEN", "CLOSE")
-GENDERS: tuple[str, ...] = ("Nam", "Nữ")
+LOAN_OPEN, LOAN_CLOSED = "OPEN", "CLOSE"
+LOAN_STATUSES: tuple[str, ...] = (LOAN_OPEN, LOAN_CLOSED)
+GENDER_MALE, GENDER_FEMALE = "Nam", "Nữ"
+GENDERS: tuple[str, ...] = (GENDER_MALE, GENDER_FEMALE)
 CHANNEL_DIRECT = "1"
 CHANNEL_ENTRUSTED = "2"
 CHANNELS: tuple[str, ...] = (CHANNEL_DIRECT, CHANNEL_ENTRUSTED)
@@ -213,31 +227,56 @@ FUNDING_SOURCES: tuple[str, ...] = ("1", "2")  # 1 central (TW), 2 local budget 
 LOAN_CODE_PREFIX_ENTRUSTED = "6600"
 LOAN_CODE_PREFIX_DIRECT = "6000"
 
+
+@dataclass(frozen=True)
+class Band:
+    """A class named for a range of whole numbers, ``low`` to ``high`` inclusive (``high``
+    None: no upper end). The warehouse gets the bands as seeds (term_classes, group_ratings)."""
+
+    name: str
+    low: int
+    high: int | None
+
+    def holds(self, value: int) -> bool:
+        return self.low <= value and (self.high is None or value <= self.high)
+
+
+def _band_of(bands: tuple[Band, ...], value: int, what: str) -> str:
+    for band in bands:
+        if band.holds(value):
+            return band.name
+    raise ValueError(f"{what} {value} is in none of {', '.join(b.name for b in bands)}")
+
+
 TERM_SHORT, TERM_MEDIUM, TERM_LONG = "Ngắn hạn", "Trung hạn", "Dài hạn"
-TERM_CLASSES: tuple[str, ...] = (TERM_SHORT, TERM_MEDIUM, TERM_LONG)
+# Term classes by loan term in months (contract 2.4).
+TERM_BANDS: tuple[Band, ...] = (
+    Band(TERM_SHORT, 0, 12),
+    Band(TERM_MEDIUM, 13, 60),
+    Band(TERM_LONG, 61, None),
+)
+TERM_CLASSES: tuple[str, ...] = tuple(b.name for b in TERM_BANDS)
 
 
 def term_class(months: int) -> str:
     """Term class of a loan term in months (contract 2.4)."""
-    if months <= 12:
-        return TERM_SHORT
-    if months <= 60:
-        return TERM_MEDIUM
-    return TERM_LONG
+    return _band_of(TERM_BANDS, months, "loan term (months)")
 
 
-RATINGS: tuple[str, ...] = ("Tốt", "Khá", "Trung bình", "Yếu")
+RATING_GOOD = Band("Tốt", 85, 100)
+# Savings and loan group ratings by score 0..100 (contract 2.4), best first.
+RATING_BANDS: tuple[Band, ...] = (
+    RATING_GOOD,
+    Band("Khá", 70, 84),
+    Band("Trung bình", 50, 69),
+    Band("Yếu", 0, 49),
+)
+RATINGS: tuple[str, ...] = tuple(b.name for b in RATING_BANDS)
 
 
 def rating_for_score(score: int) -> str:
     """Group rating for a score 0..100 (contract 2.4)."""
-    if score >= 85:
-        return "Tốt"
-    if score >= 70:
-        return "Khá"
-    if score >= 50:
-        return "Trung bình"
-    return "Yếu"
+    return _band_of(RATING_BANDS, score, "group score")
 
 
 # Journal transaction types (contract 4.2).

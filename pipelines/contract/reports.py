@@ -37,12 +37,17 @@ inside 64 bits (see ``MAX_ITEM_VND``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .codes import (
+    CHANNELS,
     DISTRICT_NAMES,
+    ENTRUSTED_ORGS,
+    FUNDING_SOURCES,
     GENDERS,
     HOUSEHOLD_CATEGORIES,
+    HOUSEHOLD_EMPLOYER,
     LOAN_STATUSES,
     ORG_BY_CODE,
     PROGRAM_BY_CODE,
@@ -201,7 +206,7 @@ def _d(header, key, type_, **kw) -> Column:
 
 # An employer (direct loan to an enterprise) has no national ID, gender, birth year or
 # ethnicity: those cells are empty by nature on its rows (contract §4.1).
-_EMPLOYER = ("household_category", ("Doanh nghiệp",))
+_EMPLOYER = ("household_category", (HOUSEHOLD_EMPLOYER,))
 
 
 def _loan(header, key, type_, role=FIGURE, **kw) -> Column:
@@ -235,8 +240,8 @@ M31 = ReportSpec(
         # Empty on a savings-only row (a member with savings and no loan).
         _c("Số khế ước", "loan_code", "code", width=16, nullable=True),
         _loan("Mã CT", "program_code", "code", width=2, allowed=_PROGRAMS),
-        _loan("Hình thức vay", "channel", "code", width=1, allowed=("1", "2")),
-        _loan("Nguồn vốn", "funding_source", "code", DESCRIPTIVE, width=1, allowed=("1", "2")),
+        _loan("Hình thức vay", "channel", "code", width=1, allowed=CHANNELS),
+        _loan("Nguồn vốn", "funding_source", "code", DESCRIPTIVE, width=1, allowed=FUNDING_SOURCES),
         _loan("Ngày giải ngân", "disbursement_date", "date"),
         _loan("Ngày đến hạn", "maturity_date", "date", DESCRIPTIVE),
         _loan("Thời hạn vay", "term_class", "text", allowed=TERM_CLASSES),
@@ -400,7 +405,7 @@ BC0437 = ReportSpec(
         _c("Mã PGD", "pgd_code", "code", width=4, allowed=_UNITS),
         _c("Mã xã", "commune_code", "code", width=6),
         _c("Mã thôn", "hamlet_code", "code", width=8),
-        _c("Mã ĐVUT", "org_code", "code", width=2, allowed=("11", "12", "13", "14")),
+        _c("Mã ĐVUT", "org_code", "code", width=2, allowed=ENTRUSTED_ORGS),
         _c("Mã tổ", "group_code", "code", width=7),
         _d("Tên tổ trưởng", "leader_name", "text", personal=True),
         _d("Ngày thành lập", "established_date", "date"),
@@ -468,6 +473,13 @@ HOI = ReportSpec(
 
 REPORTS: tuple[ReportSpec, ...] = (M31, SKGD, BCDHTD_011, BCDHTD_012, BC0437, DOICHIEU, HOI)
 REPORT_BY_CODE: dict[str, ReportSpec] = {r.code: r for r in REPORTS}
+# Every column any report marks ``personal``; a column whose name contains one of them
+# (``officer_name`` as well as ``officer``) carries personal data: no schema after raw, no
+# published table and no report file may have one (architecture §5).
+PERSONAL_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(k for r in REPORTS for k in r.personal_keys)
+)
+PERSONAL_COLUMN = re.compile("|".join(map(re.escape, PERSONAL_COLUMNS)), re.IGNORECASE)
 
 # Lineage columns every raw.<table> row carries, after the report's own keys.
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -2,8 +2,7 @@
 
 import hashlib
 import json
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from dagster import (
     DagsterRunStatus,
@@ -19,9 +18,10 @@ from dagster import (
     sensor,
 )
 
+from ..contract.codes import TIMEZONE, today_in_hanoi
 from ..deliveries import day_signatures
 from .jobs import build_job, ingest_job
-from .partitions import DAILY, TIMEZONE, outside_partitions
+from .partitions import DAILY, outside_partitions
 from .resources import NhcsPaths
 
 # cursor mark of a delivery already reported as outside the partitions
@@ -34,7 +34,7 @@ nightly_schedule = build_schedule_from_partitioned_job(
     hour_of_day=2,
     minute_of_hour=0,
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Every night at 02:00 (Asia/Ho_Chi_Minh): ingest yesterday's deliveries; "
+    description=f"Every night at 02:00 ({TIMEZONE}): ingest yesterday's deliveries; "
     "the build (models, checks, report, publish) follows via build_after_ingest.",
 )
 
@@ -63,7 +63,7 @@ def evaluate_deliveries(
     seen: dict[str, str] = json.loads(cursor) if cursor else {}
     signatures = day_signatures(raw_dir)
     outside = dict(outside_partitions(signatures, partitions))
-    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    today = today_in_hanoi()
     changed: dict[str, str] = {}
     errors: dict[str, str] = {}
     for day, signature in sorted(signatures.items()):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from dagster import FreshnessPolicy
 
-from .partitions import TIMEZONE
+from ..contract.codes import TIMEZONE
 
 # The nightly run starts at 02:00; by 07:00 the night's deliveries and the rebuild of
 # everything downstream must have happened within the previous 24 hours.

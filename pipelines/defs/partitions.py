@@ -11,15 +11,13 @@ job: ``outside_partitions`` names it, and the CLI and the delivery sensor report
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from dagster import DailyPartitionsDefinition
 
+from ..contract.codes import TIMEZONE, today_in_hanoi
 from ..deliveries import earliest_delivered_date
 from ..settings import partition_start_setting, partitions_raw_dir
-
-TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def partition_start() -> date:
@@ -27,7 +25,7 @@ def partition_start() -> date:
     return (
         partition_start_setting()
         or earliest_delivered_date(partitions_raw_dir())
-        or datetime.now(ZoneInfo(TIMEZONE)).date()
+        or today_in_hanoi()
     )
 
 

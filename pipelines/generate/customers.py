@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.contract.codes import BRANCH_OFFICE, ENTRUSTED_ORGS
+from pipelines.contract.codes import BRANCH_OFFICE, ENTRUSTED_ORGS, HOUSEHOLD_EMPLOYER
 
 from . import names
 from .alloc import apportion
@@ -247,7 +247,7 @@ def people(
     category = np.full(n_cust, "Hộ gia đình", dtype=object)
     for p_, cat in CATEGORY_OF_PROGRAM.items():
         category[first_prog == p_] = cat
-    category[is_company] = "Doanh nghiệp"
+    category[is_company] = HOUSEHOLD_EMPLOYER
     code_perm = rng.permutation(n_cust)
     return {
         "code": digits(10_000_000 + (code_base + code_perm) * 7 + 3, 10),

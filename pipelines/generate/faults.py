@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.contract.codes import DISTRICT_OFFICES, RECON_DIFFERENCE
+from pipelines.contract.codes import DISTRICT_OFFICES, RECON_DIFFERENCE, TXN_REPAY_IN_TERM
 
 from . import writers as w
 from .frames import Frames
@@ -95,7 +95,7 @@ class _Planner:
         pool = pl.concat(
             [
                 build_journal(Frames(self.split.scenario(o)), self.bases[o]).filter(
-                    (pl.col("month") == mid) & (pl.col("txn_type") == "TNTH")
+                    (pl.col("month") == mid) & (pl.col("txn_type") == TXN_REPAY_IN_TERM)
                 )
                 for o in OFFICE_CODES
             ]
@@ -108,7 +108,7 @@ class _Planner:
             "txn_id": row["txn_id"],
             "office": row["pgd_code"],
             "loan_code": row["loan_code"],
-            "txn_type": "TNTH",
+            "txn_type": TXN_REPAY_IN_TERM,
             "amount": row["amount"],
             "date": row["txn_date"],
             # 1-based line of the file (header = line 1) the dropped line would have had.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.contract.codes import ENTRUSTED_ORGS
+from pipelines.contract.codes import ENTRUSTED_ORGS, SOCIAL_HOUSING_PROGRAM
 
 from .alloc import split_amount
 from .assumptions import (
@@ -291,7 +291,7 @@ def direct_instalments(
     """Direct loans: social housing (12) repays monthly; the others at maturity."""
     n_months = flows["th"].shape[1] - 1
     d_old_i = np.flatnonzero(l_kind == K_DIRECT_OLD)
-    d_pay = d_old_i[l_prog[d_old_i] == "12"]
+    d_pay = d_old_i[l_prog[d_old_i] == SOCIAL_HOUSING_PROGRAM]
     inst = (end_bal[d_pay] * rng.uniform(0.004, 0.012, len(d_pay)) // 1000 * 1000).astype(np.int64)
     for m in range(1, n_months + 1):
         flows["th"][d_pay, m] = inst

@@ -16,10 +16,17 @@ from pipelines.contract.codes import (
     BRANCH_OFFICE,
     DIRECT_ORG,
     ENTRUSTED_ORGS,
+    GENDER_FEMALE,
+    GENDER_MALE,
+    LOAN_CLOSED,
     LOAN_CODE_PREFIX_DIRECT,
     LOAN_CODE_PREFIX_ENTRUSTED,
+    LOAN_OPEN,
     PROGRAMS,
     RECON_MATCH,
+    TERM_LONG,
+    TERM_MEDIUM,
+    TERM_SHORT,
     UNIT_BY_CODE,
     rating_for_score,
     term_class,
@@ -92,7 +99,7 @@ class Frames:
                     "customer_name": c["name"].tolist(),
                     "national_id": c["national_id"],
                     "phone": pl.Series(c["phone"].tolist(), dtype=pl.String),
-                    "gender": np.where(c["female"], "Nữ", "Nam"),
+                    "gender": np.where(c["female"], GENDER_FEMALE, GENDER_MALE),
                     "birth_year": c["birth"],
                     "ethnicity": c["ethnicity"].tolist(),
                     "household_category": c["category"].tolist(),
@@ -201,8 +208,8 @@ class Frames:
         df = pl.DataFrame(cols).with_columns(
             pl.lit(d).alias("as_of_date"),
             pl.when(pl.col("outstanding") > 0)
-            .then(pl.lit("OPEN"))
-            .otherwise(pl.lit("CLOSE"))
+            .then(pl.lit(LOAN_OPEN))
+            .otherwise(pl.lit(LOAN_CLOSED))
             .alias("loan_status"),
         )
         df = df.join(self.loans_static(), on="loan_idx", how="left").join(
@@ -339,12 +346,12 @@ class Frames:
                 pl.col("outstanding_in_term").sum().alias("c10"),
                 pl.col("outstanding_overdue").sum().alias("c11"),
                 pl.col("outstanding_frozen").sum().alias("c12"),
-                pl.col("outstanding").filter(pl.col("term_class") == "Ngắn hạn").sum().alias("c13"),
+                pl.col("outstanding").filter(pl.col("term_class") == TERM_SHORT).sum().alias("c13"),
                 pl.col("outstanding")
-                .filter(pl.col("term_class") == "Trung hạn")
+                .filter(pl.col("term_class") == TERM_MEDIUM)
                 .sum()
                 .alias("c14"),
-                pl.col("outstanding").filter(pl.col("term_class") == "Dài hạn").sum().alias("c15"),
+                pl.col("outstanding").filter(pl.col("term_class") == TERM_LONG).sum().alias("c15"),
                 pl.col("cust_idx").filter(pl.col("outstanding") > 0).n_unique().alias("c16"),
                 ((pl.col("disbursed_ytd") - pl.col("disbursement_reversed_ytd")) > 0)
                 .sum()

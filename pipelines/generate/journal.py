@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from pipelines.contract import codes
 from pipelines.contract.reports import SKGD
 
 from . import writers as w
@@ -15,27 +16,26 @@ from .frames import Frames
 from .offices import OFFICE_CODES, OfficeSplit
 from .scenario import Scenario, dense_column
 
-JOURNAL_TYPES = ("GN", "DK", "TNTH", "TNQH", "TNKH", "TL", "CQH", "KHN", "XN")
 # One line per loan, month and flow type with an amount (besides GN / DK).
 FLOW_OF_TYPE = {
-    "TNTH": "th",
-    "TNQH": "qh",
-    "TNKH": "kh",
-    "TL": "tl",
-    "CQH": "cqh",
-    "KHN": "khn",
-    "XN": "wo",
+    codes.TXN_REPAY_IN_TERM: "th",
+    codes.TXN_REPAY_OVERDUE: "qh",
+    codes.TXN_REPAY_FROZEN: "kh",
+    codes.TXN_INTEREST: "tl",
+    codes.TXN_TO_OVERDUE: "cqh",
+    codes.TXN_TO_FROZEN: "khn",
+    codes.TXN_WRITE_OFF: "wo",
 }
 MEMO = {
-    "GN": "Giải ngân khế ước",
-    "DK": "Đảo khoản giải ngân sai số tiền",
-    "TNTH": "Thu nợ gốc trong hạn",
-    "TNQH": "Thu nợ gốc quá hạn",
-    "TNKH": "Thu nợ khoanh",
-    "TL": "Thu lãi tháng",
-    "CQH": "Chuyển nợ quá hạn",
-    "KHN": "Chuyển nợ khoanh",
-    "XN": "Xóa nợ theo quyết định",
+    codes.TXN_DISBURSE: "Giải ngân khế ước",
+    codes.TXN_REVERSE: "Đảo khoản giải ngân sai số tiền",
+    codes.TXN_REPAY_IN_TERM: "Thu nợ gốc trong hạn",
+    codes.TXN_REPAY_OVERDUE: "Thu nợ gốc quá hạn",
+    codes.TXN_REPAY_FROZEN: "Thu nợ khoanh",
+    codes.TXN_INTEREST: "Thu lãi tháng",
+    codes.TXN_TO_OVERDUE: "Chuyển nợ quá hạn",
+    codes.TXN_TO_FROZEN: "Chuyển nợ khoanh",
+    codes.TXN_WRITE_OFF: "Xóa nợ theo quyết định",
 }
 # The journal's txn id is ``yymmdd`` + an 8-digit sequence number (14 characters).
 TXN_SEQ_DIGITS = 8
@@ -48,7 +48,7 @@ def build_journal(fr: Frames, base: dict[dt.date, int]) -> pl.DataFrame:
     (``txn_bases``).
     """
     df = _lines(fr.sc)
-    order = {t: n for n, t in enumerate(JOURNAL_TYPES)}
+    order = {t: n for n, t in enumerate(codes.TXN_TYPES)}
     static = fr.loans_static().select("loan_idx", "cust_idx", "loan_code", "program_code", "tday")
     cust = fr.customers().select(
         "cust_idx", "pgd_code", "commune_code", "group_code", "customer_code"
@@ -85,7 +85,7 @@ def build_journal(fr: Frames, base: dict[dt.date, int]) -> pl.DataFrame:
         ).alias("txn_id"),
         (
             pl.col("memo")
-            + pl.when(pl.col("txn_type") == "TL")
+            + pl.when(pl.col("txn_type") == codes.TXN_INTEREST)
             .then(pl.col("txn_date").dt.strftime(" %m/%Y"))
             .otherwise(pl.lit(""))
         ).alias("memo"),
@@ -115,10 +115,13 @@ def _lines(sc: Scenario) -> pl.DataFrame:
         disb = sc.flows["disb"][:, m]
         wrong = sc.gn_wrong[:, m]
         idx = np.flatnonzero(wrong > 0)
-        for typ, amt, seq in (("GN", wrong[idx], 0), ("DK", wrong[idx], 1)):
+        for typ, amt, seq in (
+            (codes.TXN_DISBURSE, wrong[idx], 0),
+            (codes.TXN_REVERSE, wrong[idx], 1),
+        ):
             parts.append((idx, m, typ, amt, seq))
         idx = np.flatnonzero(disb - wrong > 0)
-        parts.append((idx, m, "GN", (disb - wrong)[idx], 2))
+        parts.append((idx, m, codes.TXN_DISBURSE, (disb - wrong)[idx], 2))
         for typ, flow in FLOW_OF_TYPE.items():
             a = sc.flows[flow][:, m]
             idx = np.flatnonzero(a > 0)

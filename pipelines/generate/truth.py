@@ -12,7 +12,14 @@ import datetime as dt
 
 import polars as pl
 
-from pipelines.contract.codes import DIRECT_ORG, ENTRUSTED_ORGS
+from pipelines.contract.codes import (
+    DIRECT_ORG,
+    ENTRUSTED_ORGS,
+    JOB_CREATION_PROGRAM,
+    POOR_GROUP_PROGRAMS,
+    RATING_GOOD,
+    WATER_SANITATION_PROGRAM,
+)
 
 from .calibration import LENDING_KEYS, Calibration, History
 from .frames import Frames
@@ -159,7 +166,9 @@ def truth_partial(fr: Frames, k: int) -> dict:
         "overdue_vnd": int(ll["outstanding_overdue"].sum()),
         "frozen_vnd": int(ll["outstanding_frozen"].sum()),
         "groups_rated": gs.height,
-        "groups_good": gs.filter(pl.col("score") >= 85).height,
+        "groups_good": gs.filter(
+            pl.col("score").is_between(RATING_GOOD.low, RATING_GOOD.high)
+        ).height,
     }
 
 
@@ -185,17 +194,18 @@ def empty_partial() -> dict:
 def _lending(turns: pl.DataFrame, start: dt.date) -> dict:
     """Loan turns and their outputs (workers of the 03 turns, works of the 06 turns first
     disbursed since ``start``)."""
-    poor = ("01", "19", "20")
     in_period = pl.col("disbursement_date") >= pl.lit(start)
     return {
         "loan_turns": turns.height,
-        "poor_group_turns": turns.filter(pl.col("program_code").is_in(poor)).height,
-        "job_creation_turns": turns.filter(pl.col("program_code") == "03").height,
+        "poor_group_turns": turns.filter(pl.col("program_code").is_in(POOR_GROUP_PROGRAMS)).height,
+        "job_creation_turns": turns.filter(pl.col("program_code") == JOB_CREATION_PROGRAM).height,
         "workers_attracted": int(
-            turns.filter((pl.col("program_code") == "03") & in_period)["workers_attracted"].sum()
+            turns.filter((pl.col("program_code") == JOB_CREATION_PROGRAM) & in_period)[
+                "workers_attracted"
+            ].sum()
         ),
         "water_sanitation_works": int(
-            turns.filter((pl.col("program_code") == "06") & in_period)
+            turns.filter((pl.col("program_code") == WATER_SANITATION_PROGRAM) & in_period)
             .select((pl.col("water_works") + pl.col("sanitation_works")).sum())
             .item()
         ),

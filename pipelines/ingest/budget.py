@@ -29,6 +29,9 @@ from dataclasses import dataclass
 from .errors import file_problem, printable
 
 MiB = 1024 * 1024
+# Workbooks are deflated or stored (inflated here, bounded); zipfile reads these two methods
+# too. Any other (deflate64, implode, ...) makes the workbook unreadable.
+_OTHER_METHODS_ZIPFILE_READS = (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 @dataclass(frozen=True)
@@ -211,10 +214,16 @@ def _inflate(data: bytes, z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Fil
         "hold the size its zip directory states)",
     )
     if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        if info.compress_type not in _OTHER_METHODS_ZIPFILE_READS:
+            raise file_problem(
+                "a readable .xlsx workbook",
+                f"is not a readable .xlsx workbook (part '{printable(info.filename)}' is "
+                f"compressed with zip method {info.compress_type}, which cannot be read)",
+            )
         try:  # rare in workbooks: let zipfile read it, within the same bound
             with z.open(info) as f:
                 part = f.read(info.file_size + 1)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError):
+        except (zipfile.BadZipFile, RuntimeError, EOFError, OSError):
             raise corrupt from None
         if len(part) != info.file_size:
             raise corrupt

@@ -23,11 +23,10 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from pipelines.contract.codes import HOI_UNIT, TIMEZONE, UNIT_BY_CODE
+from pipelines.contract.codes import HOI_UNIT, UNIT_BY_CODE, today_in_hanoi
 from pipelines.contract.naming import (
     FileNameError,
     fold,
@@ -47,11 +46,6 @@ _SHA = re.compile(r"[0-9a-f]{64}")
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a manifest lists a folder: kilobytes, not gigabytes
 # A manifest line: (line number, file name, bytes, sha256).
 ListedFile = tuple[int, str, int, str]
-
-
-def today_in_hanoi() -> date:
-    """The branch's calendar day: a data date after it is in the future."""
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
 def discover(raw_dir: Path) -> list[Delivery]:

@@ -2,10 +2,10 @@
 it, the marts as Parquet and CSV files (``data/warehouse/analytics/parquet|csv/``).
 
 Only the ``marts``, ``recon`` and ``quality`` schemas are published (views materialised as
-tables); ``raw`` and ``staging`` never are, and a column whose name marks personal data stops
-the publication. The file is written in the DuckDB storage format of
-``NHCS_PUBLISH_STORAGE_VERSION`` (default v0.9.0), which the DuckDB 1.4 long-term release and
-the ``duckdb-cli`` package read, unlike DuckDB 2.0's own format. Table and column descriptions
+tables); ``raw`` and ``staging`` never are, and a column whose name marks personal data (the
+report specs' ``PERSONAL_COLUMN``) stops the publication. The file is written in the DuckDB
+storage format of ``NHCS_PUBLISH_STORAGE_VERSION`` (default v0.9.0), which the DuckDB 1.4
+long-term release and the ``duckdb-cli`` package read, unlike DuckDB 2.0's own format. Table and column descriptions
 travel as comments, and ``main.catalog`` lists them with units.
 
 Guarantees (``layout`` has the files):
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..contract.reports import PERSONAL_COLUMN
 from ..settings import SettingsError, publish_storage_version
 from ..warehouse_db import connect
 from ..warehouse_lock import warehouse_lock
@@ -54,10 +54,6 @@ from .layout import (
 from .parts import lit, q
 
 PUBLISHED_SCHEMAS = ("marts", "recon", "quality")
-# Column names that carry personal data (architecture §5): never published.
-PERSONAL_COLUMN = re.compile(
-    r"(customer_name|national_id|phone|group_name|leader_name|officer)", re.IGNORECASE
-)
 ALIAS = "published"
 
 

@@ -24,7 +24,8 @@ from typing import Any
 
 import yaml
 
-ENTRUSTED = ("11", "12", "13", "14")
+from pipelines.contract.codes import ENTRUSTED_ORGS as ENTRUSTED
+
 # ratios are compared to a relative 1e-9: both sides divide the same whole numbers
 RATIO_TOLERANCE = 1e-9
 

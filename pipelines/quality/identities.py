@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pipelines.contract.codes import BRANCH_OFFICE
+
 Severity = Literal["critical", "warning"]
 
 
@@ -99,7 +101,7 @@ def _form_keys(row: Mapping[str, Any]) -> dict[str, Any]:
         return {}
     if row.get("form_code") == "01.2":
         return {"program_code": code}
-    if row.get("pgd_code") == "0100":
+    if row.get("pgd_code") == BRANCH_OFFICE:
         return {"district_pgd_code": code}
     return {"commune_code": code}
 

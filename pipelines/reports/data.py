@@ -16,13 +16,10 @@ from typing import Any
 
 import duckdb
 
+from ..contract.reports import PERSONAL_COLUMN
 from ..warehouse_db import connect
 
 Row = dict[str, Any]
-
-# Column names that carry personal data (architecture §5). Marts and recon models must not have
-# them; the exception lists drop them defensively should one ever appear.
-PERSONAL_COLUMNS = ("customer_name", "national_id", "phone", "group_name", "leader_name", "officer")
 
 # An Excel sheet holds 1,048,576 rows; a recon model gone wrong can break on every loan.
 EXCEPTION_ROW_LIMIT = 500_000
@@ -418,9 +415,9 @@ def _quarter_start(d: date) -> date:
 
 def listed_columns(columns: list[str]) -> list[str]:
     """The columns of a recon model that an exception list shows: codes only (no personal
-    column), and no lineage column (``_inputs_loaded_at``, ...: when a month was built, not
-    what broke)."""
-    return [c for c in columns if c not in PERSONAL_COLUMNS and not c.startswith("_")]
+    column: recon models must not have one, this drops it should one ever appear), and no
+    lineage column (``_inputs_loaded_at``, ...: when a month was built, not what broke)."""
+    return [c for c in columns if not PERSONAL_COLUMN.search(c) and not c.startswith("_")]
 
 
 def _exceptions(con, as_of: date) -> dict[str, list[Row]]:

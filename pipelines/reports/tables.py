@@ -14,10 +14,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..contract.codes import TIMEZONE
 from . import fmt
 from .data import ReportData, check_passed
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+HANOI = ZoneInfo(TIMEZONE)
 
 # Column kinds: how a value is shown. Amounts are always stored in đồng.
 # Amounts are always stored in đồng, ratios as fractions; POINTS1/2 are a ratio's change, shown in

@@ -14,9 +14,10 @@ from typing import Any
 
 import xlsxwriter
 
+from ..contract.reports import PERSONAL_COLUMN
 from . import labels
 from .contents import all_tables
-from .data import PERSONAL_COLUMNS, ReportData
+from .data import ReportData
 from .figures import headline
 from .tables import (
     DATE,
@@ -210,7 +211,7 @@ def _kind_of(value: Any) -> str:
 def _exception_sheet(name: str, rows: list[dict]) -> tuple[list[Col], list[dict]]:
     """A list's columns with Vietnamese headers and values in words; a recon list gains a
     "Kết quả" column (a break blocks the report, a finding is to be explained)."""
-    keys = [k for k in (rows[0] if rows else {}) if k not in PERSONAL_COLUMNS]
+    keys = [k for k in (rows[0] if rows else {}) if not PERSONAL_COLUMN.search(k)]
     recon = name.startswith("recon.")
     shown = [{k: labels.value(k, r[k]) for k in keys} for r in rows]
     if recon:

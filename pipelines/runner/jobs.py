@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..contract.codes import TIMEZONE
 from ..deliveries import require_deliveries
 from ..settings import Settings
 from ..warehouse_lock import warehouse_lock
@@ -68,7 +69,7 @@ def partition_keys(settings: Settings, dates: Sequence[date] | None = None) -> l
         for d, why in outside_partitions((min(dates), max(dates)), DAILY):
             raise DateOutsidePartitions(
                 f"--date {d}: not a data date of the pipeline ({why}; daily partitions in "
-                "Asia/Ho_Chi_Minh time, NHCS_PARTITION_START moves the first)"
+                f"{TIMEZONE} time, NHCS_PARTITION_START moves the first)"
             )
         first, last = min(dates), max(dates)
         span = [date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from dataclasses import dataclass, field
 
 import pytest
@@ -61,6 +63,21 @@ def _m31_without(header: str) -> bytes:
 def _truncated() -> bytes:
     good = xlsx_bytes(report_sheet(DOICHIEU, [doichieu_row(1)]))
     return good[: len(good) // 2]
+
+
+def _deflate64_part() -> bytes:
+    """A workbook whose first part claims zip method 9 (deflate64), which no reader here reads."""
+    good = zipfile.ZipFile(io.BytesIO(xlsx_bytes(report_sheet(DOICHIEU, [doichieu_row(1)]))))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        for info in good.infolist():
+            out.writestr(info.filename, good.read(info))
+    data = bytearray(buf.getvalue())
+    method = (9).to_bytes(2, "little")
+    data[8:10] = method  # the first local header (offset 0)
+    central = data.index(b"PK\x01\x02")
+    data[central + 10 : central + 12] = method
+    return bytes(data)
 
 
 def _empty_sheet() -> bytes:
@@ -220,6 +237,7 @@ CASES = [
         manifest_override={"bytes": 12},
     ),
     Case(DC_NAME, _truncated(), None, None, "is not a readable .xlsx workbook"),
+    Case(DC_NAME, _deflate64_part(), None, None, "is compressed with zip method 9"),
     Case(
         DC_NAME,
         xlsx_bytes(report_sheet(DOICHIEU, [doichieu_row(1, result="OK")])),

@@ -19,7 +19,9 @@ district_rows as (
         commune_code,
         commune_name
     from {{ ref('stg_branch__loan_places') }}
-    where pgd_code <> '0100' and {{ months_filter('as_of_date', months.reads) }}
+    where
+        pgd_code not in ({{ branch_office_codes() }})
+        and {{ months_filter('as_of_date', months.reads) }}
 )
 
 {{ select_with_inputs_loaded_at('district_rows', months) }}

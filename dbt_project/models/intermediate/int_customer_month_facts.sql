@@ -47,13 +47,17 @@ savings as (
     group by as_of_date, customer_code, org_code, group_code
 ),
 
+direct_organizations as (
+    {{ direct_organizations() }}
+),
+
 facts as (
     select
         coalesce(l.as_of_date, s.as_of_date) as as_of_date,
         coalesce(l.customer_code, s.customer_code) as customer_code,
         coalesce(l.org_code, s.org_code) as org_code,
         coalesce(l.group_code, s.group_code) as group_code,
-        coalesce(l.org_code, s.org_code) <> '99' as is_entrusted,
+        {{ is_entrusted('coalesce(l.org_code, s.org_code)', 'd.direct_org_code') }} as is_entrusted,
         coalesce(l.pgd_code, s.pgd_code) as pgd_code,
         coalesce(l.commune_code, s.commune_code) as commune_code,
         coalesce(l.hamlet_code, s.hamlet_code) as hamlet_code,
@@ -72,6 +76,8 @@ facts as (
             and l.customer_code = s.customer_code
             and l.org_code = s.org_code
             and coalesce(l.group_code, '') = coalesce(s.group_code, '')
+    left join direct_organizations as d
+        on coalesce(l.org_code, s.org_code) = d.direct_org_code
 )
 
 {{ select_with_inputs_loaded_at('facts', months) }}

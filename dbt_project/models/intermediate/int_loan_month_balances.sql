@@ -18,6 +18,10 @@ loan_snapshots as (
     where {{ months_filter('as_of_date', months.reads) }}
 ),
 
+direct_organizations as (
+    {{ direct_organizations() }}
+),
+
 balances as (
     select
         as_of_date,
@@ -27,7 +31,7 @@ balances as (
         hamlet_code,
         group_code,
         org_code,
-        org_code <> '99' as is_entrusted,
+        {{ is_entrusted('org_code') }} as is_entrusted,
         customer_code,
         household_category,
         program_code,
@@ -73,6 +77,8 @@ balances as (
         ) as is_first_disbursed_in_month,
         _loaded_at
     from loan_snapshots
+    left join direct_organizations
+        on org_code = direct_org_code
 )
 
 {{ select_with_inputs_loaded_at('balances', months) }}

@@ -114,10 +114,14 @@ period_activity as (
     select * from later_quarters
 ),
 
+direct_organizations as (
+    {{ direct_organizations() }}
+),
+
 final as (
     select
         pa.*,
-        pa.org_code <> '99' as is_entrusted,
+        {{ is_entrusted('pa.org_code', 'd.direct_org_code') }} as is_entrusted,
         coalesce(prog.is_poor_group, false) as is_poor_group,
         coalesce(prog.is_job_creation, false) as is_job_creation,
         coalesce(prog.is_water_sanitation, false) as is_water_sanitation,
@@ -129,6 +133,8 @@ final as (
     from period_activity as pa
     left join {{ ref('programs') }} as prog
         on pa.program_code = prog.program_code
+    left join direct_organizations as d
+        on pa.org_code = d.direct_org_code
 )
 
 {{ select_with_inputs_loaded_at('final', months) }}

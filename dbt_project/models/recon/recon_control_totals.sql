@@ -22,10 +22,12 @@ with
 balances as (
     select
         b.*,
-        case when b.pgd_code = '0100' then c.district_pgd_code else b.commune_code end as row_code_011
+        case when u.is_branch_office then c.district_pgd_code else b.commune_code end as row_code_011
     from {{ ref('int_loan_month_balances') }} as b
     left join {{ ref('int_communes') }} as c
         on b.commune_code = c.commune_code
+    left join {{ ref('units') }} as u
+        on b.pgd_code = u.unit_code
     where {{ months_filter('b.as_of_date', months.reads) }}
 ),
 

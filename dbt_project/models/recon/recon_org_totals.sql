@@ -2,7 +2,7 @@
     entrusted + direct (organization 99). Per office and month-end, each side from a source the
     other does not use:
     - entrusted_outstanding: expected = Mẫu 31 loans whose own channel (Hình thức vay) is 2,
-      entrusted; actual = Σ over organizations 11-14 (Mã ĐVUT, the seed's entrusted list);
+      entrusted (the channels seed); actual = Σ over organizations 11-14 (Mã ĐVUT, the seed's entrusted list);
     - direct_outstanding: expected = loans of channel 1, direct; actual = organization 99;
     - total_outstanding: expected = the office's official total, form 01.1 TỔNG CỘNG column
       (9); actual = entrusted (Σ 11-14) + direct (99) of its Mẫu 31. Only where that total row
@@ -24,17 +24,23 @@ organizations as (
     select * from {{ ref('organizations') }}
 ),
 
+channels as (
+    select * from {{ ref('channels') }}
+),
+
 balances as (
     select
         b.as_of_date,
         b.pgd_code,
-        {{ sum_bigint("case when b.channel = '2' then b.outstanding else 0 end") }} as channel_entrusted,
-        {{ sum_bigint("case when b.channel = '1' then b.outstanding else 0 end") }} as channel_direct,
+        {{ sum_bigint("case when ch.is_entrusted then b.outstanding else 0 end") }} as channel_entrusted,
+        {{ sum_bigint("case when not ch.is_entrusted then b.outstanding else 0 end") }} as channel_direct,
         {{ sum_bigint("case when o.is_entrusted then b.outstanding else 0 end") }} as orgs_entrusted,
-        {{ sum_bigint("case when o.org_code = '99' then b.outstanding else 0 end") }} as org_direct
+        {{ sum_bigint("case when not o.is_entrusted then b.outstanding else 0 end") }} as org_direct
     from {{ ref('int_loan_month_balances') }} as b
     left join organizations as o
         on b.org_code = o.org_code
+    left join channels as ch
+        on b.channel = ch.channel
     where {{ months_filter('b.as_of_date', months.reads) }}
     group by b.as_of_date, b.pgd_code
 ),
