@@ -160,7 +160,7 @@ def _nodes(manifest: dict) -> list[Node]:
         if uid in wanted or uid not in all_nodes:  # sources are the raw tables themselves
             continue
         wanted[uid] = all_nodes[uid]
-        stack.extend(wanted[uid]["depends_on"]["nodes"])
+        stack.extend(_parents(wanted[uid]))
     order: list[str] = []
     seen: set[str] = set()
 
@@ -168,7 +168,7 @@ def _nodes(manifest: dict) -> list[Node]:
         if uid in seen or uid not in wanted:
             return
         seen.add(uid)
-        for parent in wanted[uid]["depends_on"]["nodes"]:
+        for parent in _parents(wanted[uid]):
             visit(parent)
         order.append(uid)
 
@@ -185,8 +185,13 @@ def _find(nodes: dict, uid: str) -> str:
     raise ModelsUnavailable(f"dbt's manifest has no model {name}")
 
 
+def _parents(n: dict) -> list[str]:
+    """A node's parents in dbt's graph (a seed's ``depends_on`` names macros only)."""
+    return n["depends_on"].get("nodes", [])
+
+
 def _node(n: dict) -> Node:
-    deps = tuple(d for d in n["depends_on"]["nodes"] if not d.startswith("source."))
+    deps = tuple(d for d in _parents(n) if not d.startswith("source."))
     if n["resource_type"] == "seed":
         types = n["config"].get("column_types") or {}
         path = Path(n["root_path"]) / n["original_file_path"]
