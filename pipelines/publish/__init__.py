@@ -17,9 +17,11 @@ Guarantees (``layout`` has the files):
   publication: no file the current or previous publication holds is ever written to;
 - incremental: the database of the publication before the previous one (the *spare*) is brought
   up to date in place, rewriting only the table parts whose content changed (``parts``), and
-  the exports of unchanged tables are hard links. When there is no usable spare (the first
-  publications, a reader still holding that old file, another storage version, a spare grown
-  to more than twice its content) the file is written whole instead.
+  the exports of unchanged tables (or unchanged months of a table) are hard links. When there
+  is no spare (the second and third publications) a copy of the current publication's file is
+  brought up to date instead. A file is written whole only for the first publication, or when
+  the base cannot be used (a reader still holding the spare, another storage version, a base
+  grown to more than twice its content).
 
 The working warehouse is only read, through a read-only connection, under the warehouse writer
 lock so that no writer is half-way through a build while we copy.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -144,7 +147,7 @@ def _build(
         source = src.execute("select current_database()").fetchone()[0]
         want = _source_states(src, source, warehouse)
         mode, reason = _attach(src, lay, db, version_name, full)
-        have = parts.published_state(src, ALIAS) if mode == "incremental" else {}
+        have = parts.published_state(src, ALIAS, PUBLISHED_SCHEMAS) if mode == "incremental" else {}
         changes = parts.plan(want, have)
         src.execute("begin")
         parts.apply(src, source, ALIAS, changes)
@@ -210,21 +213,23 @@ def _source_states(
 def _attach(
     src: duckdb.DuckDBPyConnection, lay: Layout, db: Path, version_name: str, full: bool
 ) -> tuple[str, str]:
-    """Attach the file to write as ``published``: the spare when it can be brought up to date
-    (returns ``("incremental", why)``), else a new file (``("full", why)``)."""
-    reason = "asked for a full publication" if full else _take_spare(lay, db)
-    if reason is None:
+    """Attach the file to write as ``published``: the spare or a copy of the current publication
+    when it can be brought up to date (returns ``("incremental", why)``), else a new file
+    (``("full", why)``)."""
+    base, reason = (None, "asked for a full publication") if full else _take_base(lay, db)
+    if base is not None:
         try:
             src.execute(f"attach {lit(str(db))} as {ALIAS} (read_write)")
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
             # An analyst still holds this old publication open: leave it to them.
-            reason = "the spare file is open in another process"
+            reason = f"the {base} is open in another process"
         else:
             reason = _spare_unusable(src, version_name)
             if reason is None:
-                return "incremental", "the spare brought up to date"
+                return "incremental", f"the {base} brought up to date"
+            reason = f"the {base} cannot be used: {reason}"
             src.execute(f"detach {ALIAS}")
     for path in (db, db.with_name(db.name + ".wal")):
         path.unlink(missing_ok=True)
@@ -237,22 +242,31 @@ def _attach(
     return "full", reason
 
 
-def _take_spare(lay: Layout, db: Path) -> str | None:
-    """Move the spare into the new version folder; None, or why there is none."""
-    if not lay.spare.exists():
-        return "no spare yet (the first three publications are written whole)"
-    if lay.spare.with_name(lay.spare.name + ".wal").exists():
-        lay.spare.unlink()
-        return "the spare was left unfinished"
-    os.replace(lay.spare, db)
-    return None
+def _take_base(lay: Layout, db: Path) -> tuple[str | None, str]:
+    """Put the file to bring up to date at ``db`` in the new version folder: the spare (moved),
+    else a copy of the current publication's database (one sequential read of a file nothing
+    writes to, instead of rewriting every table). Returns what it is, or None and why there is
+    none."""
+    if lay.spare.exists():
+        if not lay.spare.with_name(lay.spare.name + ".wal").exists():
+            os.replace(lay.spare, db)
+            return "spare file", ""
+        lay.spare.unlink()  # left unfinished: fall back on a copy of the current publication
+    current = lay.current_version()
+    published = current / lay.db_name if current else None
+    if published is None or not published.is_file():
+        return None, "no publication yet to start from"
+    if published.with_name(published.name + ".wal").exists():
+        return None, "the current publication has a write-ahead log"
+    shutil.copyfile(published, db)
+    return "copy of the current publication", ""
 
 
 def _spare_unusable(src: duckdb.DuckDBPyConnection, version_name: str) -> str | None:
     try:
         (stored,) = src.execute(f"select storage_version from {ALIAS}.main.publication").fetchone()
     except duckdb.Error:
-        return "the spare has no publication record"
+        return "it has no publication record"
     if stored != version_name:
         return f"storage version changed ({stored} -> {version_name})"
     used, free = src.execute(
@@ -260,7 +274,7 @@ def _spare_unusable(src: duckdb.DuckDBPyConnection, version_name: str) -> str | 
         [ALIAS],
     ).fetchone()
     if free > used:
-        return f"the spare is mostly free space ({free} free, {used} used blocks)"
+        return f"it is mostly free space ({free} free, {used} used blocks)"
     return None
 
 

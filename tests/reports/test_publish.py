@@ -337,9 +337,11 @@ def _contents(db: Path) -> dict:
 
 
 def _publish_three(warehouse: Path, target: Path) -> None:
-    """The first three publications are full; the third leaves the first as the spare."""
-    modes = [publish(warehouse, target).mode for _ in range(3)]
-    assert modes == ["full"] * 3
+    """The first publication is full, the next two bring a copy of the current one up to date;
+    the third leaves the first as the spare."""
+    pubs = [publish(warehouse, target) for _ in range(3)]
+    assert [p.mode for p in pubs] == ["full", "incremental", "incremental"]
+    assert pubs[1].reason == "the copy of the current publication brought up to date"
     assert (target.parent / "analytics.versions" / "spare.duckdb").exists()
 
 
