@@ -344,7 +344,9 @@ def _write_manifest(work: Path, pub: Publication, version_name: str) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-    for sub in (work, *(work / fmt for fmt in exports.FORMATS)):
+    folders = {work, *(work / fmt for fmt in exports.FORMATS)}
+    folders |= {(work / r).parent for r in pub.exports.written + pub.exports.linked}
+    for sub in sorted(folders, key=lambda f: len(f.parts), reverse=True):
         fsync_dir(sub)
 
 

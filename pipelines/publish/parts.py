@@ -163,7 +163,7 @@ def plan(want: dict[str, TableState], have: dict[str, TableState]) -> list[Chang
     return changes
 
 
-def _in_parts(part_column: str, values: list[str | None]) -> str:
+def in_parts(part_column: str, values: list[str | None]) -> str:
     conds = []
     present = [v for v in values if v is not None]
     if present:
@@ -187,7 +187,7 @@ def apply(con: duckdb.DuckDBPyConnection, source: str, alias: str, changes: list
             con.execute(f"drop table if exists {dst}")
             con.execute(f"create table {dst} as select * from {src}")
         else:
-            where = _in_parts(st.part_column, ch.parts)
+            where = in_parts(st.part_column, ch.parts)
             con.execute(f"delete from {dst} where {where}")
             con.execute(f"insert into {dst} select * from {src} where {where}")
 
