@@ -196,14 +196,14 @@ def _source_states(
             "and table_schema = ? order by table_name",
             [source, schema],
         ).fetchall():
-            cols = [c for c, _ in parts.columns(src, source, schema, table)]
-            bad = [c for c in cols if PERSONAL_COLUMN.search(c)]
+            cols = parts.columns(src, source, schema, table)
+            bad = [c for c, _ in cols if PERSONAL_COLUMN.search(c)]
             if bad:
                 raise PublishError(
                     f"{schema}.{table} has personal-data column(s) {', '.join(bad)}: "
                     "not publishing (fix the model; personal data stays in raw)"
                 )
-            st = parts.source_state(src, source, schema, table)
+            st = parts.source_state(src, source, schema, table, cols)
             want[st.name] = st
     if not any(st.schema == "marts" for st in want.values()):
         raise PublishError(f"{warehouse} has no marts: build the dbt project first")

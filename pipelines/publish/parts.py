@@ -86,10 +86,15 @@ def columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: s
 
 
 def source_state(
-    con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str
+    con: duckdb.DuckDBPyConnection,
+    database: str,
+    schema: str,
+    table: str,
+    cols: list[tuple[str, str]] | None = None,
 ) -> TableState:
-    """Hash every part of ``schema.table`` of ``database`` (one scan)."""
-    cols = columns(con, database, schema, table)
+    """Hash every part of ``schema.table`` of ``database`` (one scan); ``cols``: its
+    ``columns()`` when the caller has them."""
+    cols = cols if cols is not None else columns(con, database, schema, table)
     names = [c for c, _ in cols]
     part_column = next((c for c in PART_COLUMNS if c in names), None)
     part = f"cast({q(part_column)} as varchar)" if part_column else "cast(null as varchar)"
