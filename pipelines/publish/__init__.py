@@ -18,10 +18,10 @@ Guarantees (``layout`` has the files):
 - incremental: the database of the publication before the previous one (the *spare*) is brought
   up to date in place, rewriting only the table parts whose content changed (``parts``), and
   the exports of unchanged tables (or unchanged months of a table) are hard links. When there
-  is no spare (the second and third publications) a copy of the current publication's file is
-  brought up to date instead. A file is written whole only for the first publication, or when
-  the base cannot be used (a reader still holding the spare, another storage version, a base
-  grown to more than twice its content).
+  is no spare (the second and third publications) or it cannot be used (a reader still holds
+  it), a copy of the current publication's file is brought up to date instead. A file is
+  written whole only for the first publication, or when no base can be used (another storage
+  version, a base grown to more than twice its content).
 
 The working warehouse is only read, through a read-only connection, under the warehouse writer
 lock so that no writer is half-way through a build while we copy.
@@ -213,56 +213,65 @@ def _source_states(
 def _attach(
     src: duckdb.DuckDBPyConnection, lay: Layout, db: Path, version_name: str, full: bool
 ) -> tuple[str, str]:
-    """Attach the file to write as ``published``: the spare or a copy of the current publication
-    when it can be brought up to date (returns ``("incremental", why)``), else a new file
-    (``("full", why)``)."""
-    base, reason = (None, "asked for a full publication") if full else _take_base(lay, db)
-    if base is not None:
+    """Attach the file to write as ``published``: the spare, else a copy of the current
+    publication, when it can be brought up to date (returns ``("incremental", why)``), else a
+    new file (``("full", why)``)."""
+    unusable: list[str] = []
+    for base in () if full else _bases(lay, db):
         try:
             src.execute(f"attach {lit(str(db))} as {ALIAS} (read_write)")
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
             # An analyst still holds this old publication open: leave it to them.
-            reason = f"the {base} is open in another process"
+            unusable.append(f"the {base} is open in another process")
         else:
-            reason = _spare_unusable(src, version_name)
-            if reason is None:
-                return "incremental", f"the {base} brought up to date"
-            reason = f"the {base} cannot be used: {reason}"
+            why = _base_unusable(src, version_name)
+            if why is None:
+                done = f"the {base} brought up to date"
+                return "incremental", f"{done} ({'; '.join(unusable)})" if unusable else done
+            unusable.append(f"the {base} cannot be used: {why}")
             src.execute(f"detach {ALIAS}")
-    for path in (db, db.with_name(db.name + ".wal")):
-        path.unlink(missing_ok=True)
+        _unlink_db(db)
+    reason = "asked for a full publication" if full else "; ".join(unusable)
+    _unlink_db(db)
     try:
         src.execute(
             f"attach {lit(str(db))} as {ALIAS} (storage_version {lit(version_name)}, read_write)"
         )
     except duckdb.InvalidInputException as exc:
         raise SettingsError(f"NHCS_PUBLISH_STORAGE_VERSION={version_name!r}: {exc}") from exc
-    return "full", reason
+    return "full", reason or "no publication yet to start from"
 
 
-def _take_base(lay: Layout, db: Path) -> tuple[str | None, str]:
-    """Put the file to bring up to date at ``db`` in the new version folder: the spare (moved),
-    else a copy of the current publication's database (one sequential read of a file nothing
-    writes to, instead of rewriting every table). Returns what it is, or None and why there is
-    none."""
+def _unlink_db(db: Path) -> None:
+    for path in (db, db.with_name(db.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def _bases(lay: Layout, db: Path):
+    """Put each file that could be brought up to date at ``db`` (the new version folder's
+    database) in turn, yielding what it is: the spare (moved), then a copy of the current
+    publication's database (one sequential read of a file nothing writes to, instead of
+    rewriting every table). The caller removes one it cannot use before asking for the next."""
     if lay.spare.exists():
-        if not lay.spare.with_name(lay.spare.name + ".wal").exists():
+        if lay.spare.with_name(lay.spare.name + ".wal").exists():
+            lay.spare.unlink()  # left unfinished
+        else:
             os.replace(lay.spare, db)
-            return "spare file", ""
-        lay.spare.unlink()  # left unfinished: fall back on a copy of the current publication
+            yield "spare file"
     current = lay.current_version()
     published = current / lay.db_name if current else None
-    if published is None or not published.is_file():
-        return None, "no publication yet to start from"
-    if published.with_name(published.name + ".wal").exists():
-        return None, "the current publication has a write-ahead log"
-    shutil.copyfile(published, db)
-    return "copy of the current publication", ""
+    if (
+        published is not None
+        and published.is_file()
+        and not published.with_name(published.name + ".wal").exists()
+    ):
+        shutil.copyfile(published, db)
+        yield "copy of the current publication"
 
 
-def _spare_unusable(src: duckdb.DuckDBPyConnection, version_name: str) -> str | None:
+def _base_unusable(src: duckdb.DuckDBPyConnection, version_name: str) -> str | None:
     try:
         (stored,) = src.execute(f"select storage_version from {ALIAS}.main.publication").fetchone()
     except duckdb.Error:
