@@ -29,9 +29,10 @@ Progress = Callable[[str], None]
 # purpose: while a transaction fills a table's row group (122,880 rows) DuckDB compresses it
 # and writes it straight to the file; a commit that leaves part-filled row groups sends those
 # rows through the WAL and a checkpoint, which rewrites them. Replaying the Hanoi full-scale
-# inserts (3.5 M rows, one DuckDB thread): 13.9–25.8 s at 250 k rows a commit, 9.8 s at 1 M,
-# 5.8–10.0 s at 2 M, and a 22 % smaller file (docs/performance.md, "Ingest").
-COMMIT_ROWS = 2_000_000
+# inserts (3.5 M rows, one DuckDB thread) costs the writer 11.5 CPU-s at 250 k rows a commit,
+# 6.2 s at 1 M and 6.1 s at 2 M (docs/performance.md, "Ingest"); 1 M keeps more commits (and
+# progress lines) for the same saving.
+COMMIT_ROWS = 1_000_000
 
 
 def display_root(raw_dir: Path) -> str:
