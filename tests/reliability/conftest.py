@@ -230,7 +230,8 @@ class Running:
         return rc
 
     def stderr(self) -> str:
-        self.err.flush()
+        if not self.err.closed:  # finish() closes it; the failure message reads it after
+            self.err.flush()
         return Path(self.err.name).read_text(errors="replace")[-4000:]
 
 
