@@ -11,7 +11,8 @@ Load times (the columns named ``*loaded_at``: ``_loaded_at``, ``_inputs_loaded_a
 ``source_loaded_at``, ...) are ingestion's clock. Two builds of the same raw rows have the same
 ones; two ingestions of the same deliveries (``nhcs run`` on each engine) stamp their own, so
 ``same_load_times=False`` compares each such column by the rank of its values instead (which
-rows share a load time and which came later), never by the clock.
+rows share a load time and which came later), never by the clock. ``_built_at`` (when the dbt
+run that built a month started) is each build's own clock: always compared by rank.
 """
 
 from __future__ import annotations
@@ -67,10 +68,13 @@ def is_load_time(column: str) -> bool:
     return column.endswith("loaded_at")
 
 
-def _ranked(columns, rows) -> list[tuple]:
-    """The rows with each load-time column's values replaced by their rank (1: the earliest;
-    NULL stays NULL)."""
-    at = [i for i, c in enumerate(columns) if is_load_time(c)]
+BUILD_TIME = "_built_at"
+
+
+def _ranked(columns, rows, which) -> list[tuple]:
+    """The rows with the values of the columns ``which`` selects replaced by their rank (1: the
+    earliest; NULL stays NULL)."""
+    at = [i for i, c in enumerate(columns) if which(c)]
     ranks = {
         i: {v: n for n, v in enumerate(sorted({r[i] for r in rows if r[i] is not None}), 1)}
         for i in at
@@ -83,8 +87,11 @@ def _ranked(columns, rows) -> list[tuple]:
 
 def compare_tables(columns, duck_rows, spark_rows, same_load_times: bool = True) -> list[str]:
     """Differences between two multisets of rows with the same columns (empty: equal)."""
-    if not same_load_times:
-        duck_rows, spark_rows = _ranked(columns, duck_rows), _ranked(columns, spark_rows)
+
+    def which(c):
+        return c == BUILD_TIME or (not same_load_times and is_load_time(c))
+
+    duck_rows, spark_rows = _ranked(columns, duck_rows, which), _ranked(columns, spark_rows, which)
     if len(duck_rows) != len(spark_rows):
         return [f"{len(duck_rows)} rows on DuckDB, {len(spark_rows)} on Spark"]
     duck = sorted((tuple(map(_value, r)) for r in duck_rows), key=_sort_key)

@@ -251,12 +251,14 @@
 
 
 {#- The model's final select: the rows of `cte` in the partitions being built, each with the
-    load time of the deliveries its partition was computed from (and the commune map's version
-    when the model depends on it). -#}
+    load time of the deliveries its partition was computed from, when this dbt run started
+    (`_built_at`: the rows a run rebuilt, which its data tests look at, rebuilt_rows.sql), and
+    the commune map's version when the model depends on it. -#}
 {% macro select_with_inputs_loaded_at(cte, months) -%}
     select
         f.*,
-        v.inputs_loaded_at as _inputs_loaded_at
+        v.inputs_loaded_at as _inputs_loaded_at,
+        {{ built_at() }} as _built_at
         {%- if months.communes %},
         ({{ communes_version() }}) as _communes_version
         {%- endif %}
@@ -284,4 +286,10 @@
 
 {% macro spark__md5_bits48(expression) -%}
     cast(conv(substr(md5({{ expression }}), 1, 12), 16, 10) as bigint)
+{%- endmacro %}
+
+
+{#- When this dbt invocation started (UTC, the same value in every node of the run). -#}
+{% macro built_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

@@ -21,8 +21,9 @@
 {% endmacro %}
 
 {% macro default__test_relationships(model, column_name, to, field) %}
+    {#- `model` may be a filtered subquery with its own alias (rebuilt_rows.sql) #}
     select child.*
-    from {{ model }} as child
+    from (select * from {{ model }}) as child
     left join (select distinct {{ field }} as to_field from {{ to }}) as parent
         on child.{{ column_name }} = parent.to_field
     where child.{{ column_name }} is not null and parent.to_field is null

@@ -5,22 +5,36 @@ a process pool (xlsx via calamine, csv, parquet), validates it against the contr
 it into ``raw.<report>`` with lineage, replacing the key (report, unit, data date) in one
 transaction. Rejected files are recorded in ``raw._rejections`` and under ``quarantine/``.
 See docs/ingestion.md. This package does not import Dagster.
+
+The names below are imported on first use: a parse worker imports ``pipelines.ingest.worker``
+(and so this package) and must not pay for the loader, the lake and DuckDB, which only the
+parent uses.
 """
 
-from .discovery import discover, discover_all, discover_folder, folder_listing
-from .model import Delivery, DeliveryFile, DeliveryResult, IngestResult, Note, Rejection
-from .run import ingest
+from __future__ import annotations
 
-__all__ = [
-    "Delivery",
-    "DeliveryFile",
-    "DeliveryResult",
-    "IngestResult",
-    "Note",
-    "Rejection",
-    "discover",
-    "discover_all",
-    "discover_folder",
-    "folder_listing",
-    "ingest",
-]
+import importlib
+
+_HOME = {
+    "discover": "discovery",
+    "discover_all": "discovery",
+    "discover_folder": "discovery",
+    "folder_listing": "discovery",
+    "Delivery": "model",
+    "DeliveryFile": "model",
+    "DeliveryResult": "model",
+    "IngestResult": "model",
+    "Note": "model",
+    "Rejection": "model",
+    "ingest": "run",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

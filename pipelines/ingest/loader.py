@@ -127,8 +127,9 @@ class Warehouse:
         (opened here if needed). Nothing is visible to others before ``commit``; on any error
         the caller must ``rollback``: the warehouse then keeps its previous state.
 
-        Several chunks of files share one transaction (``COMMIT_ROWS``): DuckDB then writes
-        whole compressed row groups instead of many small WAL commits."""
+        Several chunks of files share one transaction (``run.COMMIT_ROWS``): DuckDB then
+        writes whole compressed row groups during the INSERTs instead of sending the rows
+        through the WAL and a checkpoint at each commit."""
         if not items:
             return
         if not self.staged and not self.in_transaction:

@@ -25,8 +25,14 @@ from .parse import FileContext, ParsedFile, resolve_communes
 from .worker import chunk, drop_spill, parse_chunk, run_isolated, spill_directory, unspill
 
 Progress = Callable[[str], None]
-# Rows staged in one load transaction before it is committed (see Warehouse.stage).
-COMMIT_ROWS = 250_000
+# Rows staged in one load transaction before it is committed (see Warehouse.stage). Large on
+# purpose: while a transaction fills a table's row group (122,880 rows) DuckDB compresses it
+# and writes it straight to the file; a commit that leaves part-filled row groups sends those
+# rows through the WAL and a checkpoint, which rewrites them. Replaying the Hanoi full-scale
+# inserts (3.5 M rows, one DuckDB thread) costs the writer 11.5 CPU-s at 250 k rows a commit,
+# 6.2 s at 1 M and 6.1 s at 2 M (docs/performance.md, "Ingest"); 1 M keeps more commits (and
+# progress lines) for the same saving.
+COMMIT_ROWS = 1_000_000
 
 
 def display_root(raw_dir: Path) -> str:

@@ -36,14 +36,56 @@ def _tables(con) -> list[str]:
     ]
 
 
+# When the dbt run that built a row started: differs between any two runs by construction.
+BUILT_AT = "_built_at"
+
+
 def snapshot(warehouse) -> dict[str, list]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {
-            t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in _tables(con)
-        }
+        return {t: sorted(_rows(con, t), key=repr) for t in _tables(con)}
     finally:
         con.close()
+
+
+def _rows(con, table: str) -> list[tuple]:
+    columns = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+    kept = ", ".join(f'"{c}"' for c in columns if c != BUILT_AT)
+    return con.execute(f"select {kept} from {table}").fetchall()
+
+
+def _build_times(warehouse) -> dict[str, dict]:
+    """table -> {partition: the _built_at of its rows} for every table that has the column
+    (the incremental models; a partition's rows are written together)."""
+    partition_columns = _partition_columns()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        out = {}
+        for table in _tables(con):
+            name = table.split(".")[1]
+            if name in partition_columns:
+                col = partition_columns[name]
+                rows = con.execute(
+                    f"select distinct {col}, {BUILT_AT} from {table} order by 1"
+                ).fetchall()
+                out[name] = dict(rows)
+        return out
+    finally:
+        con.close()
+
+
+def _partition_columns() -> dict[str, str]:
+    """model -> partition column (unique_key of the delete+insert strategy on DuckDB)."""
+    import json
+
+    from pipelines.runner.manifest import MANIFEST
+
+    nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+    return {
+        n["name"]: n["config"]["unique_key"]
+        for n in nodes
+        if n["resource_type"] == "model" and n["config"].get("materialized") == "incremental"
+    }
 
 
 def _full_refresh_of(warehouse, work, name):
@@ -99,7 +141,7 @@ def _redeliver_skgd(warehouse, unit, day, hour):
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory):
+def history(tmp_path_factory, dbt_manifest):
     """Runs the nights; returns {step: (incremental snapshot, full-refresh snapshot, rebuilt)}."""
     work = tmp_path_factory.mktemp("dbt_incremental")
     warehouse = work / "warehouse.duckdb"
@@ -111,7 +153,7 @@ def history(tmp_path_factory):
     def night(name, compare=True):
         proc = run_dbt(warehouse, work, "run")
         full = _full_refresh_of(warehouse, work, name) if compare else None
-        steps[name] = (snapshot(warehouse), full, _rebuilt(proc))
+        steps[name] = (snapshot(warehouse), full, _rebuilt(proc), _build_times(warehouse))
 
     _load(warehouse, (fixtures.D1,), 2)
     night("year_end_2021", compare=False)
@@ -134,7 +176,7 @@ COMPARED = ("month_ends", "year_end_2022", "redelivered_journal_day")
 @pytest.mark.parametrize("step", COMPARED)
 def test_incremental_equals_full_refresh(history, step):
     _, _, steps = history
-    incremental, full, _ = steps[step]
+    incremental, full, *_ = steps[step]
     assert sorted(incremental) == sorted(full)
     assert len(full) >= 25
     different = [t for t in full if incremental[t] != full[t]]
@@ -171,6 +213,23 @@ def test_a_night_rebuilds_only_the_months_it_touched(history):
     assert rebuilt["int_loan_month_balances"] == 0
     assert rebuilt["recon_control_totals"] == 0
     assert rebuilt["mart_program_summary"] == 0
+
+
+def test_a_night_stamps_the_partitions_it_rebuilt_and_only_those(history):
+    """``_built_at`` is what a night's data tests select its rows by (macros/rebuilt_rows.sql):
+    the partitions it rebuilt carry the night's start, every other keeps its own build's (a
+    model that rebuilt nothing has none of the night's)."""
+    _, _, steps = history
+    names = list(steps)
+    for before, night in zip(names, names[1:], strict=False):
+        rebuilt, earlier, now = steps[night][2], steps[before][3], steps[night][3]
+        started = max(t for parts in now.values() for t in parts.values())
+        for model, parts in now.items():
+            stamped = sorted(p for p, t in parts.items() if t == started)
+            # a rebuilt partition without rows has nothing to stamp (macros/incremental.sql)
+            assert len(stamped) <= rebuilt[model], (night, model, stamped)
+            kept = {p: t for p, t in parts.items() if t != started}
+            assert kept == {p: earlier[model][p] for p in kept}, (night, model)
 
 
 def test_a_redelivered_year_end_reaches_the_next_year(history):
@@ -261,3 +320,29 @@ def test_each_incremental_model_covers_what_it_reads(dbt_manifest):
             if parent.endswith(".int_communes") and "communes=true" not in node["raw_code"]:
                 problems.append(f"{node['name']} reads int_communes without communes=true")
     assert problems == []
+
+
+def _compiled_tests(work, model: str) -> dict[str, str]:
+    """test name -> its compiled SQL, from the last dbt command's run_results.json."""
+    import json
+
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return {
+        r["unique_id"].split(".")[2]: r["compiled_code"]
+        for r in results
+        if r["unique_id"].startswith("test.") and model in r["unique_id"]
+    }
+
+
+def test_a_build_tests_the_rows_it_rebuilt_and_dbt_test_every_row(history):
+    """A night's data tests read the partitions it rebuilt (macros/rebuilt_rows.sql), except a
+    uniqueness test whose key spans partitions; `dbt test` alone reads every row."""
+    work, warehouse, _ = history
+    run_dbt(warehouse, work, "build", "--select", "fct_repayment")
+    built = _compiled_tests(work, "fct_repayment")
+    assert "_built_at = " in built["not_null_fct_repayment_txn_id"]
+    assert "_built_at" not in built["unique_fct_repayment_txn_id"]  # a txn id seen on two days
+    run_dbt(warehouse, work, "test", "--select", "fct_repayment")
+    tested = _compiled_tests(work, "fct_repayment")
+    assert sorted(tested) == sorted(built)
+    assert not any("_built_at" in sql for sql in tested.values())

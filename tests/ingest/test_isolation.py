@@ -166,3 +166,22 @@ def test_a_reader_over_its_time_budget_is_stopped_and_its_file_rejected(env):
     assert [r.file for r in res.rejections] == [f"{DAY.isoformat()}/{OFFICE}/{m31_name(ext='csv')}"]
     assert "took more than its time budget" in res.rejections[0].message
     assert env.scalar("SELECT count(*) FROM raw.m31") == 0
+
+
+def test_error_cells_are_found_whichever_quotes_the_sheet_uses():
+    """Excel writes ``t="e"``; other writers may quote with ``'``: both are formula errors."""
+    from pipelines.ingest.budget import DEFAULT_BUDGET, check_xlsx
+
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Mã PGD</t></is></c>'
+        '<c r="B1" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
+        "<row r='2'><c r='AB2' t='e'><v>#REF!</v></c><c r='C2' t='s'><v>0</v></c></row>"
+        "</sheetData></worksheet>"
+    )
+    cells = check_xlsx(hostile.workbook(xml.encode()), DEFAULT_BUDGET, "BCQUERY")
+    assert sorted((c.ref, c.row, c.column, c.error) for c in cells) == [
+        ("AB2", 2, 27, "#REF!"),
+        ("B1", 1, 1, "#DIV/0!"),
+    ]

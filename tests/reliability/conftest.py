@@ -41,9 +41,9 @@ SCHEMAS = ("raw", "seeds", "staging", "intermediate", "marts", "recon", "quality
 # ingest on raw rows and carried into later layers, ``_inputs_loaded_at`` on every month of an
 # incremental model, ``source_loaded_at`` / ``last_loaded_at`` in the lineage and delivery
 # marts, ``loaded_at`` and ``inputs_loaded_at`` in the ingest log and the checks' month rows;
-# ``rejected_at`` is the ingest log's; ``run_id`` / ``checked_at`` / ``checked_in_run_id``
-# identify a quality run.
-LOAD_TIME_COLUMNS = ("rejected_at", "run_id", "checked_at", "checked_in_run_id")
+# ``_built_at`` when the dbt run that rebuilt a month started; ``rejected_at`` is the ingest
+# log's; ``run_id`` / ``checked_at`` / ``checked_in_run_id`` identify a quality run.
+LOAD_TIME_COLUMNS = ("_built_at", "rejected_at", "run_id", "checked_at", "checked_in_run_id")
 
 
 def is_load_time(column: str) -> bool:
@@ -230,7 +230,8 @@ class Running:
         return rc
 
     def stderr(self) -> str:
-        self.err.flush()
+        if not self.err.closed:  # finish() closes it; the failure message reads it after
+            self.err.flush()
         return Path(self.err.name).read_text(errors="replace")[-4000:]
 
 
