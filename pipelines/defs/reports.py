@@ -92,7 +92,7 @@ def _as_of(written: list[Path]):
     description="data/warehouse/analytics.duckdb: the marts, recon and quality schemas "
     "(no raw, no staging, no personal data) for analysts, in a storage format DuckDB 1.4 reads, "
     "with the dbt docs as comments and main.catalog; beside it analytics/parquet|csv/ (the "
-    "marts). Built aside, rewriting only what changed, and swapped in atomically; the replaced "
+    "marts; the facts one file per month-end). Built aside, rewriting only what changed, and swapped in atomically; the replaced "
     "publication is kept as analytics.previous.duckdb.",
 )
 def analytics_db(context: AssetExecutionContext, paths: NhcsPaths) -> MaterializeResult:

@@ -17,9 +17,11 @@ Guarantees (``layout`` has the files):
   publication: no file the current or previous publication holds is ever written to;
 - incremental: the database of the publication before the previous one (the *spare*) is brought
   up to date in place, rewriting only the table parts whose content changed (``parts``), and
-  the exports of unchanged tables are hard links. When there is no usable spare (the first
-  publications, a reader still holding that old file, another storage version, a spare grown
-  to more than twice its content) the file is written whole instead.
+  the exports of unchanged tables (or unchanged months of a table) are hard links. When there
+  is no spare (the second and third publications) or it cannot be used (a reader still holds
+  it), a copy of the current publication's file is brought up to date instead. A file is
+  written whole only for the first publication, or when no base can be used (another storage
+  version, a base grown to more than twice its content).
 
 The working warehouse is only read, through a read-only connection, under the warehouse writer
 lock so that no writer is half-way through a build while we copy.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -144,7 +147,7 @@ def _build(
         source = src.execute("select current_database()").fetchone()[0]
         want = _source_states(src, source, warehouse)
         mode, reason = _attach(src, lay, db, version_name, full)
-        have = parts.published_state(src, ALIAS) if mode == "incremental" else {}
+        have = parts.published_state(src, ALIAS, PUBLISHED_SCHEMAS) if mode == "incremental" else {}
         changes = parts.plan(want, have)
         src.execute("begin")
         parts.apply(src, source, ALIAS, changes)
@@ -193,14 +196,14 @@ def _source_states(
             "and table_schema = ? order by table_name",
             [source, schema],
         ).fetchall():
-            cols = [c for c, _ in parts.columns(src, source, schema, table)]
-            bad = [c for c in cols if PERSONAL_COLUMN.search(c)]
+            cols = parts.columns(src, source, schema, table)
+            bad = [c for c, _ in cols if PERSONAL_COLUMN.search(c)]
             if bad:
                 raise PublishError(
                     f"{schema}.{table} has personal-data column(s) {', '.join(bad)}: "
                     "not publishing (fix the model; personal data stays in raw)"
                 )
-            st = parts.source_state(src, source, schema, table)
+            st = parts.source_state(src, source, schema, table, cols)
             want[st.name] = st
     if not any(st.schema == "marts" for st in want.values()):
         raise PublishError(f"{warehouse} has no marts: build the dbt project first")
@@ -210,49 +213,69 @@ def _source_states(
 def _attach(
     src: duckdb.DuckDBPyConnection, lay: Layout, db: Path, version_name: str, full: bool
 ) -> tuple[str, str]:
-    """Attach the file to write as ``published``: the spare when it can be brought up to date
-    (returns ``("incremental", why)``), else a new file (``("full", why)``)."""
-    reason = "asked for a full publication" if full else _take_spare(lay, db)
-    if reason is None:
+    """Attach the file to write as ``published``: the spare, else a copy of the current
+    publication, when it can be brought up to date (returns ``("incremental", why)``), else a
+    new file (``("full", why)``)."""
+    unusable: list[str] = []
+    for base in () if full else _bases(lay, db):
         try:
             src.execute(f"attach {lit(str(db))} as {ALIAS} (read_write)")
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
             # An analyst still holds this old publication open: leave it to them.
-            reason = "the spare file is open in another process"
+            unusable.append(f"the {base} is open in another process")
         else:
-            reason = _spare_unusable(src, version_name)
-            if reason is None:
-                return "incremental", "the spare brought up to date"
+            why = _base_unusable(src, version_name)
+            if why is None:
+                done = f"the {base} brought up to date"
+                return "incremental", f"{done} ({'; '.join(unusable)})" if unusable else done
+            unusable.append(f"the {base} cannot be used: {why}")
             src.execute(f"detach {ALIAS}")
-    for path in (db, db.with_name(db.name + ".wal")):
-        path.unlink(missing_ok=True)
+        _unlink_db(db)
+    reason = "asked for a full publication" if full else "; ".join(unusable)
+    _unlink_db(db)
     try:
         src.execute(
             f"attach {lit(str(db))} as {ALIAS} (storage_version {lit(version_name)}, read_write)"
         )
     except duckdb.InvalidInputException as exc:
         raise SettingsError(f"NHCS_PUBLISH_STORAGE_VERSION={version_name!r}: {exc}") from exc
-    return "full", reason
+    return "full", reason or "no publication yet to start from"
 
 
-def _take_spare(lay: Layout, db: Path) -> str | None:
-    """Move the spare into the new version folder; None, or why there is none."""
-    if not lay.spare.exists():
-        return "no spare yet (the first three publications are written whole)"
-    if lay.spare.with_name(lay.spare.name + ".wal").exists():
-        lay.spare.unlink()
-        return "the spare was left unfinished"
-    os.replace(lay.spare, db)
-    return None
+def _unlink_db(db: Path) -> None:
+    for path in (db, db.with_name(db.name + ".wal")):
+        path.unlink(missing_ok=True)
 
 
-def _spare_unusable(src: duckdb.DuckDBPyConnection, version_name: str) -> str | None:
+def _bases(lay: Layout, db: Path):
+    """Put each file that could be brought up to date at ``db`` (the new version folder's
+    database) in turn, yielding what it is: the spare (moved), then a copy of the current
+    publication's database (one sequential read of a file nothing writes to, instead of
+    rewriting every table). The caller removes one it cannot use before asking for the next."""
+    if lay.spare.exists():
+        if lay.spare.with_name(lay.spare.name + ".wal").exists():
+            lay.spare.unlink()  # left unfinished
+        else:
+            os.replace(lay.spare, db)
+            yield "spare file"
+    current = lay.current_version()
+    published = current / lay.db_name if current else None
+    if (
+        published is not None
+        and published.is_file()
+        and not published.with_name(published.name + ".wal").exists()
+    ):
+        shutil.copyfile(published, db)
+        yield "copy of the current publication"
+
+
+def _base_unusable(src: duckdb.DuckDBPyConnection, version_name: str) -> str | None:
     try:
         (stored,) = src.execute(f"select storage_version from {ALIAS}.main.publication").fetchone()
     except duckdb.Error:
-        return "the spare has no publication record"
+        return "it has no publication record"
     if stored != version_name:
         return f"storage version changed ({stored} -> {version_name})"
     used, free = src.execute(
@@ -260,7 +283,7 @@ def _spare_unusable(src: duckdb.DuckDBPyConnection, version_name: str) -> str | 
         [ALIAS],
     ).fetchone()
     if free > used:
-        return f"the spare is mostly free space ({free} free, {used} used blocks)"
+        return f"it is mostly free space ({free} free, {used} used blocks)"
     return None
 
 
@@ -330,7 +353,9 @@ def _write_manifest(work: Path, pub: Publication, version_name: str) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-    for sub in (work, *(work / fmt for fmt in exports.FORMATS)):
+    folders = {work, *(work / fmt for fmt in exports.FORMATS)}
+    folders |= {(work / r).parent for r in pub.exports.written + pub.exports.linked}
+    for sub in sorted(folders, key=lambda f: len(f.parts), reverse=True):
         fsync_dir(sub)
 
 

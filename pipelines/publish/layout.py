@@ -5,7 +5,8 @@ With ``target = data/warehouse/analytics.duckdb``::
     analytics.duckdb            -> analytics/analytics.duckdb            (symlinks, never change)
     analytics.previous.duckdb   -> analytics/previous/analytics.duckdb
     analytics                   -> analytics.versions/<id>               (swapped by one rename)
-    analytics.versions/<id>/    analytics.duckdb, parquet/<table>.parquet, csv/<table>.csv,
+    analytics.versions/<id>/    analytics.duckdb, parquet/<table>.parquet, csv/<table>.csv
+                                (a fact: parquet|csv/<table>/<date>.*, one per month-end),
                                 publication.json, previous -> ../<id before>
     analytics.versions/spare.duckdb   the publication before the previous one, which the next
                                       publication updates in place (nothing else reads it)

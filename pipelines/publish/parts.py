@@ -86,10 +86,15 @@ def columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: s
 
 
 def source_state(
-    con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str
+    con: duckdb.DuckDBPyConnection,
+    database: str,
+    schema: str,
+    table: str,
+    cols: list[tuple[str, str]] | None = None,
 ) -> TableState:
-    """Hash every part of ``schema.table`` of ``database`` (one scan)."""
-    cols = columns(con, database, schema, table)
+    """Hash every part of ``schema.table`` of ``database`` (one scan); ``cols``: its
+    ``columns()`` when the caller has them."""
+    cols = cols if cols is not None else columns(con, database, schema, table)
     names = [c for c, _ in cols]
     part_column = next((c for c in PART_COLUMNS if c in names), None)
     part = f"cast({q(part_column)} as varchar)" if part_column else "cast(null as varchar)"
@@ -107,9 +112,13 @@ def source_state(
     )
 
 
-def published_state(con: duckdb.DuckDBPyConnection, alias: str) -> dict[str, TableState]:
-    """What a published file holds, from its own ``main.publication_parts`` (empty when the
-    file has none: it is then rebuilt whole)."""
+def published_state(
+    con: duckdb.DuckDBPyConnection, alias: str, schemas: tuple[str, ...]
+) -> dict[str, TableState]:
+    """What a published file holds in ``schemas``, from its own ``main.publication_parts``
+    (empty when the file has none: it is then rebuilt whole). A table the file holds but does
+    not record (written to by hand since) has no signature, so it is rewritten or dropped; one
+    it records but no longer holds is left out, so it is written."""
     exists = con.execute(
         "select count(*) from duckdb_tables() where database_name = ? and schema_name = 'main' "
         "and table_name = ?",
@@ -117,17 +126,27 @@ def published_state(con: duckdb.DuckDBPyConnection, alias: str) -> dict[str, Tab
     ).fetchone()[0]
     if not exists:
         return {}
+    held = {
+        f"{schema}.{table}": TableState(schema, table, "", None)
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = ? "
+            "and list_contains(?, schema_name)",
+            [alias, list(schemas)],
+        ).fetchall()
+    }
     states: dict[str, TableState] = {}
     for schema, table, signature, part_column, value, rows, content in con.execute(
         "select table_schema, table_name, table_signature, part_column, part_value, row_count, "
         f"content_hash from {q(alias)}.main.{PARTS_TABLE}"
     ).fetchall():
+        if f"{schema}.{table}" not in held:
+            continue
         st = states.setdefault(
             f"{schema}.{table}", TableState(schema, table, signature, part_column)
         )
         if rows:  # an empty table is stored as one row with no part
             st.parts[value] = (rows, content)
-    return states
+    return {**held, **states}
 
 
 def plan(want: dict[str, TableState], have: dict[str, TableState]) -> list[Change]:
@@ -149,7 +168,7 @@ def plan(want: dict[str, TableState], have: dict[str, TableState]) -> list[Chang
     return changes
 
 
-def _in_parts(part_column: str, values: list[str | None]) -> str:
+def in_parts(part_column: str, values: list[str | None]) -> str:
     conds = []
     present = [v for v in values if v is not None]
     if present:
@@ -173,7 +192,7 @@ def apply(con: duckdb.DuckDBPyConnection, source: str, alias: str, changes: list
             con.execute(f"drop table if exists {dst}")
             con.execute(f"create table {dst} as select * from {src}")
         else:
-            where = _in_parts(st.part_column, ch.parts)
+            where = in_parts(st.part_column, ch.parts)
             con.execute(f"delete from {dst} where {where}")
             con.execute(f"insert into {dst} select * from {src} where {where}")
 

@@ -264,6 +264,12 @@ def test_comments_and_catalog_reach_the_published_file(warehouse, tmp_path):
         con.close()
 
 
+def _export_files(folder: Path, fmt: str, table: str) -> list[Path]:
+    """A table's files: ``<table>.<fmt>``, or one per month-end in ``<table>/`` for a fact."""
+    whole = folder / fmt / f"{table}.{fmt}"
+    return [whole] if whole.exists() else sorted((folder / fmt / table).glob(f"*.{fmt}"))
+
+
 def test_marts_exported_as_parquet_and_csv_with_a_bom(fixture_warehouse, tmp_path):
     pub = publish(fixture_warehouse, tmp_path / "analytics.duckdb")
     folder = exports_folder(pub.path)
@@ -276,18 +282,34 @@ def test_marts_exported_as_parquet_and_csv_with_a_bom(fixture_warehouse, tmp_pat
     ]
     assert sorted(p.stem for p in (folder / "parquet").iterdir()) == sorted(marts)
     assert sorted(p.stem for p in (folder / "csv").iterdir()) == sorted(marts)
+    facts = [t for t in marts if t.startswith("fct_")]
+    assert facts and all((folder / "parquet" / t).is_dir() for t in facts)
     for table in marts:
         rel = f"marts.{table}"
-        parquet = folder / "parquet" / f"{table}.parquet"
+        parquet = _export_files(folder, "parquet", table)
         assert con.execute(
             f"select count(*) from (select * from {rel} except all "
-            f"select * from read_parquet('{parquet}'))"
+            f"select * from read_parquet({[str(p) for p in parquet]}))"
         ).fetchone() == (0,)
-        csv = folder / "csv" / f"{table}.csv"
-        assert csv.read_bytes().startswith(BOM)
+        csvs = _export_files(folder, "csv", table)
+        assert all(csv.read_bytes().startswith(BOM) for csv in csvs)
         # DuckDB skips the mark; every row comes back (read as text: the CSV is for Excel)
-        n = con.execute(f"select count(*) from read_csv('{csv}', header = true)").fetchone()[0]
+        n = sum(
+            con.execute(f"select count(*) from read_csv('{csv}', header = true)").fetchone()[0]
+            for csv in csvs
+        )
         assert n == con.execute(f"select count(*) from {rel}").fetchone()[0]
+    # a fact's file holds the rows of its month-end, all of them
+    for path in _export_files(folder, "parquet", "fct_loan_balance"):
+        assert (
+            con.execute(
+                "select count(*) from marts.fct_loan_balance where as_of_date = ?", [path.stem]
+            ).fetchone()
+            == con.execute(
+                f"select count(*) from read_parquet('{path}') where as_of_date = ?", [path.stem]
+            ).fetchone()
+            == con.execute(f"select count(*) from read_parquet('{path}')").fetchone()
+        )
     header = (folder / "csv" / "dim_organization.csv").read_bytes()[len(BOM) :].split(b"\n")[0]
     assert header.decode() == "org_code,org_name,org_short,is_entrusted"
     # Vietnamese text survives as UTF-8
@@ -337,9 +359,11 @@ def _contents(db: Path) -> dict:
 
 
 def _publish_three(warehouse: Path, target: Path) -> None:
-    """The first three publications are full; the third leaves the first as the spare."""
-    modes = [publish(warehouse, target).mode for _ in range(3)]
-    assert modes == ["full"] * 3
+    """The first publication is full, the next two bring a copy of the current one up to date;
+    the third leaves the first as the spare."""
+    pubs = [publish(warehouse, target) for _ in range(3)]
+    assert [p.mode for p in pubs] == ["full", "incremental", "incremental"]
+    assert pubs[1].reason == "the copy of the current publication brought up to date"
     assert (target.parent / "analytics.versions" / "spare.duckdb").exists()
 
 
@@ -371,21 +395,32 @@ def test_incremental_publication_equals_a_full_one(warehouse, tmp_path):
     assert _contents(inc.path) == _contents(full.path)
     # the exports: the same content, unchanged tables hard-linked from the last publication
     now = exports_folder(target).resolve()
+    # (of fct_loan_balance, only the month-end that changed)
+    changed = {
+        f"{fmt}/{name}.{fmt}"
+        for fmt in ("parquet", "csv")
+        for name in ("fct_loan_balance/2022-03-31", "dim_organization", "new_mart")
+    }
     for fmt in ("parquet", "csv"):
-        names = sorted(p.name for p in (now / fmt).iterdir())
-        assert names == sorted(p.name for p in (exports_folder(full.path) / fmt).iterdir())
+        names = sorted(_relative_files(now, fmt))
+        assert names == sorted(_relative_files(exports_folder(full.path), fmt))
+        assert len([n for n in names if n.startswith(f"{fmt}/fct_loan_balance/")]) > 1
         for name in names:
-            old = before / fmt / name
-            same = old.exists() and (now / fmt / name).stat().st_ino == old.stat().st_ino
-            changed = name.split(".")[0] in ("fct_loan_balance", "dim_organization", "new_mart")
-            assert same != changed, name
-    for name in ("fct_loan_balance", "dim_organization"):
+            old = before / name
+            same = old.exists() and (now / name).stat().st_ino == old.stat().st_ino
+            assert same != (name in changed), name
+    assert sorted(inc.exports.written) == sorted(changed)
+    for name in ("fct_loan_balance/2022-03-31", "dim_organization"):
         assert _same_rows(
             now / "parquet" / f"{name}.parquet",
             exports_folder(full.path) / "parquet" / f"{name}.parquet",
         )
     # and the old clients still read the updated file: its storage format did not move
     assert _format_number(inc.path) == 64
+
+
+def _relative_files(folder: Path, fmt: str) -> list[str]:
+    return [str(p.relative_to(folder)) for p in (folder / fmt).rglob("*") if p.is_file()]
 
 
 def _scalar(db: Path, sql: str):
@@ -419,9 +454,52 @@ def test_an_unchanged_warehouse_writes_nothing(warehouse, tmp_path):
     )
 
 
+def test_a_night_that_changes_one_month_of_one_table_writes_only_that(warehouse, tmp_path):
+    """Whatever the file brought up to date (a copy of the current publication while there is no
+    spare, then the spare), a night that changes one month-end of one fact rewrites that
+    month's rows and its two export files, and nothing of the other tables or months."""
+    target = tmp_path / "analytics.duckdb"
+    first = publish(warehouse, target)
+    first_file = _digest(first.path)
+    february = _scalar(
+        warehouse,
+        "select count(*) from marts.fct_loan_balance where as_of_date = date '2022-02-28'",
+    )
+    assert 0 < february < _scalar(warehouse, "select count(*) from marts.fct_loan_balance") / 2
+    bases = []
+    for night in range(4):
+        _sql(
+            warehouse,
+            f"update marts.fct_loan_balance set outstanding_vnd = outstanding_vnd + {night + 1} "
+            "where as_of_date = date '2022-02-28' and loan_code = "
+            "(select min(loan_code) from marts.fct_loan_balance)",
+        )
+        pub = publish(warehouse, target)
+        bases.append(pub.reason)
+        assert pub.mode == "incremental"
+        assert pub.rewritten == {"marts.fct_loan_balance": "parts"}
+        assert (pub.parts_written, pub.rows_written) == (1, february)
+        assert sorted(pub.exports.written) == [
+            "csv/fct_loan_balance/2022-02-28.csv",
+            "parquet/fct_loan_balance/2022-02-28.parquet",
+        ]
+        if night == 0:  # the copy was taken from the first publication, left as it was
+            assert _digest(previous_path(target)) == first_file
+    assert bases == [
+        "the copy of the current publication brought up to date",
+        "the copy of the current publication brought up to date",
+        "the spare file brought up to date",
+        "the spare file brought up to date",
+    ]
+    assert _contents(target) == _contents(
+        publish(warehouse, tmp_path / "full" / "analytics.duckdb", full=True).path
+    )
+
+
 def test_a_reader_holding_an_old_publication_is_never_written_to(warehouse, tmp_path):
     """The spare is the publication before the previous one: an analyst who opened it then
-    and still holds it keeps reading it, and the publication writes a new file instead."""
+    and still holds it keeps reading it, and the publication starts from a copy of the current
+    publication instead."""
     target = tmp_path / "analytics.duckdb"
     publish(warehouse, target)
     modes = []
@@ -438,11 +516,16 @@ def test_a_reader_holding_an_old_publication_is_never_written_to(warehouse, tmp_
 
     before, lines = _while_an_analyst_reads(target, three_publications)
     assert lines["after"] == before[1] and lines["marker"] == "1"
-    # the third publication after the analyst's would have updated their file in place
-    assert modes[2] == ("full", "the spare file is open in another process")
-    # once the analyst is gone, publications are incremental again
+    # the third publication after the analyst's would have updated their file in place: it
+    # brings a copy of the current publication up to date instead
+    assert modes[2] == (
+        "incremental",
+        "the copy of the current publication brought up to date "
+        "(the spare file is open in another process)",
+    )
+    # once the analyst is gone, the spare is used again
     _sql(warehouse, "update marts.dim_unit set office_name = office_name || ' '")
-    assert publish(warehouse, target).mode == "incremental"
+    assert publish(warehouse, target).reason == "the spare file brought up to date"
     assert _leftovers(tmp_path) == []
 
 
@@ -463,9 +546,9 @@ KILL_MID_PUBLICATION = textwrap.dedent(
 
 def _files(folder: Path) -> list[tuple[str, int]]:
     return sorted(
-        (f"{fmt}/{p.name}", p.stat().st_ino)
+        (name, (folder / name).stat().st_ino)
         for fmt in ("parquet", "csv")
-        for p in (folder / fmt).iterdir()
+        for name in _relative_files(folder, fmt)
     )
 
 
