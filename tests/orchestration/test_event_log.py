@@ -42,50 +42,45 @@ def home(tmp_path, monkeypatch):
     return dagster_home(tmp_path / "dagster_home")
 
 
+@pytest.fixture
+def instance(home):
+    instance = open_instance(home)
+    yield instance
+    instance.dispose()
+
+
 def _count_connects(storage: KeptOpenSqliteEventLogStorage, shard: str) -> list:
     opened = []
     event.listen(storage._engine(shard), "connect", lambda *a: opened.append(shard))  # noqa: SLF001
     return opened
 
 
-def test_the_instance_nhcs_writes_uses_the_kept_open_event_log(home):
-    instance = open_instance(home)
-    try:
-        assert isinstance(instance.event_log_storage, KeptOpenSqliteEventLogStorage)
-    finally:
-        instance.dispose()
+def test_the_instance_nhcs_writes_uses_the_kept_open_event_log(instance):
+    assert isinstance(instance.event_log_storage, KeptOpenSqliteEventLogStorage)
 
 
-def test_a_run_stores_its_events_through_one_connection(home):
-    instance = open_instance(home)
+def test_a_run_stores_its_events_through_one_connection(instance):
     storage = instance.event_log_storage
-    try:
-        run = _run_id(1)
-        storage.store_event(_materialization(run, "warm_up"))
-        run_connects = _count_connects(storage, run)
-        index_connects = _count_connects(storage, "index")
-        for i in range(40):
-            storage.store_event(_materialization(run, f"model_{i % 7}"))
-        # Dagster's own storage opens (and closes: a WAL checkpoint each) one per event
-        assert run_connects == [] and index_connects == []
-        assert len(storage.get_logs_for_run(run)) == 41
-    finally:
-        instance.dispose()
+    run = _run_id(1)
+    storage.store_event(_materialization(run, "warm_up"))
+    run_connects = _count_connects(storage, run)
+    index_connects = _count_connects(storage, "index")
+    for i in range(40):
+        storage.store_event(_materialization(run, f"model_{i % 7}"))
+    # Dagster's own storage opens (and closes: a WAL checkpoint each) one per event
+    assert run_connects == [] and index_connects == []
+    assert len(storage.get_logs_for_run(run)) == 41
 
 
-def test_another_process_reads_what_a_kept_connection_wrote(home):
-    instance = open_instance(home)
-    try:
-        run = _run_id(2)
-        for i in range(5):
-            instance.event_log_storage.store_event(_materialization(run, f"model_{i}"))
-        # Dagster's own storage class on the same files, as a second process would open them
-        reader = SqliteEventLogStorage(str(home / "history" / "runs"))
-        assert len(reader.get_logs_for_run(run)) == 5
-        latest = reader.get_latest_materialization_events([AssetKey(["marts", "model_4"])])
-        assert latest[AssetKey(["marts", "model_4"])] is not None
-    finally:
-        instance.dispose()
+def test_another_process_reads_what_a_kept_connection_wrote(home, instance):
+    run = _run_id(2)
+    for i in range(5):
+        instance.event_log_storage.store_event(_materialization(run, f"model_{i}"))
+    # Dagster's own storage class on the same files, as a second process would open them
+    reader = SqliteEventLogStorage(str(home / "history" / "runs"))
+    assert len(reader.get_logs_for_run(run)) == 5
+    latest = reader.get_latest_materialization_events([AssetKey(["marts", "model_4"])])
+    assert latest[AssetKey(["marts", "model_4"])] is not None
 
 
 def test_only_the_last_shards_used_stay_open_and_dispose_closes_them(home):
